@@ -1,0 +1,369 @@
+"""PyTorch M-ACM: a LLaVA-OneVision-style video-language model with a second, motion pathway.
+
+Song et al., "Towards Fine-Grained Human Motion Video Captioning", ACM MM 2025 (arXiv 2510.24767).
+The visual pathway follows transformers' `LlavaOnevisionModel` (project, then pool frames 2×2, one
+newline token per clip) so that LLaVA-OneVision checkpoints convert with identical video-only logits.
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import AutoModel, GenerationMixin, PreTrainedModel
+from transformers import initialization as init
+from transformers.activations import ACT2FN
+from transformers.cache_utils import Cache
+from transformers.modeling_outputs import BaseModelOutputWithPast, ModelOutput
+
+from .configuration_macm import MACMConfig
+
+
+MOTION_INPUT_NAMES = ("motion_pixel_values", "motion_features", "motion_attention_mask", "motion_mask")
+
+
+@dataclass
+class MACMModelOutputWithPast(BaseModelOutputWithPast):
+    r"""
+    video_hidden_states (`torch.FloatTensor` of shape `(num_videos, video_tokens, hidden_size)`, *optional*):
+        Projected video features that replaced the `<video>` placeholders.
+    motion_hidden_states (`torch.FloatTensor` of shape `(num_motion_clips, motion_tokens, hidden_size)`, *optional*):
+        Projected motion features that replaced the `<motion>` placeholders.
+    """
+
+    video_hidden_states: torch.FloatTensor | None = None
+    motion_hidden_states: torch.FloatTensor | None = None
+
+
+@dataclass
+class MACMCausalLMOutputWithPast(ModelOutput):
+    r"""
+    loss (`torch.FloatTensor` of shape `(1,)`, *optional*): next-token loss, when `labels` are given.
+    logits (`torch.FloatTensor` of shape `(batch_size, sequence_length, vocab_size)`): next-token scores.
+    past_key_values (`Cache`, *optional*): the language model's key/value cache.
+    hidden_states (`tuple(torch.FloatTensor)`, *optional*): per-layer hidden states of the language model.
+    attentions (`tuple(torch.FloatTensor)`, *optional*): per-layer attention weights of the language model.
+    video_hidden_states (`torch.FloatTensor` of shape `(num_videos, video_tokens, hidden_size)`, *optional*):
+        Projected video features that replaced the `<video>` placeholders.
+    motion_hidden_states (`torch.FloatTensor` of shape `(num_motion_clips, motion_tokens, hidden_size)`, *optional*):
+        Projected motion features that replaced the `<motion>` placeholders.
+    """
+
+    loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    past_key_values: Cache | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    video_hidden_states: torch.FloatTensor | None = None
+    motion_hidden_states: torch.FloatTensor | None = None
+
+
+class MACMProjector(nn.Module):
+    """The paper's 2-layer MLP projector (Linear-GELU-Linear, LLaVA style)."""
+
+    def __init__(self, in_features: int, config: MACMConfig):
+        super().__init__()
+        out_features = config.text_config.hidden_size
+        self.linear_1 = nn.Linear(in_features, out_features, bias=config.multimodal_projector_bias)
+        self.act = ACT2FN[config.projector_hidden_act]
+        self.linear_2 = nn.Linear(out_features, out_features, bias=config.multimodal_projector_bias)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.linear_2(self.act(self.linear_1(features)))
+
+
+class MACMMotionEncoder(nn.Module):
+    """Kinematic pathway (ours, not in the paper): per-frame joint features → temporal transformer →
+    `motion_num_tokens` learned queries attend over the valid frames (Perceiver-style pooling), so a
+    clip of any length up to `motion_max_frames` gives a fixed number of tokens."""
+
+    def __init__(self, config: MACMConfig):
+        super().__init__()
+        hidden = config.motion_hidden_size
+        self.input_proj = nn.Linear(config.motion_feature_size, hidden)
+        self.position_embedding = nn.Parameter(torch.zeros(config.motion_max_frames, hidden))
+        layer = nn.TransformerEncoderLayer(
+            hidden, config.motion_num_heads, 4 * hidden, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+        )
+        self.layers = nn.TransformerEncoder(layer, config.motion_num_layers, enable_nested_tensor=False)
+        self.queries = nn.Parameter(torch.zeros(config.motion_num_tokens, hidden))
+        self.pool = nn.MultiheadAttention(hidden, config.motion_num_heads, batch_first=True)
+        self.norm = nn.LayerNorm(hidden)
+
+    def forward(self, motion_features: torch.Tensor, motion_attention_mask: torch.Tensor | None) -> torch.Tensor:
+        batch_size, num_frames, _ = motion_features.shape  # [B, T, F]
+        hidden = self.input_proj(motion_features) + self.position_embedding[:num_frames]  # [B, T, H]
+        padding = None if motion_attention_mask is None else ~motion_attention_mask.bool()  # True = ignore
+        hidden = self.layers(hidden, src_key_padding_mask=padding)
+        queries = self.queries.unsqueeze(0).expand(batch_size, -1, -1)  # [B, Q, H]
+        pooled, _ = self.pool(queries, hidden, hidden, key_padding_mask=padding, need_weights=False)
+        return self.norm(pooled + queries)  # [B, Q, H]
+
+
+class MACMPreTrainedModel(PreTrainedModel):
+    config: MACMConfig
+    base_model_prefix = "model"
+    input_modalities = ("video", "text")
+    supports_gradient_checkpointing = True
+    _skip_keys_device_placement = ["past_key_values"]
+    _supports_flash_attn = True
+    _supports_sdpa = True
+    _supports_flex_attn = True
+    _supports_attention_backend = True
+
+    @torch.no_grad()
+    def _init_weights(self, module):
+        super()._init_weights(module)
+        if isinstance(module, MACMModel) and module.video_newline is not None:
+            init.normal_(module.video_newline, mean=0.0, std=1 / math.sqrt(self.config.text_config.hidden_size))
+        elif isinstance(module, MACMMotionEncoder):
+            init.normal_(module.position_embedding, mean=0.0, std=0.02)
+            init.normal_(module.queries, mean=0.0, std=0.02)
+
+
+class MACMModel(MACMPreTrainedModel):
+    """Vision tower, projectors, motion pathway and language model, without the LM head."""
+
+    def __init__(self, config: MACMConfig):
+        super().__init__(config)
+        self.vision_tower = AutoModel.from_config(config.vision_config)
+        self.video_projector = MACMProjector(config.vision_config.hidden_size, config)
+        self.video_newline = (
+            nn.Parameter(torch.zeros(config.text_config.hidden_size)) if config.use_video_newline else None
+        )
+        if config.motion_representation == "kinematic":
+            self.motion_encoder = MACMMotionEncoder(config)
+            self.motion_projector = MACMProjector(config.motion_hidden_size, config)
+        else:
+            self.motion_encoder = None
+            self.motion_projector = MACMProjector(config.vision_config.hidden_size, config)
+        self.language_model = AutoModel.from_config(config.text_config)
+        self.post_init()
+
+    def get_input_embeddings(self):
+        return self.language_model.get_input_embeddings()
+
+    def set_input_embeddings(self, value):
+        self.language_model.set_input_embeddings(value)
+
+    def _encode_frames(self, pixel_values: torch.Tensor, projector: MACMProjector) -> torch.Tensor:
+        """`[B, N, 3, H, W]` frames → vision tower → projector → 2D pooling → `[B, N * tokens_per_frame, D]`."""
+        batch_size, num_frames = pixel_values.shape[:2]
+        outputs = self.vision_tower(pixel_values.flatten(0, 1), output_hidden_states=True)
+        features = outputs.hidden_states[self.config.vision_feature_layer]  # [B*N, P, Dv]
+        if self.config.vision_feature_select_strategy == "default":
+            features = features[:, 1:]
+        features = projector(features)  # [B*N, P, D]
+        side = self.config.vision_config.image_size // self.config.vision_config.patch_size
+        features = features.view(batch_size * num_frames, side, side, -1).permute(0, 3, 1, 2)
+        pooled_side = math.ceil(side / self.config.video_pool_stride)
+        features = nn.functional.interpolate(features, size=(pooled_side, pooled_side), mode="bilinear")
+        return features.permute(0, 2, 3, 1).reshape(batch_size, num_frames * pooled_side**2, -1)
+
+    def get_video_features(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
+        """`[B, N, 3, H, W]` → `[B, N * tokens_per_frame (+1 newline), D]`."""
+        features = self._encode_frames(pixel_values_videos, self.video_projector)
+        if self.video_newline is not None:
+            newline = self.video_newline.to(features.dtype).expand(features.shape[0], 1, -1)
+            features = torch.cat([features, newline], dim=1)
+        return features
+
+    def get_motion_features(
+        self,
+        motion_pixel_values: torch.Tensor | None = None,
+        motion_features: torch.Tensor | None = None,
+        motion_attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Overlay keyframes `[B, K, 3, H, W]` or kinematic features `[B, T, F]` → `[B, motion_tokens_per_clip, D]`."""
+        if self.config.motion_representation == "overlay":
+            if motion_pixel_values is None:
+                raise ValueError("This model's motion pathway is 'overlay': pass `motion_pixel_values` [B, K, 3, H, W].")
+            if motion_pixel_values.shape[1] != self.config.num_keyframes:
+                raise ValueError(
+                    f"motion_pixel_values has {motion_pixel_values.shape[1]} keyframes per clip; the model was "
+                    f"configured for num_keyframes={self.config.num_keyframes}."
+                )
+            return self._encode_frames(motion_pixel_values, self.motion_projector)
+        if motion_features is None:
+            raise ValueError("This model's motion pathway is 'kinematic': pass `motion_features` [B, T, F].")
+        if motion_features.ndim != 3 or motion_features.shape[-1] != self.config.motion_feature_size:
+            raise ValueError(
+                f"motion_features must be [B, T, {self.config.motion_feature_size}], got {list(motion_features.shape)}."
+            )
+        if motion_features.shape[1] > self.config.motion_max_frames:
+            raise ValueError(
+                f"motion_features has {motion_features.shape[1]} frames, more than motion_max_frames="
+                f"{self.config.motion_max_frames}; resample the track to a lower rate."
+            )
+        encoded = self.motion_encoder(motion_features.to(self.motion_projector.linear_1.weight.dtype), motion_attention_mask)
+        return self.motion_projector(encoded)
+
+    def _placeholder_mask(self, input_ids, inputs_embeds, token_id: int) -> torch.Tensor:
+        if input_ids is not None:
+            return input_ids == token_id
+        token_embed = self.get_input_embeddings()(torch.tensor(token_id, device=inputs_embeds.device))
+        return (inputs_embeds == token_embed).all(-1)
+
+    def _scatter(self, inputs_embeds, mask, features, name: str, input_name: str) -> torch.Tensor:
+        """Writes `features [C, tokens, D]` into the `<name>` positions; the counts must match exactly."""
+        num_tokens = int(mask.sum())
+        num_features = 0 if features is None else features.shape[0] * features.shape[1]
+        if num_tokens != num_features:
+            raise ValueError(
+                f"{name.capitalize()} placeholder tokens and {name} features do not match: input_ids hold "
+                f"{num_tokens} `<{name}>` tokens but `{input_name}` gives {num_features} feature vectors. Build "
+                f"inputs with MACMProcessor from the same checkpoint, so that both counts come from one config."
+            )
+        if num_features == 0:
+            return inputs_embeds
+        features = features.reshape(-1, features.shape[-1]).to(inputs_embeds.device, inputs_embeds.dtype)
+        return inputs_embeds.masked_scatter(mask.unsqueeze(-1).to(inputs_embeds.device), features)
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        pixel_values_videos: torch.FloatTensor | None = None,
+        motion_pixel_values: torch.FloatTensor | None = None,
+        motion_features: torch.FloatTensor | None = None,
+        motion_attention_mask: torch.LongTensor | None = None,
+        motion_mask: torch.BoolTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        **kwargs,
+    ) -> MACMModelOutputWithPast:
+        r"""
+        pixel_values_videos (`[num_videos, num_frames, 3, H, W]`): sampled frames, one clip per sample that
+            has `<video>` tokens, in batch order.
+        motion_pixel_values (`[num_motion_clips, num_keyframes, 3, H, W]`): overlay keyframes ("overlay").
+        motion_features (`[num_motion_clips, T, motion_feature_size]`), motion_attention_mask (`[num_motion_clips, T]`):
+            kinematic features and their valid frames ("kinematic"). Motion inputs hold one clip per
+            sample that has `<motion>` tokens; a sample without motion has none and runs video-only.
+        motion_mask (`[batch_size]` bool, *optional*): which samples carry a motion clip (from the processor);
+            checked against the number of motion clips.
+        """
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("Pass exactly one of `input_ids` or `inputs_embeds`.")
+        if inputs_embeds is None:
+            inputs_embeds = self.get_input_embeddings()(input_ids)
+
+        video_positions = self._placeholder_mask(input_ids, inputs_embeds, self.config.video_token_id)
+        video_features = None
+        if pixel_values_videos is not None:
+            video_features = self.get_video_features(pixel_values_videos.to(inputs_embeds.dtype))
+        inputs_embeds = self._scatter(inputs_embeds, video_positions, video_features, "video", "pixel_values_videos")
+
+        motion_positions = self._placeholder_mask(input_ids, inputs_embeds, self.config.motion_token_id)
+        motion_hidden = None
+        if motion_pixel_values is not None or motion_features is not None:
+            motion_hidden = self.get_motion_features(
+                None if motion_pixel_values is None else motion_pixel_values.to(inputs_embeds.dtype),
+                motion_features,
+                motion_attention_mask,
+            )
+            if motion_mask is not None and int(motion_mask.sum()) != motion_hidden.shape[0]:
+                raise ValueError(
+                    f"motion_mask marks {int(motion_mask.sum())} samples with motion but {motion_hidden.shape[0]} "
+                    f"motion clips were given."
+                )
+        motion_input = "motion_pixel_values" if self.config.motion_representation == "overlay" else "motion_features"
+        inputs_embeds = self._scatter(inputs_embeds, motion_positions, motion_hidden, "motion", motion_input)
+
+        outputs = self.language_model(
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
+        return MACMModelOutputWithPast(
+            last_hidden_state=outputs.last_hidden_state,
+            past_key_values=outputs.past_key_values,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            video_hidden_states=video_features,
+            motion_hidden_states=motion_hidden,
+        )
+
+
+class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
+    """M-ACM with a language-modelling head: captions and answers questions about human motion in video."""
+
+    _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+
+    def __init__(self, config: MACMConfig):
+        super().__init__(config)
+        self.model = MACMModel(config)
+        self.lm_head = nn.Linear(config.text_config.hidden_size, config.text_config.vocab_size, bias=False)
+        self.post_init()
+
+    def get_input_embeddings(self):
+        return self.model.get_input_embeddings()
+
+    def set_input_embeddings(self, value):
+        self.model.set_input_embeddings(value)
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.lm_head
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        pixel_values_videos: torch.FloatTensor | None = None,
+        motion_pixel_values: torch.FloatTensor | None = None,
+        motion_features: torch.FloatTensor | None = None,
+        motion_attention_mask: torch.LongTensor | None = None,
+        motion_mask: torch.BoolTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+        **kwargs,
+    ) -> MACMCausalLMOutputWithPast:
+        r"""
+        labels (`[B, L]`, *optional*): target ids; -100 marks positions without loss (prompt, placeholders, padding).
+        See [`MACMModel.forward`] for the video and motion inputs.
+        """
+        outputs = self.model(
+            input_ids=input_ids,
+            pixel_values_videos=pixel_values_videos,
+            motion_pixel_values=motion_pixel_values,
+            motion_features=motion_features,
+            motion_attention_mask=motion_attention_mask,
+            motion_mask=motion_mask,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
+        hidden_states = outputs.last_hidden_state
+        keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
+        logits = self.lm_head(hidden_states[:, keep, :])
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs)
+        return MACMCausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            past_key_values=outputs.past_key_values,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            video_hidden_states=outputs.video_hidden_states,
+            motion_hidden_states=outputs.motion_hidden_states,
+        )
+
+    def prepare_inputs_for_generation(self, *args, is_first_iteration: bool | None = False, **kwargs):
+        model_inputs = super().prepare_inputs_for_generation(*args, is_first_iteration=is_first_iteration, **kwargs)
+        # transformers drops `pixel_values_videos` after prefill by itself, but not our motion inputs: with a
+        # cache they would be encoded again on every step and fail the placeholder count check.
+        if not is_first_iteration and kwargs.get("use_cache", True):
+            for name in MOTION_INPUT_NAMES:
+                model_inputs.pop(name, None)
+        return model_inputs
+
+
+__all__ = ["MACMModel", "MACMPreTrainedModel", "MACMForConditionalGeneration"]

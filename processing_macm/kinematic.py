@@ -1,0 +1,165 @@
+"""Kinematic motion features: what the "kinematic" motion pathway reads instead of rendered keyframes.
+
+Per frame, at a fixed `motion_fps`, `KINEMATIC_FEATURE_SIZE` = 202 numbers:
+    [0:66]    joint positions, pelvis-relative, turned into the body's facing frame   (22 x 3, m)
+    [66:132]  joint velocities of those positions                                      (22 x 3, m/s)
+    [132:198] joint accelerations                                                      (22 x 3, m/s^2)
+    [198:201] root (pelvis) velocity in the body's facing frame                        (3, m/s)
+    [201]     facing yaw rate about the vertical axis                                  (1, rad/s)
+The split into a canonical pose plus root velocity and yaw rate follows HumanML3D's motion
+representation (Guo et al., CVPR 2022, https://github.com/EricGuo5513/HumanML3D): "raises the left
+arm" then reads the same whichever way the person faces the camera, and turning or walking shows in
+the last four numbers. Facing frame: x = the body's left, y = up, z = forward.
+
+Where the track has no root translation in metres, the root is placed by weak perspective from the
+2D keypoints and the 3D body size (a pinhole camera, focal length = the larger frame side unless the
+track carries camera intrinsics): approximate, but it moves the right way at the right scale.
+"""
+
+import numpy as np
+
+from .motion_track import NUM_JOINTS, SMPL_JOINT_NAMES, MotionTrack
+
+KINEMATIC_FEATURE_SIZE = 3 * NUM_JOINTS * 3 + 3 + 1  # 202
+
+_J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
+# 2D keypoint indices of (left shoulder, right shoulder, left hip, right hip) per keypoint layout.
+_TORSO_2D = {33: (11, 12, 23, 24), NUM_JOINTS: (_J["left_shoulder"], _J["right_shoulder"], _J["left_hip"], _J["right_hip"])}
+_TORSO_3D = (_J["left_shoulder"], _J["right_shoulder"], _J["left_hip"], _J["right_hip"])
+# Torso segments (pairs of the four points above) whose 2D / 3D length ratio gives the image scale.
+_SEGMENTS = ((0, 2), (1, 3), (0, 1), (2, 3))
+
+
+def _fill_gaps(values: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly interpolates `values [T, ...]` over runs of invalid frames of at most `max_gap` frames
+    between two valid ones. Returns the filled values and the new validity `[T]`."""
+    filled, mask = values.copy(), valid.copy()
+    known = np.flatnonzero(valid)
+    for before, after in zip(known[:-1], known[1:]):
+        gap = after - before - 1
+        if 0 < gap <= max_gap:
+            weights = (np.arange(1, gap + 1) / (gap + 1)).reshape(-1, *[1] * (values.ndim - 1))
+            filled[before + 1 : after] = (1 - weights) * values[before] + weights * values[after]
+            mask[before + 1 : after] = True
+    return filled, mask
+
+
+def _root_positions(track: MotionTrack, keypoints: np.ndarray, joints: np.ndarray) -> np.ndarray:
+    """`[T, 3]` pelvis position in camera space with y up (x right, z toward the camera), metres."""
+    width, height = track.frame_size
+    if track.camera_intrinsics is not None:
+        focal = float(track.camera_intrinsics[0, 0])
+        cx, cy = float(track.camera_intrinsics[0, 2]), float(track.camera_intrinsics[1, 2])
+    else:
+        focal, cx, cy = float(max(width, height)), width / 2, height / 2
+    points_2d = keypoints[:, _TORSO_2D[keypoints.shape[1]], :2]  # [T, 4, 2]
+    points_3d = joints[:, _TORSO_3D]  # [T, 4, 3]
+    # The least foreshortened torso segment gives the scale: turning or bending only shortens 2D lengths.
+    ratios = np.stack(
+        [np.linalg.norm(points_2d[:, a] - points_2d[:, b], axis=-1) / np.maximum(np.linalg.norm(points_3d[:, a] - points_3d[:, b], axis=-1), 1e-3) for a, b in _SEGMENTS],
+        axis=-1,
+    )  # [T, 4] pixels per metre
+    depth = focal / np.maximum(ratios.max(axis=-1), 1e-3)  # [T]
+    centre = points_2d[:, 2:].mean(axis=1)  # [T, 2] hip midpoint in pixels
+    x = (centre[:, 0] - cx) * depth / focal
+    y = -(centre[:, 1] - cy) * depth / focal
+    return np.stack([x, y, -depth], axis=-1)
+
+
+def _facing_yaw(joints: np.ndarray) -> np.ndarray:
+    """`[T]` yaw (rad) of the body's forward direction about +y, 0 when facing +z."""
+    across = (joints[:, _J["left_hip"]] - joints[:, _J["right_hip"]]) + (joints[:, _J["left_shoulder"]] - joints[:, _J["right_shoulder"]])
+    forward = np.cross(across, np.array([0.0, 1.0, 0.0]))  # [T, 3]; left x up = forward
+    return np.arctan2(forward[:, 0], forward[:, 2])
+
+
+def _rotate_yaw(vectors: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+    """Turns `vectors [T, ..., 3]` by -yaw about +y, i.e. into the frame where the body faces +z."""
+    cos, sin = np.cos(yaw), np.sin(yaw)
+    shape = (-1,) + (1,) * (vectors.ndim - 2)
+    cos, sin = cos.reshape(shape), sin.reshape(shape)
+    x, y, z = vectors[..., 0], vectors[..., 1], vectors[..., 2]
+    return np.stack([cos * x - sin * z, y, sin * x + cos * z], axis=-1)
+
+
+def _resample(values: np.ndarray, valid: np.ndarray, source_fps: float, target_fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Linear resampling of `values [T, D]` to `target_fps`; a target frame is valid when both source
+    frames it blends are."""
+    num_source = len(values)
+    num_target = max(1, int(round(num_source * target_fps / source_fps)))
+    position = np.minimum(np.arange(num_target) * source_fps / target_fps, num_source - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, num_source - 1)
+    weight = (position - low)[:, None]
+    resampled = (1 - weight) * values[low] + weight * values[high]
+    mask = valid[low] & (valid[high] | (weight[:, 0] == 0))
+    return resampled, mask
+
+
+def _derivative(values: np.ndarray, fps: float) -> np.ndarray:
+    if len(values) < 2:
+        return np.zeros_like(values)
+    return np.gradient(values, axis=0) * fps
+
+
+def kinematic_features(track: MotionTrack, motion_fps: float = 10.0, max_gap_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Kinematic features of `track` at `motion_fps`.
+
+    Invalid frames inside the clip are interpolated across gaps of up to `max_gap_s` seconds; the
+    others (the clip's ends before/after the person is seen, long gaps) are masked and zero.
+
+    Returns `features [T', 202]` float32 and `mask [T']` bool, with T' = round(T * motion_fps / track.fps).
+    """
+    if motion_fps <= 0:
+        raise ValueError(f"motion_fps must be positive, got {motion_fps}.")
+    if track.num_frames == 0:
+        raise ValueError("Cannot compute kinematic features of a track with no frames.")
+    max_gap = int(round(max_gap_s * track.fps))
+    joints = track.joints_3d - track.joints_3d[:, :1]  # [T, 22, 3]
+    joints, valid = _fill_gaps(joints, track.valid, max_gap)
+    keypoints, _ = _fill_gaps(track.keypoints_2d, track.valid, max_gap)  # [T, P, 3]
+
+    if not valid.any():
+        num_target = max(1, int(round(track.num_frames * motion_fps / track.fps)))
+        return np.zeros((num_target, KINEMATIC_FEATURE_SIZE), np.float32), np.zeros(num_target, bool)
+    # Unwrapping and differencing across masked frames would mix in garbage: hold the nearest valid frame.
+    known = np.flatnonzero(valid)
+    nearest = known[np.minimum(np.searchsorted(known, np.arange(len(valid))), len(known) - 1)]  # [T]
+    joints, keypoints = joints[nearest], keypoints[nearest]
+
+    yaw = np.unwrap(_facing_yaw(joints))  # [T]
+    local = _rotate_yaw(joints, yaw)  # [T, 22, 3]
+    root = _root_positions(track, keypoints, joints)  # [T, 3]
+    per_frame = np.concatenate([local.reshape(len(valid), -1), root, yaw[:, None]], axis=1)  # [T, 70]
+    per_frame, mask = _resample(per_frame, valid, track.fps, motion_fps)  # [T', 70]
+
+    positions, root, yaw = per_frame[:, :66], per_frame[:, 66:69], per_frame[:, 69]
+    velocities = _derivative(positions, motion_fps)
+    accelerations = _derivative(velocities, motion_fps)
+    root_velocity = _rotate_yaw(_derivative(root, motion_fps), yaw)
+    yaw_rate = _derivative(yaw, motion_fps)
+    features = np.concatenate([positions, velocities, accelerations, root_velocity, yaw_rate[:, None]], axis=1)
+    features[~mask] = 0.0
+    return features.astype(np.float32), mask
+
+
+def compute_feature_stats(features: list[np.ndarray], masks: list[np.ndarray] | None = None, min_std: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and std `[202]` float32 over the (unmasked) frames of many clips, for the
+    processor's `(x - mean) / std`. `min_std` keeps constant dimensions (the pelvis, always 0) finite."""
+    if not features:
+        raise ValueError("compute_feature_stats needs at least one feature array.")
+    if masks is not None and len(masks) != len(features):
+        raise ValueError(f"Got {len(features)} feature arrays but {len(masks)} masks.")
+    rows = []
+    for i, array in enumerate(features):
+        array = np.asarray(array, np.float64)
+        if array.ndim != 2 or array.shape[1] != KINEMATIC_FEATURE_SIZE:
+            raise ValueError(f"Feature array {i} has shape {list(array.shape)}, expected [T, {KINEMATIC_FEATURE_SIZE}].")
+        rows.append(array if masks is None else array[np.asarray(masks[i], bool)])
+    stacked = np.concatenate(rows)
+    if len(stacked) == 0:
+        raise ValueError("No unmasked frames to compute feature statistics from (no person in any clip?).")
+    return stacked.mean(axis=0).astype(np.float32), np.maximum(stacked.std(axis=0), min_std).astype(np.float32)
+
+
+__all__ = ["KINEMATIC_FEATURE_SIZE", "compute_feature_stats", "kinematic_features"]

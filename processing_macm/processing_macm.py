@@ -1,0 +1,269 @@
+"""Processor for M-ACM: video (and motion) in, model inputs out.
+
+The only contract with the model is the placeholder tokens: `<video>` and `<motion>` expand to exactly
+as many tokens as the model scatters in, computed from the same numbers the model config holds
+(patch size, pooling stride, frames, keyframes, motion tokens).
+"""
+
+import math
+import os
+
+import numpy as np
+import torch
+from transformers import BatchFeature, ProcessorMixin
+
+from .video_io import read_video, sample_frame_indices
+
+
+DEFAULT_PROMPT = "Describe the person's movements in detail."
+
+# ChatML (the Qwen2 / LLaVA-OneVision layout); content items of type "video" and "motion" become
+# their placeholder, "text" items their text.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for item in message['content'] %}"
+    "{% if item['type'] == 'video' %}<video>{% elif item['type'] == 'motion' %}<motion>"
+    "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class MACMProcessor(ProcessorMixin):
+    r"""
+    Wraps an image processor (applied to each sampled frame) and a tokenizer.
+
+    Args:
+        image_processor: a SigLIP/CLIP image processor (the PIL backends work without torchvision).
+        tokenizer: a tokenizer that knows `video_token` and `motion_token` as special tokens.
+        chat_template (`str`, *optional*): defaults to ChatML with video/motion items.
+        num_frames (`int`): frames sampled uniformly from each video.
+        patch_size (`int`), video_pool_stride (`int`), use_video_newline (`bool`): the vision tower's patch size
+            and the model's pooling, as in `MACMConfig`; they fix the number of `<video>` tokens.
+        motion_representation (`"overlay"` or `"kinematic"`), num_keyframes (`int`), motion_num_tokens (`int`):
+            as in `MACMConfig`; they fix the number of `<motion>` tokens.
+        keyframe_sampling (`"farthest"` or `"uniform"`): how overlay keyframes are chosen from a MotionTrack
+            (the paper's farthest-pose rule, or uniform for the ablation).
+        motion_fps (`float`), motion_feature_size (`int`), motion_max_frames (`int`): rate, size per frame and
+            longest length of kinematic features, as in `MACMConfig`.
+        motion_feature_mean, motion_feature_std (`list[float]`, *optional*): normalisation statistics of the
+            kinematic features, computed on the training set.
+    """
+
+    def __init__(
+        self,
+        image_processor=None,
+        tokenizer=None,
+        chat_template=None,
+        num_frames: int = 8,
+        patch_size: int = 14,
+        video_pool_stride: int = 2,
+        use_video_newline: bool = True,
+        motion_representation: str = "overlay",
+        num_keyframes: int = 4,
+        motion_num_tokens: int = 16,
+        keyframe_sampling: str = "farthest",
+        motion_fps: float = 10.0,
+        motion_feature_size: int = 202,
+        motion_max_frames: int = 128,
+        motion_feature_mean: list[float] | None = None,
+        motion_feature_std: list[float] | None = None,
+        video_token: str = "<video>",
+        motion_token: str = "<motion>",
+        **kwargs,
+    ):
+        if motion_representation not in ("overlay", "kinematic"):
+            raise ValueError(f"motion_representation must be 'overlay' or 'kinematic', got {motion_representation!r}.")
+        if keyframe_sampling not in ("farthest", "uniform"):
+            raise ValueError(f"keyframe_sampling must be 'farthest' or 'uniform', got {keyframe_sampling!r}.")
+        self.num_frames = num_frames
+        self.patch_size = patch_size
+        self.video_pool_stride = video_pool_stride
+        self.use_video_newline = use_video_newline
+        self.motion_representation = motion_representation
+        self.num_keyframes = num_keyframes
+        self.motion_num_tokens = motion_num_tokens
+        self.keyframe_sampling = keyframe_sampling
+        self.motion_fps = motion_fps
+        self.motion_feature_size = motion_feature_size
+        self.motion_max_frames = motion_max_frames
+        self.motion_feature_mean = motion_feature_mean
+        self.motion_feature_std = motion_feature_std
+        self.video_token = video_token
+        self.motion_token = motion_token
+        for token in (video_token, motion_token):
+            if tokenizer is not None and token not in tokenizer.get_vocab():
+                raise ValueError(f"The tokenizer has no {token!r} token: add it with tokenizer.add_special_tokens.")
+        self.video_token_id = tokenizer.convert_tokens_to_ids(video_token) if tokenizer is not None else None
+        self.motion_token_id = tokenizer.convert_tokens_to_ids(motion_token) if tokenizer is not None else None
+        super().__init__(image_processor, tokenizer, chat_template=chat_template or CHAT_TEMPLATE)
+
+    @property
+    def image_size(self) -> int:
+        size = self.image_processor.size
+        return size["height"] if "height" in size else size["shortest_edge"]
+
+    @property
+    def tokens_per_frame(self) -> int:
+        return math.ceil(self.image_size // self.patch_size / self.video_pool_stride) ** 2
+
+    @property
+    def num_video_tokens(self) -> int:
+        return self.num_frames * self.tokens_per_frame + int(self.use_video_newline)
+
+    @property
+    def num_motion_tokens(self) -> int:
+        if self.motion_representation == "overlay":
+            return self.num_keyframes * self.tokens_per_frame
+        return self.motion_num_tokens
+
+    def __call__(
+        self,
+        text: str | list[str] | None = None,
+        videos=None,
+        motion=None,
+        return_tensors: str = "pt",
+        **tokenizer_kwargs,
+    ) -> BatchFeature:
+        r"""
+        Args:
+            text: one prompt per sample (see `apply_chat_template`); each holds at most one `<video>` and one
+                `<motion>` placeholder. Defaults to the chat-formatted `DEFAULT_PROMPT` for each video.
+            videos: one per sample: a video path, or frames `[T, H, W, 3]` uint8 RGB; `num_frames` are
+                sampled uniformly.
+            motion: one per sample (or None): a `MotionTrack`, overlay keyframes `[num_keyframes, H, W, 3]`,
+                kinematic features `[T, motion_feature_size]`, or None. A missing motion, or a track in
+                which no person was found, makes the sample video-only: its `<motion>` placeholder is
+                removed and `motion_mask` is False for it.
+
+        Returns:
+            `BatchFeature` with `input_ids`, `attention_mask`, `pixel_values_videos [B, N, 3, H, W]`,
+            `motion_mask [B]` (which samples carry motion) and, for those samples only,
+            `motion_pixel_values [B_m, K, 3, H, W]` or `motion_features [B_m, T, F]` + `motion_attention_mask [B_m, T]`.
+        """
+        single = isinstance(text, str) or (text is None and _is_single_video(videos))
+        videos = [videos] if _is_single_video(videos) else list(videos or [])
+        if single and motion is not None and not isinstance(motion, list):
+            motion = [motion]
+        if text is None:
+            if not videos:
+                raise ValueError("Pass `text`, `videos`, or both.")
+            prompt = self.default_prompt(with_motion=motion is not None)
+            text = [prompt] * len(videos)
+        text = [text] if isinstance(text, str) else list(text)
+        motion = [None] * len(text) if motion is None else list(motion)
+        if videos and len(videos) != len(text):
+            raise ValueError(f"Got {len(videos)} videos for {len(text)} prompts: pass one video per prompt.")
+        if len(motion) != len(text):
+            raise ValueError(f"Got {len(motion)} motion items for {len(text)} prompts: pass one per prompt (or None).")
+
+        data = {}
+        if videos:
+            pixel_values = []
+            for video in videos:
+                frames = self.load_frames(video)
+                pixel_values.append(self._pixels(frames[sample_frame_indices(len(frames), self.num_frames)]))
+            data["pixel_values_videos"] = torch.stack(pixel_values)  # [B, N, 3, H, W]
+
+        motion_inputs = [self.motion_input(item, videos[i] if videos else None) for i, item in enumerate(motion)]
+        motion_mask = [item is not None for item in motion_inputs]
+        prompts = []
+        for i, prompt in enumerate(text):
+            for token, count in ((self.video_token, self.num_video_tokens), (self.motion_token, self.num_motion_tokens)):
+                if prompt.count(token) > 1:
+                    raise ValueError(f"Prompt {i} holds {prompt.count(token)} {token} placeholders; at most one is supported.")
+            if self.video_token in prompt and not videos:
+                raise ValueError(f"Prompt {i} has a {self.video_token} placeholder but no video was given.")
+            if videos and self.video_token not in prompt:
+                raise ValueError(f"Prompt {i} has no {self.video_token} placeholder for its video; see apply_chat_template.")
+            if motion_mask[i] and self.motion_token not in prompt:
+                raise ValueError(f"Prompt {i} has no {self.motion_token} placeholder for its motion input.")
+            if not motion_mask[i]:
+                prompt = prompt.replace(self.motion_token, "")
+            prompt = prompt.replace(self.video_token, self.video_token * self.num_video_tokens)
+            prompts.append(prompt.replace(self.motion_token, self.motion_token * self.num_motion_tokens))
+
+        tokenizer_kwargs.setdefault("padding", True)
+        data.update(self.tokenizer(prompts, return_tensors=return_tensors, **tokenizer_kwargs))
+        data["motion_mask"] = torch.tensor(motion_mask)
+        present = [item for item in motion_inputs if item is not None]
+        if present and self.motion_representation == "overlay":
+            data["motion_pixel_values"] = torch.stack(present)
+        elif present:
+            lengths = [len(item) for item in present]
+            features = torch.zeros(len(present), max(lengths), present[0].shape[-1])
+            for i, item in enumerate(present):
+                features[i, : len(item)] = item
+            data["motion_features"] = features
+            data["motion_attention_mask"] = (torch.arange(max(lengths))[None] < torch.tensor(lengths)[:, None]).long()
+        return BatchFeature(data, tensor_type=return_tensors)
+
+    def default_prompt(self, prompt: str = DEFAULT_PROMPT, with_motion: bool = True) -> str:
+        """The chat-formatted prompt for one clip: video, motion (if any), then the question."""
+        content = [{"type": "video"}] + ([{"type": "motion"}] if with_motion else []) + [{"type": "text", "text": prompt}]
+        return self.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
+
+    def load_frames(self, video) -> np.ndarray:
+        """A path or a `[T, H, W, 3]` uint8 array → `[T, H, W, 3]` frames (a path decodes `num_frames` only)."""
+        if isinstance(video, (str, os.PathLike)):
+            return read_video(video, self.num_frames)[0]
+        frames = np.asarray(video)
+        if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
+            raise ValueError(f"Video frames must be a non-empty [T, H, W, 3] RGB array, got shape {frames.shape}.")
+        return frames
+
+    def _pixels(self, frames: np.ndarray) -> torch.Tensor:
+        return self.image_processor(images=list(frames), return_tensors="pt")["pixel_values"]  # [N, 3, H, W]
+
+    def motion_input(self, item, video=None) -> torch.Tensor | None:
+        """One sample's motion → keyframe pixels `[K, 3, H, W]` or normalised features `[T, F]`; None if unusable."""
+        if item is None:
+            return None
+        if not isinstance(item, (np.ndarray, torch.Tensor)):
+            return self._track_input(item, video)
+        array = np.asarray(item)
+        if self.motion_representation == "overlay":
+            if array.ndim != 4 or array.shape[0] != self.num_keyframes or array.shape[-1] != 3:
+                raise ValueError(
+                    f"Overlay motion must be [num_keyframes={self.num_keyframes}, H, W, 3] keyframe images, "
+                    f"got shape {array.shape}. Pass a MotionTrack to render them."
+                )
+            return self._pixels(array)
+        return self._normalise(array)
+
+    def _normalise(self, features: np.ndarray) -> torch.Tensor:
+        size = self.motion_feature_size
+        if features.ndim != 2 or features.shape[-1] != size or len(features) == 0:
+            raise ValueError(f"Kinematic motion must be a non-empty [T, {size}] feature array, got shape {features.shape}.")
+        if len(features) > self.motion_max_frames:
+            raise ValueError(
+                f"Kinematic motion has {len(features)} frames, more than motion_max_frames={self.motion_max_frames}; "
+                f"resample it to a lower rate."
+            )
+        if self.motion_feature_mean is not None:
+            features = (features - np.asarray(self.motion_feature_mean)) / np.asarray(self.motion_feature_std)
+        return torch.from_numpy(np.asarray(features, dtype=np.float32))
+
+    def _track_input(self, track, video) -> torch.Tensor | None:
+        from .motion_track import MotionTrack
+
+        if not isinstance(track, MotionTrack):
+            raise TypeError(
+                f"Motion items must be a MotionTrack, a numpy array or None, got {type(track).__name__}."
+            )
+        if not track.has_person:
+            return None
+        if self.motion_representation == "kinematic":
+            from .kinematic import kinematic_features
+
+            features, _ = kinematic_features(track, self.motion_fps)
+            return self._normalise(features)
+        raise NotImplementedError("overlay rendering from a MotionTrack is wired in with the motion pathway")
+
+
+def _is_single_video(videos) -> bool:
+    return isinstance(videos, (str, os.PathLike)) or (isinstance(videos, np.ndarray) and videos.ndim == 4)
+
+
+__all__ = ["CHAT_TEMPLATE", "DEFAULT_PROMPT", "MACMProcessor"]

@@ -1,0 +1,111 @@
+"""Shared fixtures: a tiny tokenizer, tiny MACM configs, processors and checkpoints, and small videos,
+all built here (nothing is downloaded)."""
+
+import numpy as np
+import pytest
+import torch
+
+from modeling_macm import MACMConfig, MACMForConditionalGeneration
+from processing_macm import MACMProcessor, train_tokenizer, write_video
+
+
+CORPUS = [
+    "The person raises the left arm to shoulder height twice, slowly, then waves with the right hand.",
+    "A man walks forward four steps, turns left and squats three times quickly.",
+    "She jumps twice, kicks with the right leg, then bends forward and claps her hands five times.",
+    "Describe the person's movements in detail. What does the person do with the left leg?",
+]
+IMAGE_SIZE = 32
+PATCH_SIZE = 8
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    return train_tokenizer(CORPUS * 4, vocab_size=400)
+
+
+def tiny_config(tokenizer, motion_representation: str = "overlay", **overrides) -> MACMConfig:
+    kwargs = dict(
+        vision_config=dict(
+            model_type="siglip_vision_model",
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=IMAGE_SIZE,
+            patch_size=PATCH_SIZE,
+            vision_use_head=False,
+        ),
+        text_config=dict(
+            model_type="qwen2",
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=len(tokenizer),
+            max_position_embeddings=512,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        ),
+        video_token_id=tokenizer.convert_tokens_to_ids("<video>"),
+        motion_token_id=tokenizer.convert_tokens_to_ids("<motion>"),
+        motion_representation=motion_representation,
+        num_keyframes=2,
+        motion_feature_size=202,
+        motion_max_frames=64,
+        motion_num_tokens=4,
+        motion_hidden_size=32,
+        motion_num_layers=1,
+        motion_num_heads=2,
+    )
+    kwargs.update(overrides)
+    return MACMConfig(**kwargs)
+
+
+def tiny_processor(tokenizer, config: MACMConfig, num_frames: int = 4) -> MACMProcessor:
+    from transformers import SiglipImageProcessorPil
+
+    return MACMProcessor(
+        image_processor=SiglipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}),
+        tokenizer=tokenizer,
+        num_frames=num_frames,
+        patch_size=config.vision_config.patch_size,
+        video_pool_stride=config.video_pool_stride,
+        use_video_newline=config.use_video_newline,
+        motion_representation=config.motion_representation,
+        num_keyframes=config.num_keyframes,
+        motion_num_tokens=config.motion_num_tokens,
+        motion_feature_size=config.motion_feature_size,
+        motion_max_frames=config.motion_max_frames,
+    )
+
+
+def tiny_model(config: MACMConfig, seed: int = 0) -> MACMForConditionalGeneration:
+    torch.manual_seed(seed)
+    return MACMForConditionalGeneration(config).eval()
+
+
+def moving_square_frames(num_frames: int = 12, size: int = 48, seed: int = 0) -> np.ndarray:
+    """`[T, size, size, 3]` uint8: a coloured square sliding over a noisy background."""
+    rng = np.random.default_rng(seed)
+    frames = np.repeat(rng.integers(0, 60, (1, size, size, 3), dtype=np.uint8), num_frames, axis=0)
+    for t in range(num_frames):
+        x = int(t * (size - 12) / max(num_frames - 1, 1))
+        frames[t, 18:30, x : x + 12] = (220, 40 + 10 * seed, 40)
+    return frames
+
+
+@pytest.fixture
+def video_path(tmp_path):
+    return str(write_video(tmp_path / "square.mp4", moving_square_frames(), fps=10))
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, tokenizer):
+    """A saved tiny overlay MACM (model + processor) in one folder, for tests that load from a path."""
+    path = tmp_path_factory.mktemp("tiny_macm")
+    config = tiny_config(tokenizer)
+    tiny_model(config).save_pretrained(path)
+    tiny_processor(tokenizer, config).save_pretrained(path)
+    return str(path)
