@@ -17,6 +17,15 @@ COMMANDS = {
 }
 
 
+def __getattr__(name):
+    # The Python API (`from macm_cli import MACMCaptioner`) loads torch and transformers only when asked for.
+    if name in ("MACMCaptioner", "CaptionResult"):
+        from . import captioner
+
+        return getattr(captioner, name)
+    raise AttributeError(f"module 'macm_cli' has no attribute {name!r}")
+
+
 def usage() -> str:
     lines = ["usage: macm COMMAND [ARGS...]", "", "commands:"]
     lines += [f"  {name:<8} {help_text}" for name, (_, help_text) in COMMANDS.items()]
@@ -37,4 +46,4 @@ def main(argv: list[str] | None = None) -> int:
     return module.main(rest) or 0
 
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "CaptionResult", "MACMCaptioner", "main"]

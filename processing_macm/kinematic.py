@@ -60,6 +60,9 @@ def _root_positions(track: MotionTrack, keypoints: np.ndarray, joints: np.ndarra
         axis=-1,
     )  # [T, 4] pixels per metre
     depth = focal / np.maximum(ratios.max(axis=-1), 1e-3)  # [T]
+    # Per-frame scale jitters by a few pixels on small people; a 5-frame running median steadies it.
+    padded = np.pad(depth, 2, mode="edge")
+    depth = np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=-1)  # [T]
     centre = points_2d[:, 2:].mean(axis=1)  # [T, 2] hip midpoint in pixels
     x = (centre[:, 0] - cx) * depth / focal
     y = -(centre[:, 1] - cy) * depth / focal

@@ -191,12 +191,13 @@ class MACMProcessor(ProcessorMixin):
         if present and self.motion_representation == "overlay":
             data["motion_pixel_values"] = torch.stack(present)
         elif present:
-            lengths = [len(item) for item in present]
-            features = torch.zeros(len(present), max(lengths), present[0].shape[-1])
-            for i, item in enumerate(present):
-                features[i, : len(item)] = item
-            data["motion_features"] = features
-            data["motion_attention_mask"] = (torch.arange(max(lengths))[None] < torch.tensor(lengths)[:, None]).long()
+            # Kinematic items are (features [T, F], valid [T]); frames past a clip's end are padding.
+            length = max(len(features) for features, _ in present)
+            data["motion_features"] = torch.zeros(len(present), length, self.motion_feature_size)
+            data["motion_attention_mask"] = torch.zeros(len(present), length, dtype=torch.long)
+            for i, (features, valid) in enumerate(present):
+                data["motion_features"][i, : len(features)] = features
+                data["motion_attention_mask"][i, : len(valid)] = valid.long()
         return BatchFeature(data, tensor_type=return_tensors)
 
     def default_prompt(self, prompt: str = DEFAULT_PROMPT, with_motion: bool = True) -> str:
@@ -216,8 +217,9 @@ class MACMProcessor(ProcessorMixin):
     def _pixels(self, frames: np.ndarray) -> torch.Tensor:
         return self.image_processor(images=list(frames), return_tensors="pt")["pixel_values"]  # [N, 3, H, W]
 
-    def motion_input(self, item, video=None) -> torch.Tensor | None:
-        """One sample's motion → keyframe pixels `[K, 3, H, W]` or normalised features `[T, F]`; None if unusable."""
+    def motion_input(self, item, video=None):
+        """One sample's motion → keyframe pixels `[K, 3, H, W]`, or normalised features `[T, F]` with their
+        valid frames `[T]`; None if unusable."""
         if item is None:
             return None
         if not isinstance(item, (np.ndarray, torch.Tensor)):
@@ -230,9 +232,9 @@ class MACMProcessor(ProcessorMixin):
                     f"got shape {array.shape}. Pass a MotionTrack to render them."
                 )
             return self._pixels(array)
-        return self._normalise(array)
+        return self._normalise(array, np.ones(len(array), bool))
 
-    def _normalise(self, features: np.ndarray) -> torch.Tensor:
+    def _normalise(self, features: np.ndarray, valid: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         size = self.motion_feature_size
         if features.ndim != 2 or features.shape[-1] != size or len(features) == 0:
             raise ValueError(f"Kinematic motion must be a non-empty [T, {size}] feature array, got shape {features.shape}.")
@@ -243,7 +245,8 @@ class MACMProcessor(ProcessorMixin):
             )
         if self.motion_feature_mean is not None:
             features = (features - np.asarray(self.motion_feature_mean)) / np.asarray(self.motion_feature_std)
-        return torch.from_numpy(np.asarray(features, dtype=np.float32))
+        features = np.where(valid[:, None], features, 0.0)  # frames where nobody was seen carry no signal
+        return torch.from_numpy(features.astype(np.float32)), torch.from_numpy(valid)
 
     def _track_input(self, track, video) -> torch.Tensor | None:
         from .motion_track import MotionTrack
@@ -257,9 +260,20 @@ class MACMProcessor(ProcessorMixin):
         if self.motion_representation == "kinematic":
             from .kinematic import kinematic_features
 
-            features, _ = kinematic_features(track, self.motion_fps)
-            return self._normalise(features)
-        raise NotImplementedError("overlay rendering from a MotionTrack is wired in with the motion pathway")
+            return self._normalise(*kinematic_features(track, self.motion_fps))
+        from .overlay import overlay_keyframes
+
+        if video is None:
+            raise ValueError("Overlay motion from a MotionTrack needs the sample's video to draw the keyframes on.")
+        return self._pixels(overlay_keyframes(video, track, self.keyframe_indices(track)))
+
+    def keyframe_indices(self, track) -> np.ndarray:
+        """The track frames the overlay pathway shows: `num_keyframes` by the farthest-pose rule, or uniform."""
+        from .keyframes import sample_keyframes
+
+        if self.keyframe_sampling == "farthest":
+            return sample_keyframes(track, self.num_keyframes)
+        return sample_frame_indices(track.num_frames, self.num_keyframes)
 
 
 def _is_single_video(videos) -> bool:

@@ -1,0 +1,55 @@
+"""HMI-Synth throughput: clips per minute on this machine, without and with MediaPipe tracks, and MB per clip.
+
+    python bench/bench_synth.py --num-clips 40 --num-workers 2
+
+Tracks are computed as `macm build --extract-motion` would: `extract_motion(video, backend="mediapipe",
+max_fps=None)` on every frame, one process per core.
+"""
+
+import argparse
+import multiprocessing
+import tempfile
+import time
+from pathlib import Path
+
+
+def _track(path: str) -> float:
+    from processing_macm.pose_backends import extract_motion
+
+    track = extract_motion(path, backend="mediapipe", max_fps=None, progress=False)
+    return float(track.valid.mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--num-clips", type=int, default=40)
+    parser.add_argument("--num-workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from dataset_scripts.synth import generate_dataset
+    from dataset_scripts.synth.body import load_model
+
+    load_model()  # builds anny's cache once if missing, so it is not timed
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        out = generate_dataset(Path(tmp) / "synth", args.num_clips, args.seed, num_workers=args.num_workers, progress=False)
+        render_s = time.perf_counter() - start
+        videos = sorted(str(p) for p in (out / "videos").glob("*.mp4"))
+        size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
+        start = time.perf_counter()
+        with multiprocessing.get_context("spawn").Pool(args.num_workers) as pool:
+            found = pool.map(_track, videos, chunksize=1)
+        track_s = time.perf_counter() - start
+    n = args.num_clips
+    print(f"clips: {n}, workers: {args.num_workers}")
+    print(f"render only:          {60 * n / render_s:7.1f} clips/min ({render_s:.1f} s, includes worker start-up)")
+    print(f"MediaPipe tracks:     {60 * n / track_s:7.1f} clips/min ({track_s:.1f} s)")
+    print(f"render + tracks:      {60 * n / (render_s + track_s):7.1f} clips/min "
+          f"-> 2,000 clips in {2000 * (render_s + track_s) / n / 60:.0f} min")
+    print(f"person found by MediaPipe: {100 * sum(found) / len(found):.1f}% of frames (mean over clips)")
+    print(f"size on disk: {size_mb / n:.3f} MB per clip (video + joints + metadata)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The main job in a few lines: a video in, a fine-grained motion caption out.
+
+    from macm_cli import MACMCaptioner
+    captioner = MACMCaptioner.from_pretrained("macm")
+    print(captioner("clip.mp4").caption)
+
+Stages: decode the video, estimate the person's pose (MediaPipe by default), build the model inputs
+(frames, keyframes with the body drawn over them or kinematic features), generate.
+"""
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from modeling_macm import MACMForConditionalGeneration
+from processing_macm import DEFAULT_PROMPT, MACMProcessor
+
+
+DEFAULT_MODEL = "macm"
+# The default model ships inside this package (see macm_cli/default_model/README.md).
+EMBEDDED_MODEL_DIR = Path(__file__).parent / "default_model"
+
+
+@dataclass
+class CaptionResult:
+    video: str
+    caption: str
+    motion_used: bool
+    keyframes: list[int] = field(default_factory=list)  # track frames shown to the overlay pathway
+    notice: str | None = None  # why motion was not used, when it was asked for
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_model_path(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> str:
+    """A local folder or a Hub id wins; the bare name "macm" with no such folder means the embedded model."""
+    if os.path.isdir(name_or_path) or str(name_or_path) != DEFAULT_MODEL:
+        return str(name_or_path)
+    if not (EMBEDDED_MODEL_DIR / "config.json").is_file():
+        raise FileNotFoundError(
+            f"The embedded default model is missing from {EMBEDDED_MODEL_DIR}; reinstall the package or pass "
+            f"--model PATH to a M-ACM checkpoint."
+        )
+    return str(EMBEDDED_MODEL_DIR)
+
+
+class MACMCaptioner:
+    """Holds a model, its processor and a pose backend; captions videos one by one or in batches."""
+
+    def __init__(self, model: MACMForConditionalGeneration, processor: MACMProcessor, pose_backend: str = "mediapipe"):
+        self.model = model.eval()
+        self.processor = processor
+        self.pose_backend = pose_backend
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike = DEFAULT_MODEL, pose_backend: str = "mediapipe", **model_kwargs):
+        path = resolve_model_path(name_or_path)
+        model = MACMForConditionalGeneration.from_pretrained(path, **model_kwargs)
+        return cls(model, MACMProcessor.from_pretrained(path), pose_backend)
+
+    def __call__(self, video, **kwargs) -> CaptionResult:
+        return self.caption([video], **kwargs)[0]
+
+    def estimate_motion(self, video):
+        from processing_macm.pose_backends import extract_motion
+
+        return extract_motion(video, backend=self.pose_backend, max_fps=self.processor.motion_fps, progress=False)
+
+    @torch.no_grad()
+    def caption(
+        self,
+        videos: list,
+        tracks: list | None = None,
+        prompt: str | None = None,
+        use_motion: bool = True,
+        decoding: str = "greedy",
+        keyframe_sampling: str | None = None,
+        max_new_tokens: int = 96,
+        **generate_kwargs,
+    ) -> list[CaptionResult]:
+        """Captions `videos` (paths or `[T, H, W, 3]` frames) as one batch.
+
+        Args:
+            tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
+            prompt: the question; defaults to `DEFAULT_PROMPT`.
+            use_motion: False captions from the frames alone (the video-only ablation).
+            decoding: "greedy", "sample" or "msd" (Motion Synergetic Decoding).
+            keyframe_sampling: "farthest" (the paper's) or "uniform"; defaults to the processor's setting.
+        """
+        if decoding not in ("greedy", "sample", "msd"):
+            raise ValueError(f"decoding must be 'greedy', 'sample' or 'msd', got {decoding!r}.")
+        processor = self.processor
+        timings = {}
+        names = [os.fspath(v) if isinstance(v, (str, os.PathLike)) else "<frames>" for v in videos]
+        if not use_motion:
+            tracks = [None] * len(videos)
+        elif tracks is None:
+            start = time.perf_counter()
+            tracks = [self.estimate_motion(video) for video in videos]
+            timings["pose"] = time.perf_counter() - start
+        notices = [
+            None if not use_motion or (track is not None and track.has_person) else "no person was found: captioned from the video alone"
+            for track in tracks
+        ]
+        usable = [track if track is not None and track.has_person else None for track in tracks]
+
+        start = time.perf_counter()
+        saved_sampling = processor.keyframe_sampling
+        processor.keyframe_sampling = keyframe_sampling or saved_sampling
+        try:
+            keyframes = [
+                processor.keyframe_indices(t).tolist() if t is not None and processor.motion_representation == "overlay" else []
+                for t in usable
+            ]
+            prompts = [processor.default_prompt(prompt or DEFAULT_PROMPT, with_motion=t is not None) for t in usable]
+            inputs = processor(text=prompts, videos=videos, motion=usable)
+        finally:
+            processor.keyframe_sampling = saved_sampling
+        timings["decode_and_preprocess"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        inputs = inputs.to(self.model.device)
+        options = dict(max_new_tokens=max_new_tokens, do_sample=decoding == "sample", **generate_kwargs)
+        if decoding == "msd":
+            options["motion_synergetic"] = True
+        output = self.model.generate(**inputs, **options)
+        new_tokens = output[:, inputs["input_ids"].shape[1] :]
+        timings["generate"] = time.perf_counter() - start
+        timings["new_tokens"] = int((new_tokens != processor.tokenizer.pad_token_id).sum()) / len(videos)
+
+        texts = processor.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        return [
+            CaptionResult(name, text.strip(), track is not None, keys, notice, dict(timings))
+            for name, text, track, keys, notice in zip(names, texts, usable, keyframes, notices)
+        ]
+
+
+__all__ = ["CaptionResult", "DEFAULT_MODEL", "MACMCaptioner", "resolve_model_path"]

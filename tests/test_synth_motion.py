@@ -1,0 +1,65 @@
+"""Captions agree with the motion: the side and limb named move most, and counts match, read from joints_3d."""
+
+import numpy as np
+import pytest
+
+from dataset_scripts.synth.body import JOINT_NAMES, pose_body, sample_body
+from dataset_scripts.synth.programs import _SET_UP, EDGE, animate, sample_program
+
+pytestmark = pytest.mark.slow
+FPS = 15
+J = {name: i for i, name in enumerate(JOINT_NAMES)}
+# action -> (joint of the moving limb (side filled in), signal whose peaks are the repetitions)
+SIGNALS = {
+    "raise_arm": ("{s}_wrist", lambda j, s: j[:, J[f"{s}_wrist"], 1]),
+    "kick": ("{s}_ankle", lambda j, s: j[:, J[f"{s}_ankle"], 2]),
+    "lunge": ("{s}_knee", lambda j, s: j[:, J[f"{s}_knee"], 2]),
+    "wave": ("{s}_wrist", lambda j, s: j[:, J[f"{s}_wrist"], 0] * (1 if s == "l" else -1)),
+    "squat": (None, lambda j, s: j[:, J["l_ankle"], 1]),
+    "bend_forward": (None, lambda j, s: j[:, J["head"], 2]),
+    "arm_circles": ("{s}_wrist", lambda j, s: j[:, J[f"{s}_wrist"], 1]),
+    "clap": (None, lambda j, s: -np.linalg.norm(j[:, J["l_wrist"]] - j[:, J["r_wrist"]], axis=1)),
+}
+
+
+def count_peaks(signal: np.ndarray) -> int:
+    """Rises through the upper third of the range, with hysteresis at the lower third."""
+    low, high = signal.min(), signal.max()
+    if high - low < 1e-3:
+        return 0
+    upper, lower = low + 2 / 3 * (high - low), low + 1 / 3 * (high - low)
+    count, armed = 0, signal[0] < upper
+    for value in signal:
+        if armed and value > upper:
+            count, armed = count + 1, False
+        elif value < lower:
+            armed = True
+    return count
+
+
+def path_length(joints: np.ndarray, name: str) -> float:
+    return float(np.linalg.norm(np.diff(joints[:, J[name]], axis=0), axis=1).sum())
+
+
+def test_named_side_moves_most_and_counts_match():
+    checked = {}
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        program = sample_program(rng)
+        angles, yaw, offset = animate(program, FPS)
+        _, _, _, joints = pose_body(sample_body(rng), angles, yaw, offset)
+        for step in program:
+            if step["action"] not in SIGNALS:
+                continue
+            # Actions with a set-up pose repeat between moving in and out of it: count inside.
+            trim = EDGE if step["action"] in _SET_UP else 0.0
+            segment = joints[int(round((step["start"] + trim) * FPS)): int(round((step["end"] - trim) * FPS))]
+            joint, signal = SIGNALS[step["action"]]
+            side = step["side"]
+            if joint and side in ("left", "right"):
+                s, other = side[0], "r" if side == "left" else "l"
+                assert path_length(segment, joint.format(s=s)) > 2 * path_length(segment, joint.format(s=other)), step
+            s = side[0] if side in ("left", "right") else "l"
+            assert count_peaks(signal(segment, s)) == step["count"], (seed, step)
+            checked[step["action"]] = checked.get(step["action"], 0) + 1
+    assert set(checked) == set(SIGNALS), checked
