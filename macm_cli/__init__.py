@@ -10,6 +10,7 @@ COMMANDS = {
     "motion": ("macm_cli.motion", "extract a MotionTrack (.npz) from a video, with an optional overlay preview"),
     "synth": ("dataset_scripts.synth", "generate HMI-Synth clips with ground-truth captions and QA"),
     "build": ("dataset_scripts.build", "build an HMI-format dataset (Parquet + card) from a source"),
+    "curate": ("dataset_scripts.curation", "scene cuts, 2-10 s segments, pose/movement filters with a keep/drop report"),
     "train": ("train.sft", "fine-tune with TRL SFT + LoRA from a recipe"),
     "eval": ("train.evaluate", "evaluate on HMI-Bench-format data with the paper's metrics"),
     "demo": ("space.app", "run the Gradio demo locally"),
