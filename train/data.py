@@ -1,0 +1,122 @@
+"""HMI-format rows → training conversations, for map-style and streamed datasets alike.
+
+One row gives one conversation per target: its caption ("Describe the person's movements…") and each
+of its QA pairs (true/false questions get the suffix evaluation uses, so training and `macm eval`
+ask the same way). A conversation keeps the row's id, the video's absolute path and the motion
+struct, which the collator turns into model inputs.
+"""
+
+import os
+from pathlib import Path
+
+from dataset_scripts.schema import require_datasets
+from processing_macm import DEFAULT_PROMPT
+from processing_macm.video_io import VideoReadError, probe_video
+from train.evaluate import TRUE_FALSE_PROMPT
+
+CONVERSATION_COLUMNS = ("id", "video", "prompt", "answer", "motion")
+
+
+class InvalidRowError(ValueError):
+    """A row that cannot be trained on (unusable video, empty caption); the message names it."""
+
+
+def resolve_dataset_dir(name_or_path: str) -> Path:
+    """A local HMI dataset folder, or a snapshot of a Hub dataset repo (the videos are files in the
+    repo, referenced by relative path, so the whole repo is needed, not only the Parquet shards)."""
+    if os.path.isdir(name_or_path):
+        path = Path(name_or_path)
+    else:
+        from huggingface_hub import snapshot_download
+
+        path = Path(snapshot_download(name_or_path, repo_type="dataset"))
+    if not (path / "README.md").is_file():
+        raise FileNotFoundError(f"{name_or_path} is not an HMI dataset (no README.md with `configs:`); build one with `macm build`.")
+    return path
+
+
+class RowsToConversations:
+    """Batched `datasets.map` function: rows in, conversations out.
+
+    A row without a usable video (missing, not a video, no frames) or with an empty caption raises
+    `InvalidRowError` naming it; with `skip_invalid=True` it gives no conversation instead and is
+    recorded in `skipped` (id → reason), which `summary()` reports. For a streamed dataset the rows
+    are checked as training reads them, so the record is complete only once training has ended.
+    """
+
+    def __init__(self, dataset_dir: Path, with_qa: bool = True, skip_invalid: bool = False):
+        self.dataset_dir = Path(dataset_dir)
+        self.with_qa = with_qa
+        self.skip_invalid = skip_invalid
+        self.skipped: dict[str, str] = {}
+
+    def problem(self, row: dict) -> str | None:
+        if not (row["caption"] or "").strip():
+            return "empty caption"
+        try:
+            probe_video(self.dataset_dir / row["video"])
+        except VideoReadError as err:
+            return f"unusable video: {err}"
+        return None
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        out = {name: [] for name in CONVERSATION_COLUMNS}
+        for index, row_id in enumerate(batch["id"]):
+            row = {name: values[index] for name, values in batch.items()}
+            problem = self.problem(row)
+            if problem is not None:
+                if not self.skip_invalid:
+                    raise InvalidRowError(f"Row {row_id!r}: {problem}. Fix the row, or set `skip_invalid_rows: true` to skip such rows.")
+                self.skipped[row_id] = problem
+                continue
+            pairs = [(DEFAULT_PROMPT, row["caption"])]
+            for qa in (row["qa"] or []) if self.with_qa else []:
+                question = TRUE_FALSE_PROMPT.format(question=qa["question"]) if qa["type"] == "true_false" else qa["question"]
+                pairs.append((question, qa["answer"]))
+            for prompt, answer in pairs:
+                out["id"].append(row_id)
+                out["video"].append(str(self.dataset_dir / row["video"]))
+                out["prompt"].append(prompt)
+                out["answer"].append(answer)
+                out["motion"].append(row["motion"])
+        return out
+
+    def summary(self) -> str:
+        if not self.skipped:
+            return "no invalid rows"
+        lines = [f"skipped {len(self.skipped)} invalid row(s):"] + [f"  - {i}: {why}" for i, why in self.skipped.items()]
+        return "\n".join(lines)
+
+
+def load_conversations(dataset_dir: Path, split: str, streaming: bool, to_conversations: RowsToConversations):
+    """The split as conversations (an `IterableDataset` when streaming)."""
+    datasets = require_datasets()
+    # datasets 5.2 caches a local folder's Arrow copy under the folder's name and does not notice new
+    # Parquet content there (a rebuilt dataset, or another folder of the same name, read back stale
+    # rows, and checks the new against the stale split sizes): rebuild the copy on every run.
+    cache = {} if streaming else {"download_mode": "force_redownload", "verification_mode": "no_checks"}
+    rows = datasets.load_dataset(str(dataset_dir), split=split, streaming=streaming, **cache)
+    features = rows.features
+    conversation_features = None
+    if features is not None:
+        conversation_features = datasets.Features(
+            {
+                "id": features["id"],
+                "video": features["video"],
+                "prompt": datasets.Value("string"),
+                "answer": datasets.Value("string"),
+                "motion": features["motion"],
+            }
+        )
+    columns = list(features) if features is not None else None
+    if streaming:
+        return rows.map(to_conversations, batched=True, remove_columns=columns, features=conversation_features)
+    # Not from the cache: the check must run, so that skipped rows are counted on every run.
+    return rows.map(to_conversations, batched=True, remove_columns=columns, features=conversation_features, load_from_cache_file=False)
+
+
+def available_splits(dataset_dir: Path) -> list[str]:
+    return list(require_datasets().get_dataset_split_names(str(dataset_dir)))
+
+
+__all__ = ["CONVERSATION_COLUMNS", "InvalidRowError", "RowsToConversations", "available_splits", "load_conversations", "resolve_dataset_dir"]

@@ -1,0 +1,199 @@
+"""`macm train --config RECIPE.yaml [--key value ...]`: supervised fine-tuning of M-ACM with TRL, in
+the shape of TRL's `examples/scripts/sft_vlm.py`. Also runs as `accelerate launch train/sft.py --config ...`.
+
+The paper's two stages (PAPER.md), chosen with `stage`:
+- "align": the language model and the vision tower are frozen; the video projector, the newline
+  token and the motion pathway (encoder, projector) train.
+- "instruct": LoRA on the language model only (`lora_target_modules` names its projections; the
+  script scopes them to `model.language_model` with a regex, since plain names also hit the vision
+  tower), with the projectors and motion encoder trained in full as `modules_to_save`. The adapter is
+  saved in `output_dir`, and with `merge_adapter` a merged model in `output_dir/merged`.
+- "full": every parameter trains, for a model built from scratch (nothing pretrained to keep frozen).
+
+The model comes from `model_name_or_path` (a MACM checkpoint: stage 1's output feeds stage 2), or,
+without one, is built from the recipe's `init_model_config` with a tokenizer trained on the
+dataset's text (see train/scratch.py). The dataset is an HMI folder or Hub repo (`macm build`);
+`dataset_streaming: true` streams it. The resolved arguments are written to
+`output_dir/train_config.yaml`, itself a recipe that reruns the same training.
+"""
+
+import json
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, TrlParser
+
+# Submodules of MACMModel that train in full in both stages (absent ones are skipped).
+PROJECTOR_MODULES = ("video_projector", "motion_encoder", "motion_projector")
+STAGES = ("align", "instruct", "full")
+CONFIG_FILE = "train_config.yaml"
+SKIPPED_FILE = "skipped_rows.json"
+
+
+@dataclass
+class MACMScriptArguments(ScriptArguments):
+    stage: str = field(default="instruct", metadata={"help": "'align' (projectors only), 'instruct' (LoRA + projectors) or 'full' (everything)."})
+    use_motion: bool = field(default=True, metadata={"help": "False: ignore motion tracks (the video-only ablation)."})
+    with_qa: bool = field(default=True, metadata={"help": "Train on the rows' QA pairs as well as their captions."})
+    skip_invalid_rows: bool = field(
+        default=False, metadata={"help": "Skip (and count) rows with an unusable video or an empty caption instead of failing."}
+    )
+    init_model_config: dict | str | None = field(
+        default=None, metadata={"help": "MACMConfig kwargs for a model built from scratch (when no model_name_or_path)."}
+    )
+    init_processor_config: dict | str | None = field(
+        default=None, metadata={"help": "MACMProcessor kwargs not in the config (num_frames, motion_fps, ...), from scratch."}
+    )
+    tokenizer_vocab_size: int = field(default=1000, metadata={"help": "Vocabulary of the tokenizer trained from scratch."})
+    merge_adapter: bool = field(default=True, metadata={"help": "'instruct': also write the merged model to output_dir/merged."})
+
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise ValueError(f"stage must be one of {STAGES}, got {self.stage!r}.")
+        # From the command line these arrive as JSON text; from the recipe, as mappings.
+        for name in ("init_model_config", "init_processor_config"):
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, json.loads(getattr(self, name)))
+
+
+def load_model_and_processor(script_args, model_args, conversations):
+    if model_args.model_name_or_path is None:
+        if script_args.init_model_config is None:
+            raise ValueError("Give `model_name_or_path` (a MACM checkpoint) or `init_model_config` (a model built from scratch).")
+        from train.scratch import build_from_scratch
+
+        return build_from_scratch(
+            script_args.init_model_config, script_args.init_processor_config or {}, conversations, script_args.tokenizer_vocab_size
+        )
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    import modeling_macm  # noqa: F401  (registers the Auto classes)
+
+    model = AutoModelForImageTextToText.from_pretrained(
+        model_args.model_name_or_path,
+        revision=model_args.model_revision,
+        dtype=model_args.dtype or "auto",
+        attn_implementation=model_args.attn_implementation,
+    )
+    return model, AutoProcessor.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
+
+
+def projector_modules(model) -> list[str]:
+    return [name for name in PROJECTOR_MODULES if getattr(model.model, name) is not None]
+
+
+def freeze_for_alignment(model) -> None:
+    """Stage 1: only the projectors, the motion encoder and the video newline token train."""
+    model.requires_grad_(False)
+    for name in projector_modules(model):
+        getattr(model.model, name).requires_grad_(True)
+    if model.model.video_newline is not None:
+        model.model.video_newline.requires_grad_(True)
+
+
+def lora_config(model, model_args):
+    """Stage 2: LoRA on the language model's projections, projectors and motion encoder in full."""
+    import re
+
+    from peft import LoraConfig
+
+    names = model_args.lora_target_modules or ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    return LoraConfig(
+        task_type=model_args.lora_task_type,
+        r=model_args.lora_r,
+        lora_alpha=model_args.lora_alpha,
+        lora_dropout=model_args.lora_dropout,
+        target_modules=rf"model\.language_model\..*\.({'|'.join(map(re.escape, names))})",
+        modules_to_save=model_args.lora_modules_to_save or projector_modules(model),
+        use_rslora=model_args.use_rslora,
+        use_dora=model_args.use_dora,
+        bias="none",
+    )
+
+
+def save_resolved_config(path: Path, *args) -> None:
+    """All arguments, as a recipe: `macm train --config PATH` reruns the same training."""
+    import yaml
+
+    resolved = {}
+    for group in args:
+        values = group.to_dict() if hasattr(group, "to_dict") else vars(group)
+        resolved.update({f.name: values[f.name] for f in fields(group) if f.init and f.name in values})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(resolved, sort_keys=True))
+
+
+def merge_adapter(adapter_dir, out_dir) -> None:
+    """Reloads base + adapter from disk and merges them (so it works however training was sharded),
+    writing a full model, with its processor, that loads through the Auto classes."""
+    from peft import PeftModel
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    import modeling_macm  # noqa: F401  (registers the Auto classes)
+
+    base_path = json.loads((Path(adapter_dir) / "adapter_config.json").read_text())["base_model_name_or_path"]
+    base = AutoModelForImageTextToText.from_pretrained(base_path, dtype="auto")
+    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    merged.save_pretrained(out_dir)
+    AutoProcessor.from_pretrained(adapter_dir).save_pretrained(out_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from transformers import set_seed
+
+    from train.collator import MACMCollator
+    from train.data import RowsToConversations, load_conversations, resolve_dataset_dir
+
+    parser = TrlParser((MACMScriptArguments, SFTConfig, ModelConfig), prog="macm train")
+    script_args, training_args, model_args = parser.parse_args_and_config(sys.argv[1:] if argv is None else argv)
+    if model_args.use_peft != (script_args.stage == "instruct"):
+        raise ValueError(f"stage {script_args.stage!r} needs use_peft={script_args.stage == 'instruct'} (LoRA is stage 2's).")
+    if script_args.dataset_name is None:
+        raise ValueError("Give `dataset_name`: an HMI dataset folder or Hub repo (`macm build` makes one).")
+    # The collator builds the labels; TRL must neither prepare the dataset nor drop its columns.
+    training_args.dataset_kwargs = {"skip_prepare_dataset": True}
+    training_args.remove_unused_columns = False
+    output_dir = Path(training_args.output_dir)
+
+    dataset_dir = resolve_dataset_dir(script_args.dataset_name)
+    to_conversations = RowsToConversations(dataset_dir, script_args.with_qa, script_args.skip_invalid_rows)
+    train_dataset = load_conversations(dataset_dir, script_args.dataset_train_split, script_args.dataset_streaming, to_conversations)
+    eval_dataset = None
+    if training_args.eval_strategy != "no" or training_args.eval_on_start:
+        eval_dataset = load_conversations(dataset_dir, script_args.dataset_test_split, script_args.dataset_streaming, to_conversations)
+
+    set_seed(training_args.seed)  # the model built from scratch must not depend on the process
+    model, processor = load_model_and_processor(script_args, model_args, train_dataset)
+    peft_config = lora_config(model, model_args) if script_args.stage == "instruct" else None
+    if script_args.stage == "align":
+        freeze_for_alignment(model)
+
+    trainer = SFTTrainer(
+        model=model,
+        args=training_args,
+        data_collator=MACMCollator(processor, use_motion=script_args.use_motion),
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=processor,
+        peft_config=peft_config,
+    )
+    if trainer.accelerator.is_main_process:
+        save_resolved_config(output_dir / CONFIG_FILE, script_args, training_args, model_args)
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model(training_args.output_dir)
+    trainer.save_state()  # trainer_state.json beside the model: the whole log, train metrics included
+    trainer.accelerator.wait_for_everyone()
+    if trainer.accelerator.is_main_process:
+        (output_dir / SKIPPED_FILE).write_text(json.dumps(to_conversations.skipped, indent=2) + "\n")
+        trainer.accelerator.print(to_conversations.summary())
+        if script_args.stage == "instruct" and script_args.merge_adapter:
+            merge_adapter(output_dir, output_dir / "merged")
+            trainer.accelerator.print(f"merged model saved to {output_dir / 'merged'}")
+    trainer.accelerator.wait_for_everyone()
+    trainer.end()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
