@@ -11,7 +11,6 @@ Stages: decode the video, estimate the person's pose (MediaPipe by default), bui
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 
@@ -19,9 +18,7 @@ from modeling_macm import MACMForConditionalGeneration
 from processing_macm import DEFAULT_PROMPT, MACMProcessor
 
 
-DEFAULT_MODEL = "macm"
-# The default model ships inside this package (see macm_cli/default_model/README.md).
-EMBEDDED_MODEL_DIR = Path(__file__).parent / "default_model"
+DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
 
 
 @dataclass
@@ -37,18 +34,6 @@ class CaptionResult:
         return asdict(self)
 
 
-def resolve_model_path(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> str:
-    """A local folder or a Hub id wins; the bare name "macm" with no such folder means the embedded model."""
-    if os.path.isdir(name_or_path) or str(name_or_path) != DEFAULT_MODEL:
-        return str(name_or_path)
-    if not (EMBEDDED_MODEL_DIR / "config.json").is_file():
-        raise FileNotFoundError(
-            f"The embedded default model is missing from {EMBEDDED_MODEL_DIR}; reinstall the package or pass "
-            f"--model PATH to a M-ACM checkpoint."
-        )
-    return str(EMBEDDED_MODEL_DIR)
-
-
 class MACMCaptioner:
     """Holds a model, its processor and a pose backend; captions videos one by one or in batches."""
 
@@ -59,9 +44,8 @@ class MACMCaptioner:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike = DEFAULT_MODEL, pose_backend: str = "mediapipe", **model_kwargs):
-        path = resolve_model_path(name_or_path)
-        model = MACMForConditionalGeneration.from_pretrained(path, **model_kwargs)
-        return cls(model, MACMProcessor.from_pretrained(path), pose_backend)
+        model = MACMForConditionalGeneration.from_pretrained(name_or_path, **model_kwargs)
+        return cls(model, MACMProcessor.from_pretrained(name_or_path), pose_backend)
 
     def __call__(self, video, **kwargs) -> CaptionResult:
         return self.caption([video], **kwargs)[0]
@@ -140,4 +124,4 @@ class MACMCaptioner:
         ]
 
 
-__all__ = ["CaptionResult", "DEFAULT_MODEL", "MACMCaptioner", "resolve_model_path"]
+__all__ = ["CaptionResult", "DEFAULT_MODEL", "MACMCaptioner"]

@@ -6,7 +6,9 @@ newline token per clip) so that LLaVA-OneVision checkpoints convert with identic
 """
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -17,7 +19,13 @@ from transformers.cache_utils import Cache
 from transformers.modeling_outputs import BaseModelOutputWithPast, ModelOutput
 
 from .configuration_macm import MACMConfig
+from .decoding_msd import motion_synergetic_generate
 
+
+# The small model trained here on HMI-Synth ships inside this package (default_model/README.md is its
+# card): `from_pretrained("macm")` loads it unless a local folder named "macm" exists.
+EMBEDDED_MODEL_NAME = "macm"
+EMBEDDED_MODEL_DIR = Path(__file__).parent / "default_model"
 
 MOTION_INPUT_NAMES = ("motion_pixel_values", "motion_features", "motion_attention_mask", "motion_mask")
 
@@ -110,6 +118,16 @@ class MACMPreTrainedModel(PreTrainedModel):
     _supports_sdpa = True
     _supports_flex_attn = True
     _supports_attention_backend = True
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        if (
+            str(pretrained_model_name_or_path) == EMBEDDED_MODEL_NAME
+            and not os.path.isdir(pretrained_model_name_or_path)
+            and EMBEDDED_MODEL_DIR.is_dir()
+        ):
+            pretrained_model_name_or_path = EMBEDDED_MODEL_DIR
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     @torch.no_grad()
     def _init_weights(self, module):
@@ -307,6 +325,17 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
     def get_output_embeddings(self) -> nn.Module:
         return self.lm_head
 
+    @classmethod
+    def from_pretrained_components(cls, vision, language, tokenizer=None, **kwargs) -> "MACMForConditionalGeneration":
+        """An M-ACM from a pretrained vision tower and language model; see `modeling_macm.composition`."""
+        # An absolute import in a `try`: transformers' remote-code check skips it, so checkpoints still load with
+        # `trust_remote_code` where the package (which composition needs) is not installed.
+        try:
+            from modeling_macm.composition import from_pretrained_components
+        except ImportError as error:
+            raise ImportError("from_pretrained_components needs the `macm` package: pip install macm") from error
+        return from_pretrained_components(vision, language, tokenizer, **kwargs)
+
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -354,6 +383,35 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             attentions=outputs.attentions,
             video_hidden_states=outputs.video_hidden_states,
             motion_hidden_states=outputs.motion_hidden_states,
+        )
+
+    def generate(
+        self,
+        *args,
+        motion_synergetic: bool = False,
+        msd_alpha: list[float] | None = None,
+        msd_beta: float | None = None,
+        msd_theta: float | None = None,
+        **kwargs,
+    ):
+        r"""
+        motion_synergetic (`bool`, *optional*, defaults to `False`): decode with Motion Synergetic Decoding
+            (the paper's MSD, see `decoding_msd.py`), greedy or sampling, instead of the usual strategies.
+        msd_alpha (`list[float]`), msd_beta (`float`), msd_theta (`float`), *optional*: MSD hyper-parameters
+            for this call; default to the config's.
+        Everything else as in [`GenerationMixin.generate`].
+        """
+        if not motion_synergetic:
+            if (msd_alpha, msd_beta, msd_theta) != (None, None, None):
+                raise ValueError("msd_alpha, msd_beta and msd_theta apply only with motion_synergetic=True.")
+            return super().generate(*args, **kwargs)
+        return motion_synergetic_generate(
+            self,
+            *args,
+            alpha=self.config.msd_alpha if msd_alpha is None else msd_alpha,
+            beta=self.config.msd_beta if msd_beta is None else msd_beta,
+            theta=self.config.msd_theta if msd_theta is None else msd_theta,
+            **kwargs,
         )
 
     def prepare_inputs_for_generation(self, *args, is_first_iteration: bool | None = False, **kwargs):

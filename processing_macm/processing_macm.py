@@ -5,8 +5,10 @@ as many tokens as the model scatters in, computed from the same numbers the mode
 (patch size, pooling stride, frames, keyframes, motion tokens).
 """
 
+import importlib.util
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,6 +30,17 @@ CHAT_TEMPLATE = (
     "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+
+
+def resolve_embedded_model(name_or_path):
+    """The bare name "macm", with no local folder of that name, means the model shipped in `modeling_macm`
+    (located without importing it: this package never imports the model code)."""
+    spec = importlib.util.find_spec("modeling_macm") if str(name_or_path) == "macm" and not os.path.isdir(name_or_path) else None
+    if spec is not None and spec.origin is not None:
+        embedded = Path(spec.origin).parent / "default_model"
+        if embedded.is_dir():
+            return embedded
+    return name_or_path
 
 
 class MACMProcessor(ProcessorMixin):
@@ -98,6 +111,10 @@ class MACMProcessor(ProcessorMixin):
         self.video_token_id = tokenizer.convert_tokens_to_ids(video_token) if tokenizer is not None else None
         self.motion_token_id = tokenizer.convert_tokens_to_ids(motion_token) if tokenizer is not None else None
         super().__init__(image_processor, tokenizer, chat_template=chat_template or CHAT_TEMPLATE)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        return super().from_pretrained(resolve_embedded_model(pretrained_model_name_or_path), **kwargs)
 
     @property
     def image_size(self) -> int:
