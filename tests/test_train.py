@@ -72,8 +72,19 @@ def test_collator_labels_only_the_answer(dataset_dir, kinematic, use_motion):
 def test_collator_names_the_row_of_an_unreadable_video(dataset_dir, kinematic, tmp_path):
     conversation = dict(load_conversations(dataset_dir, "train", False, RowsToConversations(dataset_dir))[0])
     conversation.update(id="gone", video=str(tmp_path / "gone.mp4"))
-    with pytest.raises(ValueError, match="Row 'gone'.*not found"):
+    with pytest.raises(ValueError, match=r"Rows \['gone'\].*not found"):
         MACMCollator(kinematic[1])([conversation])
+
+
+def test_motion_dropout_shows_some_examples_without_motion(dataset_dir, kinematic):
+    conversations = [dict(c) for c in load_conversations(dataset_dir, "train", False, RowsToConversations(dataset_dir))]
+    with_motion = [c for c in conversations if c["motion"] is not None][:2] * 16
+    torch.manual_seed(0)
+    masks = [MACMCollator(kinematic[1], motion_dropout=0.5)([c])["motion_mask"].item() for c in with_motion]
+    assert 0 < sum(masks) < len(masks)
+    assert all(MACMCollator(kinematic[1])([c])["motion_mask"].item() for c in with_motion[:4])
+    with pytest.raises(ValueError, match=r"motion_dropout must be in \[0, 1\), got 1.0"):
+        MACMCollator(kinematic[1], motion_dropout=1.0)
 
 
 def test_stage1_trains_projectors_and_motion_encoder_only(tokenizer):

@@ -17,26 +17,35 @@ class MACMCollator:
     Args:
         processor: the model's `MACMProcessor`.
         use_motion: False gives the video-only ablation (motion tracks are ignored).
+        motion_dropout: the probability that an example with motion is shown without it, so that one model
+            also captions from the video alone (`--no-motion`, and the video-only branch of MSD). Drawn
+            from torch's RNG, which the Trainer seeds and restores on resume.
     """
 
-    def __init__(self, processor, use_motion: bool = True):
+    def __init__(self, processor, use_motion: bool = True, motion_dropout: float = 0.0):
+        if not 0.0 <= motion_dropout < 1.0:
+            raise ValueError(f"motion_dropout must be in [0, 1), got {motion_dropout}.")
         self.processor = processor
         self.use_motion = use_motion
+        self.motion_dropout = motion_dropout
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
         texts, videos, motion, completions = [], [], [], []
         for example in examples:
             track = row_to_track(example["motion"]) if self.use_motion and example["motion"] is not None else None
-            try:
-                videos.append(self.processor.load_frames(example["video"]))
-            except VideoReadError as err:
-                raise VideoReadError(f"Row {example['id']!r}: {err}") from err
+            if track is not None and self.motion_dropout and torch.rand(()) < self.motion_dropout:
+                track = None
+            # The path, not decoded frames: overlay keyframes are drawn on the source frames at the track's times.
+            videos.append(example["video"])
             completion = example["answer"] + tokenizer.eos_token
             texts.append(self.processor.default_prompt(example["prompt"], with_motion=track is not None) + completion)
             motion.append(track)
             completions.append(tokenizer(completion, add_special_tokens=False)["input_ids"])
-        batch = self.processor(text=texts, videos=videos, motion=motion)
+        try:
+            batch = self.processor(text=texts, videos=videos, motion=motion)
+        except VideoReadError as err:
+            raise VideoReadError(f"Rows {[example['id'] for example in examples]}: {err}") from err
 
         labels = torch.full_like(batch["input_ids"], -100)
         for i, completion in enumerate(completions):

@@ -35,6 +35,9 @@ SKIPPED_FILE = "skipped_rows.json"
 class MACMScriptArguments(ScriptArguments):
     stage: str = field(default="instruct", metadata={"help": "'align' (projectors only), 'instruct' (LoRA + projectors) or 'full' (everything)."})
     use_motion: bool = field(default=True, metadata={"help": "False: ignore motion tracks (the video-only ablation)."})
+    motion_dropout: float = field(
+        default=0.0, metadata={"help": "Probability of showing an example without its motion (one model for both modes)."}
+    )
     with_qa: bool = field(default=True, metadata={"help": "Train on the rows' QA pairs as well as their captions."})
     skip_invalid_rows: bool = field(
         default=False, metadata={"help": "Skip (and count) rows with an unusable video or an empty caption instead of failing."}
@@ -172,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = SFTTrainer(
         model=model,
         args=training_args,
-        data_collator=MACMCollator(processor, use_motion=script_args.use_motion),
+        data_collator=MACMCollator(processor, use_motion=script_args.use_motion, motion_dropout=script_args.motion_dropout),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=processor,

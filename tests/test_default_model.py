@@ -1,0 +1,56 @@
+"""The embedded default model: `from_pretrained("macm")` finds it, a local folder named "macm" wins,
+and `macm caption` describes a clip with it, offline."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from macm_cli import MACMCaptioner
+from modeling_macm import MACMForConditionalGeneration
+from modeling_macm.modeling_macm import EMBEDDED_MODEL_DIR
+from processing_macm import MACMProcessor
+
+
+def test_bare_name_loads_the_embedded_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = MACMForConditionalGeneration.from_pretrained("macm")
+    processor = MACMProcessor.from_pretrained("macm")
+    expected = json.loads((EMBEDDED_MODEL_DIR / "config.json").read_text())
+    assert model.config.text_config.hidden_size == expected["text_config"]["hidden_size"]
+    assert len(processor.tokenizer) == model.config.text_config.vocab_size
+    assert sum(p.numel() for p in model.parameters()) * 4 < 30 * 2**20, "the shipped weights must stay under 30 MB"
+
+
+def test_local_folder_named_macm_wins(tmp_path, monkeypatch, tiny_checkpoint):
+    shutil.copytree(tiny_checkpoint, tmp_path / "macm")
+    monkeypatch.chdir(tmp_path)
+    model = MACMForConditionalGeneration.from_pretrained("macm")
+    assert model.config.text_config.hidden_size == 32  # the tiny test model, not the embedded one
+    assert MACMProcessor.from_pretrained("macm").num_frames == 4
+
+
+@pytest.mark.slow
+def test_caption_command_on_a_real_walking_video(tmp_path, walking_clip):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "macm_cli", "caption", walking_clip, "--json"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = json.loads(result.stdout.strip().splitlines()[-1])
+    assert output["motion_used"] is True
+    assert len(output["caption"].split()) >= 5
+    assert {"pose", "decode_and_preprocess", "generate"} <= set(output["timings"])
+
+
+@pytest.mark.slow
+def test_no_motion_and_msd_modes(walking_clip):
+    captioner = MACMCaptioner.from_pretrained("macm")
+    plain = captioner(walking_clip, use_motion=False)
+    assert plain.motion_used is False and plain.keyframes == [] and plain.caption
+    msd = captioner(walking_clip, decoding="msd")
+    assert msd.motion_used is True and msd.caption
