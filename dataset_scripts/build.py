@@ -15,16 +15,16 @@ and tracks, and the folders merge by copying.
 
 import argparse
 import json
-import os
 import shlex
 import shutil
 import sys
-import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
+
+from processing_macm.atomic import atomic_path
 
 from .card import dataset_card, source_counts
 from .sources import FORMATS, SourceError, read_source
@@ -65,33 +65,17 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def _atomic_target(path: Path):
-    """A temporary path beside `path` (same filesystem, so the final rename is atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    return Path(tmp)
-
-
 def _write_text(path: Path, text: str) -> None:
-    tmp = _atomic_target(path)
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _copy_video(src: Path, dst: Path) -> None:
     """Copies unless `dst` already holds a file of the same size (an earlier run copied it)."""
     if dst.is_file() and dst.stat().st_size == src.stat().st_size:
         return
-    tmp = _atomic_target(dst)
-    try:
+    with atomic_path(dst) as tmp:
         shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_parquet(path: Path, rows: list[dict]) -> None:
@@ -101,16 +85,11 @@ def write_parquet(path: Path, rows: list[dict]) -> None:
     from .schema import hmi_features, require_datasets
 
     features = hmi_features()
-    tmp = _atomic_target(path)
-    try:
-        # The schema comes from the features, not the first rows: a shard may have no rows.
-        with pq.ParquetWriter(tmp, features.arrow_schema) as writer:
-            for start in range(0, len(rows), ROWS_PER_WRITE):
-                chunk = rows[start : start + ROWS_PER_WRITE]
-                writer.write_table(require_datasets().Dataset.from_list(chunk, features=features).data.table)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # The schema comes from the features, not the first rows: a shard may have no rows.
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, features.arrow_schema) as writer:
+        for start in range(0, len(rows), ROWS_PER_WRITE):
+            chunk = rows[start : start + ROWS_PER_WRITE]
+            writer.write_table(require_datasets().Dataset.from_list(chunk, features=features).data.table)
 
 
 def _remove_other_shardings(data_dir: Path, splits, count: int) -> None:

@@ -6,11 +6,12 @@ sampling, the overlay renderer, kinematic features, datasets) reads only this. I
 """
 
 import os
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_path
 
 TRACK_FORMAT_VERSION = 1
 
@@ -140,14 +141,8 @@ class MotionTrack:
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
         arrays["frame_size"] = np.asarray(self.frame_size, np.int64)
         arrays["format_version"] = TRACK_FORMAT_VERSION
-        handle, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez_compressed(file, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_path(path) as tmp:
+            np.savez_compressed(tmp, **arrays)
         return path
 
     @classmethod

@@ -6,12 +6,14 @@ length of the video.
 """
 
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_path
 
 
 class VideoReadError(ValueError):
@@ -139,38 +141,27 @@ def write_video(path, frames, fps: float, crf: int = 23) -> Path:
     """
     import av
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(suffix=path.suffix or ".mp4", dir=path.parent, prefix=".tmp-")
-    os.close(handle)
-    try:
-        with av.open(tmp, mode="w") as container:
-            stream = None
-            for frame in frames:
-                frame = np.ascontiguousarray(frame, dtype=np.uint8)
-                if frame.ndim != 3 or frame.shape[2] != 3:
-                    raise ValueError(f"Frames must be [H, W, 3] RGB, got shape {frame.shape}.")
-                pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
-                if pad_h or pad_w:
-                    frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-                if stream is None:
-                    from fractions import Fraction
-
-                    stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-                    stream.width, stream.height = frame.shape[1], frame.shape[0]
-                    stream.pix_fmt = "yuv420p"
-                    stream.options = {"crf": str(crf)}
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w") as container:
+        stream = None
+        for frame in frames:
+            frame = np.ascontiguousarray(frame, dtype=np.uint8)
+            if frame.ndim != 3 or frame.shape[2] != 3:
+                raise ValueError(f"Frames must be [H, W, 3] RGB, got shape {frame.shape}.")
+            pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
+            if pad_h or pad_w:
+                frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
             if stream is None:
-                raise ValueError("No frames to write.")
-            for packet in stream.encode():
+                stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+                stream.width, stream.height = frame.shape[1], frame.shape[0]
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"crf": str(crf)}
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+        if stream is None:
+            raise ValueError("No frames to write.")
+        for packet in stream.encode():
+            container.mux(packet)
+    return Path(path)
 
 
 __all__ = ["VideoInfo", "VideoReadError", "iter_frames", "probe_video", "read_video", "sample_frame_indices", "write_video"]

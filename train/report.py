@@ -5,27 +5,19 @@ temporary name and renamed, so an interrupted write never leaves a half file beh
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from dataset_scripts.schema import DIMENSIONS
+from processing_macm.atomic import atomic_path
 from train.judge import OVERALL
 from train.metrics import METRIC_NAMES, require
 
 
 def atomic_write(path, write) -> Path:
     """Calls `write(tmp_path)` then renames the file over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return Path(path)
 
 
 def write_json(path, data) -> Path:
