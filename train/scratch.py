@@ -24,8 +24,6 @@ def build_from_scratch(model_config: dict, processor_config: dict, conversations
         conversations: what `train.data.load_conversations` gives (the first `MAX_SCAN` are read).
         vocab_size: size of the trained tokenizer's vocabulary.
     """
-    from transformers import SiglipImageProcessorPil
-
     examples = list(islice(conversations, MAX_SCAN))
     texts = [DEFAULT_PROMPT] + [text for example in examples for text in (example["prompt"], example["answer"])]
     tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
@@ -40,20 +38,7 @@ def build_from_scratch(model_config: dict, processor_config: dict, conversations
         video_token_id=tokenizer.convert_tokens_to_ids("<video>"),
         motion_token_id=tokenizer.convert_tokens_to_ids("<motion>"),
     )
-    size = config.vision_config.image_size
-    processor = MACMProcessor(
-        image_processor=SiglipImageProcessorPil(size={"height": size, "width": size}),
-        tokenizer=tokenizer,
-        patch_size=config.vision_config.patch_size,
-        video_pool_stride=config.video_pool_stride,
-        use_video_newline=config.use_video_newline,
-        motion_representation=config.motion_representation,
-        num_keyframes=config.num_keyframes,
-        motion_num_tokens=config.motion_num_tokens,
-        motion_feature_size=config.motion_feature_size,
-        motion_max_frames=config.motion_max_frames,
-        **processor_config,
-    )
+    processor = MACMProcessor.from_model_config(config, tokenizer, **processor_config)
     if config.motion_representation == "kinematic":
         _set_motion_stats(processor, examples)
     return MACMForConditionalGeneration(config), processor
