@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from .motion_track import MotionTrack
-from .video_io import VideoReadError, iter_frames, probe_video
+from .video_io import VideoReadError, iter_frames, prefetch, probe_video
 
 BACKENDS = ("mediapipe", "smpl", "gvhmr")
 
@@ -70,7 +70,7 @@ def extract_motion(
         if isinstance(video, np.ndarray):
             frames = iter(video[::step])
         else:
-            frames = (frame for index, _, frame in iter_frames(video) if index % step == 0)
+            frames = prefetch(frame for index, _, frame in iter_frames(video) if index % step == 0)
         num_frames = math.ceil(num_video_frames / step)
         return estimate_mediapipe(frames, num_frames, track_fps, frame_size, progress=progress, **kwargs)
     from .pose_smpl import track_from_gvhmr, track_from_smpl_file

@@ -6,6 +6,8 @@ length of the video.
 """
 
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -102,6 +104,42 @@ def iter_frames(path, max_fps: float | None = None) -> Iterator[tuple[int, float
         raise VideoReadError(f"{os.fspath(path)!r} contains no decodable frames.")
 
 
+def prefetch(items: Iterator, depth: int = 8) -> Iterator:
+    """Yields what `items` yields, produced `depth` ahead in a background thread, so that decoding overlaps
+    with the consumer's work (PyAV and MediaPipe release the GIL). Errors reach the consumer in order."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+    end = object()
+
+    def produce():
+        try:
+            for item in items:
+                if stopped.is_set():
+                    return
+                buffer.put((item, None))
+            buffer.put((end, None))
+        except BaseException as err:  # handed to the consumer, which raises it
+            buffer.put((end, err))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, err = buffer.get()
+            if err is not None:
+                raise err
+            if item is end:
+                return
+            yield item
+    finally:
+        stopped.set()
+        while thread.is_alive():  # unblock a producer waiting on a full buffer
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
+
+
 def sample_frame_indices(num_frames: int, num_samples: int) -> np.ndarray:
     """`num_samples` indices spread uniformly over `num_frames` (centres of equal segments).
     Repeats indices when the video is shorter than `num_samples`."""
@@ -164,4 +202,4 @@ def write_video(path, frames, fps: float, crf: int = 23) -> Path:
     return Path(path)
 
 
-__all__ = ["VideoInfo", "VideoReadError", "iter_frames", "probe_video", "read_video", "sample_frame_indices", "write_video"]
+__all__ = ["VideoInfo", "VideoReadError", "iter_frames", "prefetch", "probe_video", "read_video", "sample_frame_indices", "write_video"]

@@ -130,3 +130,22 @@ def test_prompt_and_video_must_agree(processor):
         processor(text="just text", videos=moving_square_frames())
     with pytest.raises(ValueError, match="Video frames must be a non-empty"):
         processor(videos=np.zeros((0, 8, 8, 3), np.uint8))
+
+
+def test_prefetch_keeps_order_and_raises_in_place():
+    from processing_macm.video_io import prefetch
+
+    assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
+
+    def failing():
+        yield from range(5)
+        raise VideoReadError("corrupt at frame 5")
+
+    seen = []
+    with pytest.raises(VideoReadError, match="corrupt at frame 5"):
+        for item in prefetch(failing(), depth=2):
+            seen.append(item)
+    assert seen == list(range(5))
+    early = prefetch(iter(range(1000)), depth=2)
+    assert next(early) == 0
+    early.close()  # the producer thread stops instead of blocking on a full buffer
