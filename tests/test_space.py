@@ -133,9 +133,10 @@ def test_speed_plot_shows_each_body_part_and_the_keyframes():
 
 @pytest.mark.slow
 def test_browser_uploads_a_clip_and_shows_the_caption(server, tiny_checkpoint, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+        pytest.fail("Debian's chromium is missing: `bash scripts/setup.sh --dev` installs it.")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
