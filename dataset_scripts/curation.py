@@ -232,7 +232,7 @@ def curate(videos, out_dir, config: CurationConfig = CurationConfig()) -> list[D
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dataset_scripts.curation", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="macm curate", description=__doc__.split("\n\n")[0])
     parser.add_argument("videos", nargs="+")
     parser.add_argument("-o", "--output", required=True, help="folder for the kept clips and curation_report.json")
     parser.add_argument("--min-movement", type=float, default=CurationConfig.min_movement)
