@@ -10,7 +10,7 @@
 3. Movement: the mean speed of the confident keypoints, in person heights per second, must reach
    `min_movement` (the paper's threshold is unpublished; ours is a default to tune).
 
-`python -m dataset_scripts.curation VIDEO... -o OUT` writes the kept segments as clips
+`macm curate VIDEO... -o OUT` writes the kept segments as clips
 (OUT/videos/<video>_<k>.mp4) and OUT/curation_report.json with every kept and dropped segment.
 """
 
