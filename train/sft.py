@@ -161,10 +161,13 @@ def main(argv: list[str] | None = None) -> int:
 
     dataset_dir = resolve_dataset_dir(script_args.dataset_name)
     to_conversations = RowsToConversations(dataset_dir, script_args.with_qa, script_args.skip_invalid_rows)
-    train_dataset = load_conversations(dataset_dir, script_args.dataset_train_split, script_args.dataset_streaming, to_conversations)
-    eval_dataset = None
-    if training_args.eval_strategy != "no" or training_args.eval_on_start:
-        eval_dataset = load_conversations(dataset_dir, script_args.dataset_test_split, script_args.dataset_streaming, to_conversations)
+    # One process at a time: each rebuilds the dataset's cache copy (train/data.py), and two processes
+    # rebuilding the same copy at once crash each other.
+    with training_args.main_process_first(desc="loading the dataset"):
+        train_dataset = load_conversations(dataset_dir, script_args.dataset_train_split, script_args.dataset_streaming, to_conversations)
+        eval_dataset = None
+        if training_args.eval_strategy != "no" or training_args.eval_on_start:
+            eval_dataset = load_conversations(dataset_dir, script_args.dataset_test_split, script_args.dataset_streaming, to_conversations)
 
     set_seed(training_args.seed)  # the model built from scratch must not depend on the process
     model, processor = load_model_and_processor(script_args, model_args, train_dataset)
