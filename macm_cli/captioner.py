@@ -8,6 +8,7 @@ Stages: decode the video, estimate the person's pose (MediaPipe by default), bui
 (frames, keyframes with the body drawn over them or kinematic features), generate.
 """
 
+import copy
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -79,6 +80,10 @@ class MACMCaptioner:
         if decoding not in ("greedy", "sample", "msd"):
             raise ValueError(f"decoding must be 'greedy', 'sample' or 'msd', got {decoding!r}.")
         processor = self.processor
+        if keyframe_sampling is not None and keyframe_sampling != processor.keyframe_sampling:
+            # A per-call copy, so that concurrent callers (the Space) never see each other's setting.
+            processor = copy.copy(processor)
+            processor.keyframe_sampling = keyframe_sampling
         timings = {}
         names = [os.fspath(v) if isinstance(v, (str, os.PathLike)) else "<frames>" for v in videos]
         if not use_motion:
@@ -94,17 +99,12 @@ class MACMCaptioner:
         usable = [track if track is not None and track.has_person else None for track in tracks]
 
         start = time.perf_counter()
-        saved_sampling = processor.keyframe_sampling
-        processor.keyframe_sampling = keyframe_sampling or saved_sampling
-        try:
-            keyframes = [
-                processor.keyframe_indices(t).tolist() if t is not None and processor.motion_representation == "overlay" else []
-                for t in usable
-            ]
-            prompts = [processor.default_prompt(prompt or DEFAULT_PROMPT, with_motion=t is not None) for t in usable]
-            inputs = processor(text=prompts, videos=videos, motion=usable)
-        finally:
-            processor.keyframe_sampling = saved_sampling
+        keyframes = [
+            processor.keyframe_indices(t).tolist() if t is not None and processor.motion_representation == "overlay" else []
+            for t in usable
+        ]
+        prompts = [processor.default_prompt(prompt or DEFAULT_PROMPT, with_motion=t is not None) for t in usable]
+        inputs = processor(text=prompts, videos=videos, motion=usable)
         timings["decode_and_preprocess"] = time.perf_counter() - start
 
         start = time.perf_counter()
