@@ -35,6 +35,14 @@ DIMENSIONS = (
 )
 
 
+TRUE_FALSE_PROMPT = "{question} Answer true or false."
+
+
+def qa_prompt(qa: dict) -> str:
+    """The question as the model is asked it (training and evaluation alike)."""
+    return TRUE_FALSE_PROMPT.format(question=qa["question"]) if qa["type"] == "true_false" else qa["question"]
+
+
 def require_datasets():
     try:
         import datasets

@@ -9,10 +9,9 @@ struct, which the collator turns into model inputs.
 import os
 from pathlib import Path
 
-from dataset_scripts.schema import require_datasets
+from dataset_scripts.schema import qa_prompt, require_datasets
 from processing_macm import DEFAULT_PROMPT
 from processing_macm.video_io import VideoReadError, probe_video
-from train.evaluate import TRUE_FALSE_PROMPT
 
 CONVERSATION_COLUMNS = ("id", "video", "prompt", "answer", "motion")
 
@@ -71,8 +70,7 @@ class RowsToConversations:
                 continue
             pairs = [(DEFAULT_PROMPT, row["caption"])]
             for qa in (row["qa"] or []) if self.with_qa else []:
-                question = TRUE_FALSE_PROMPT.format(question=qa["question"]) if qa["type"] == "true_false" else qa["question"]
-                pairs.append((question, qa["answer"]))
+                pairs.append((qa_prompt(qa), qa["answer"]))
             for prompt, answer in pairs:
                 out["id"].append(row_id)
                 out["video"].append(str(self.dataset_dir / row["video"]))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from dataset_scripts.schema import program_from_row, row_to_track
+from dataset_scripts.schema import program_from_row, qa_prompt, row_to_track
 from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
 from train.metrics import caption_metrics, require
@@ -112,16 +112,12 @@ def load_split(dataset_dir, split: str, max_samples: int | None, cache_dir):
     return ds.select(range(min(max_samples, len(ds)))) if max_samples is not None else ds
 
 
-TRUE_FALSE_PROMPT = "{question} Answer true or false."
-
-
 def make_tasks(rows: list[dict], with_qa: bool) -> list[Task]:
     """Every caption first, then every question: consecutive tasks with one prompt share a batch."""
     tasks = [Task(row["id"], index) for index, row in enumerate(rows)]
     for index, row in enumerate(rows if with_qa else []):
         for q, qa in enumerate(row["qa"] or []):
-            prompt = TRUE_FALSE_PROMPT.format(question=qa["question"]) if qa["type"] == "true_false" else qa["question"]
-            tasks.append(Task(f"{row['id']}#qa{q}", index, prompt, q))
+            tasks.append(Task(f"{row['id']}#qa{q}", index, qa_prompt(qa), q))
     return tasks
 
 
