@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import BatchFeature, ProcessorMixin
+from transformers import BatchFeature, PreTrainedConfig, ProcessorMixin
 
 from .video_io import read_video, sample_frame_indices
 
@@ -139,6 +139,13 @@ class MACMProcessor(ProcessorMixin):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
         return super().from_pretrained(resolve_embedded_model(pretrained_model_name_or_path), **kwargs)
+
+    @classmethod
+    def _load_tokenizer_from_pretrained(cls, sub_processor_type, pretrained_model_name_or_path, subfolder="", **kwargs):
+        # AutoTokenizer first reads config.json, whose model_type "macm" is known only once the model package
+        # is imported; otherwise it asks to run the checkpoint's code. tokenizer_config.json names the class.
+        kwargs.setdefault("config", PreTrainedConfig())
+        return super()._load_tokenizer_from_pretrained(sub_processor_type, pretrained_model_name_or_path, subfolder, **kwargs)
 
     @property
     def image_size(self) -> int:

@@ -1,5 +1,9 @@
 """MACMProcessor and video I/O: token expansion, batching, round trip, and the errors bad inputs get."""
 
+import os
+import subprocess
+import sys
+
 import av
 import numpy as np
 import pytest
@@ -67,6 +71,24 @@ def test_round_trip_keeps_settings(processor, tmp_path):
                  "motion_feature_std", "chat_template"):
         assert getattr(loaded, name) == getattr(processor, name), name
     assert loaded.tokenizer.get_vocab() == processor.tokenizer.get_vocab()
+
+
+def test_loads_without_the_model_package_and_without_a_prompt(tiny_checkpoint, tmp_path):
+    """config.json's model_type "macm" is unknown until modeling_macm is imported: loading the processor
+    alone must neither ask to run the checkpoint's code nor warn about the model type."""
+    script = f"""
+import sys
+sys.modules["modeling_macm"] = None
+from processing_macm import MACMProcessor
+processor = MACMProcessor.from_pretrained({tiny_checkpoint!r})
+print("OK", type(processor.tokenizer).__name__)
+"""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "OK" in result.stdout
+    output = result.stdout + result.stderr
+    assert "custom code" not in output and "model of type" not in output, output
 
 
 def test_missing_file(processor, tmp_path):
