@@ -111,9 +111,8 @@ def caption_video(
     prompt: str,
     max_new_tokens: int,
 ):
-    """Yields `(caption so far, overlay video, speed plot, notice)`: motion first, then the caption as it is
-    generated. Greedy decoding streams token by token; MSD arrives whole, when it is done (its decoding
-    loop takes no streamer)."""
+    """Yields `(caption so far, overlay video, speed plot, notice)`: motion first, then the caption token by
+    token as it is generated, by greedy decoding or MSD alike."""
     check_video(video)
     captioner = load_captioner(MODEL_PATH)
     options = dict(use_motion=use_motion, prompt=prompt.strip() or DEFAULT_PROMPT, max_new_tokens=int(max_new_tokens))
@@ -147,9 +146,6 @@ def caption_video(
             notice = "⚠️ No person was found in this clip: it was captioned from the video alone."
     yield "", overlay, plot, notice
 
-    if decoding == "msd":
-        yield request(video, tracks=[track], **options).caption, overlay, plot, notice
-        return
     streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
     outcome = {}
 

@@ -6,28 +6,29 @@ import pytest
 from train.motion_accuracy import match_steps, motion_accuracy, step_tallies
 
 
-def step(action, side=None, count=None, limb="arm"):
-    return {"action": action, "side": side, "limb": limb, "count": count}
+def step(action, side=None, count=None, speed="normal"):
+    return {"action": action, "side": side, "count": count, "speed": speed}
 
 
-PROGRAM = [step("raise_arm", "left", 2), step("jump", None, 3, "body"), step("wave", "right", 4)]
+PROGRAM = [step("raise_arm", "left", 2, "slow"), step("jump", None, 3), step("wave", "right", 4, "fast")]
 
 
 def test_exact_reproduction_scores_everything():
     tallies = step_tallies([dict(s) for s in PROGRAM], PROGRAM)
     assert tallies == {
-        "action_recall": [3, 3], "action_precision": [3, 3], "limb": [3, 3], "side": [2, 2],
-        "count": [3, 3], "order": [2, 2], "exact": [1, 1],
+        "action_recall": [3, 3], "action_precision": [3, 3], "side": [2, 2], "count": [3, 3],
+        "speed": [3, 3], "order": [2, 2], "exact": [1, 1],
     }  # fmt: skip
 
 
 def test_wrong_side_count_order_and_extra_action():
-    predicted = [step("wave", "left", 4), step("raise_arm", "left", 1), step("squat", None, 1, "body")]
+    predicted = [step("wave", "left", 4, "slow"), step("raise_arm", "left", 1, "slow"), step("squat", None, 1)]
     tallies = step_tallies(predicted, PROGRAM)
     assert tallies["action_recall"] == [2, 3]  # jump missing
     assert tallies["action_precision"] == [2, 3]  # squat invented
     assert tallies["side"] == [1, 2]  # wave on the wrong side
     assert tallies["count"] == [1, 2]  # raise_arm once instead of twice
+    assert tallies["speed"] == [1, 2]  # wave slow instead of fast
     assert tallies["order"] == [0, 1]  # raise_arm then wave in the program, the other way round here
     assert tallies["exact"] == [0, 1]
 
@@ -51,17 +52,18 @@ def test_corpus_accuracy_from_synth_captions():
     perfect = motion_accuracy(list(zip(texts, programs)))
     assert perfect["exact"] == 1.0 and perfect["action_recall"] == 1.0 and perfect["num_items"] == 8
 
-    program = [step("raise_arm", "left", 2), step("kick", "right", 1, "leg")]
+    program = [step("raise_arm", "left", 2, "slow"), step("kick", "right", 1, "slow")]
     wrong = "First, the person raises the right arm twice slowly. Finally, the person kicks the right leg three times quickly."
     result = motion_accuracy([(wrong, program)])
     assert result["action_recall"] == 1.0 and result["order"] == 1.0
-    assert result["side"] == 0.5 and result["count"] == 0.5 and result["exact"] == 0.0
+    assert result["side"] == 0.5 and result["count"] == 0.5 and result["speed"] == 0.5 and result["exact"] == 0.0
     assert result["checked"]["side"] == 2
 
 
 def test_unchecked_aspect_is_none_not_a_score():
-    result = motion_accuracy([("The person jumps.", [step("jump", limb="body")])])
-    assert result["side"] is None and result["count"] is None and result["action_recall"] == 1.0
+    result = motion_accuracy([("The person jumps.", [step("jump", speed=None)])])
+    assert result["side"] is None and result["count"] is None and result["speed"] is None
+    assert result["action_recall"] == 1.0
 
 
 @pytest.mark.parametrize("caption", ["", "The person stands still."])

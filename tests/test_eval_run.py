@@ -117,6 +117,9 @@ def test_failures_counted_interrupted_run_resumed_and_reported(captioner, datase
     assert json.loads((tmp_path / "full/metrics.json").read_text())["motion"]["num_failed"] == 2
     table = (tmp_path / "full/results.md").read_text()
     assert "| motion | 4/6 |" in table and "2 of 6 items failed" in table
+    motion_table = table.split("Motion-detail accuracy:")[1]
+    assert "| run | action recall | action precision | side | count | speed | order | exact |" in motion_table
+    assert f"| motion | {full['motion']['action_recall']:.3f} | " in motion_table
     assert (tmp_path / "full/results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     out = tmp_path / "resumed"

@@ -69,9 +69,13 @@ def test_caption_overlay_and_plot(client, tiny_checkpoint, num_keyframes):
     assert all(a.strip() in b for a, b in zip(captions[1:-1], captions[2:-1]))
 
 
-def test_msd_returns_the_captioners_msd_caption(client, tiny_checkpoint, num_keyframes):
-    caption = client.predict(*request(EXAMPLE, num_keyframes, "msd"), api_name="/caption")[0]
+def test_msd_streams_the_captioners_msd_caption(client, tiny_checkpoint, num_keyframes):
+    job = client.submit(*request(EXAMPLE, num_keyframes, "msd"), api_name="/caption")
+    caption = job.result(timeout=120)[0]
     assert caption == expected_caption(tiny_checkpoint, EXAMPLE, decoding="msd")
+    captions = [output[0] for output in job.outputs()]
+    assert captions[0] == "" and len(captions) > 3
+    assert all(a.strip() in b for a, b in zip(captions[1:-1], captions[2:-1]))
 
 
 def test_frame_count_applies_to_its_request_only(client, tiny_checkpoint, num_keyframes, video_path):

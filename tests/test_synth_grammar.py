@@ -18,16 +18,16 @@ def test_parse_caption_recovers_program(seed):
     rng = np.random.default_rng(seed)
     program = sample_program(rng)
     text = captions(program, BODY, CAMERA, rng)["caption"]
-    expected = [{k: step[k] for k in ("action", "side", "limb", "count")} for step in program]
+    expected = [{k: step[k] for k in ("action", "side", "limb", "count", "speed")} for step in program]
     for row in expected:
         row["side"] = row["side"] if row["side"] else None
     assert parse_caption(text) == expected, text
 
 
 def test_parse_caption_reads_variants_and_nothing():
-    assert parse_caption("A man waves his right hand 3 times, then jumps twice.") == [
-        {"action": "wave", "side": "right", "limb": "arm", "count": 3},
-        {"action": "jump", "side": None, "limb": "body", "count": 2},
+    assert parse_caption("A man waves his right hand 3 times quickly, then jumps twice.") == [
+        {"action": "wave", "side": "right", "limb": "arm", "count": 3, "speed": "fast"},
+        {"action": "jump", "side": None, "limb": "body", "count": 2, "speed": None},
     ]
     assert parse_caption("A person stands still.") == []
 

@@ -1,17 +1,18 @@
-"""Motion-detail accuracy: does a caption say the right actions, limbs, sides, counts, in the right order?
+"""Motion-detail accuracy: does a caption say the right actions, sides, counts, speeds, in the right order?
 
 BLEU and CIDEr reward the annotation style more than motion accuracy (PAPER.md, "Known limits"). Where
 the ground truth is known, HMI-Synth's generating `program` (a list of steps `{"action", "side", "limb",
 "count", "speed", "direction", "start", "end"}`), the caption is parsed back into steps with the
 synthetic caption grammar (`dataset_scripts/synth/grammar.py`, `parse_caption`) and compared step by
-step. Scores are micro-averaged over the corpus: every checkable fact counts once.
+step. Scores are micro-averaged over the corpus: every checkable fact counts once. The limb is not
+scored: in HMI-Synth each action has one limb, so a right action always has the right limb.
 """
 
 from collections import Counter
 from collections.abc import Sequence
 
 # Step attributes checked on each matched step; a None in the program means "not applicable".
-ATTRIBUTES = ("limb", "side", "count")
+ATTRIBUTES = ("side", "count", "speed")
 ASPECTS = ("action_recall", "action_precision", *ATTRIBUTES, "order", "exact")
 
 
@@ -35,7 +36,7 @@ def step_tallies(predicted: Sequence[dict], program: Sequence[dict]) -> dict[str
     """`{aspect: [correct, checked]}` for one caption's parsed steps against its program.
 
     action_recall: program steps whose action the caption names; action_precision: caption steps
-    that are in the program; limb/side/count: matched steps with that attribute right (only where the
+    that are in the program; side/count/speed: matched steps with that attribute right (only where the
     program sets it); order: matched steps in the program's order, counted as adjacent pairs; exact: the
     caption reproduces the whole program (actions, order and every attribute), one check per caption.
     """

@@ -11,6 +11,7 @@ from dataset_scripts.schema import DIMENSIONS
 from processing_macm.atomic import atomic_path
 from train.judge import OVERALL
 from train.metrics import METRIC_NAMES, require
+from train.motion_accuracy import ASPECTS
 
 
 def atomic_write(path, write) -> Path:
@@ -29,7 +30,7 @@ def _fmt(value, digits: int) -> str:
 
 
 def _row(name: str, m: dict) -> list[str]:
-    caption, judge, qa, motion = m["caption"] or {}, m["judge"] or {}, m["qa"] or {}, m["motion"] or {}
+    caption, judge, qa = m["caption"] or {}, m["judge"] or {}, m["qa"] or {}
     return [
         name,
         f"{m['num_items'] - m['num_failed']}/{m['num_items']}",
@@ -37,15 +38,20 @@ def _row(name: str, m: dict) -> list[str]:
         _fmt(judge.get(OVERALL), 2),
         _fmt(qa.get("true_false", {}).get("accuracy"), 3),
         _fmt(qa.get("open", {}).get("accuracy"), 3),
-        _fmt(motion.get("exact"), 3),
     ]
 
 
 def results_table(runs: dict[str, dict]) -> str:
-    """Markdown: one row per run; `–` where a score was not computed (no judge, no QA, no program)."""
-    header = ["run", "captioned", *METRIC_NAMES, "Judge Overall", "QA T/F acc", "QA open acc", "Motion exact"]
+    """Markdown: one row per run; `–` where a score was not computed (no judge, no QA, no program).
+    Motion-detail accuracy and the judge's five dimensions get tables of their own when computed."""
+    header = ["run", "captioned", *METRIC_NAMES, "Judge Overall", "QA T/F acc", "QA open acc"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_row(name, m)) + " |" for name, m in runs.items()]
+    checked = {name: m["motion"] for name, m in runs.items() if m["motion"]}
+    if checked:
+        lines += ["", "Motion-detail accuracy:", "", "| run | " + " | ".join(a.replace("_", " ") for a in ASPECTS) + " |",
+                  "|" + "---|" * (len(ASPECTS) + 1)]  # fmt: skip
+        lines += [f"| {name} | " + " | ".join(_fmt(m.get(a), 3) for a in ASPECTS) + " |" for name, m in checked.items()]
     judged = {name: m["judge"] for name, m in runs.items() if m["judge"] and m["judge"].get(OVERALL) is not None}
     if judged:
         dims = [*DIMENSIONS, OVERALL]

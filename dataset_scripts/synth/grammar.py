@@ -48,6 +48,7 @@ _ACTION_PATTERNS = (
     ("bend_forward", r"bends|bending"),
 )
 _COUNT_PATTERN = r"\b(once|twice|\d+ times|(?:one|two|three|four|five|six|seven|eight|nine|ten) (?:times|steps|circles))\b|takes (\w+) steps"
+_SPEED_PATTERN = "|".join(f"(?P<{speed}>{'|'.join(phrases)})" for speed, phrases in SPEED_WORDS.items())
 _WORD_NUMBERS = {w: i for i, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"))}
 
 
@@ -148,7 +149,7 @@ def _parse_count(text: str) -> int | None:
 
 
 def parse_caption(text: str) -> list[dict]:
-    """Actions mentioned in a caption, in order: [{action, side, limb, count}]. Reads this module's
+    """Actions mentioned in a caption, in order: [{action, side, limb, count, speed}]. Reads this module's
     phrasings and close variants (digits, gerunds); for scoring generated captions against programs."""
     combined = "|".join(f"(?P<{name}>{pattern})" for name, pattern in _ACTION_PATTERNS)
     matches = list(re.finditer(combined, text.lower()))
@@ -163,5 +164,7 @@ def parse_caption(text: str) -> list[dict]:
         side = side_match.group(1) if side_match and sides != (None,) else None
         if action == "clap":
             side = "both"
-        found.append({"action": action, "side": side, "limb": limb_default, "count": _parse_count(clause)})
+        speed = re.search(_SPEED_PATTERN, clause)
+        found.append({"action": action, "side": side, "limb": limb_default, "count": _parse_count(clause),
+                      "speed": speed.lastgroup if speed else None})
     return found
