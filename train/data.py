@@ -9,6 +9,7 @@ struct, which the collator turns into model inputs.
 import os
 from pathlib import Path
 
+from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import qa_prompt, require_datasets
 from processing_macm import DEFAULT_PROMPT
 from processing_macm.video_io import VideoReadError, probe_video
@@ -89,11 +90,7 @@ class RowsToConversations:
 def load_conversations(dataset_dir: Path, split: str, streaming: bool, to_conversations: RowsToConversations):
     """The split as conversations (an `IterableDataset` when streaming)."""
     datasets = require_datasets()
-    # datasets 5.2 caches a local folder's Arrow copy under the folder's name and does not notice new
-    # Parquet content there (a rebuilt dataset, or another folder of the same name, read back stale
-    # rows, and checks the new against the stale split sizes): rebuild the copy on every run.
-    cache = {} if streaming else {"download_mode": "force_redownload", "verification_mode": "no_checks"}
-    rows = datasets.load_dataset(str(dataset_dir), split=split, streaming=streaming, **cache)
+    rows = load_hmi_split(dataset_dir, split, streaming=streaming)
     features = rows.features
     conversation_features = None
     if features is not None:

@@ -12,7 +12,6 @@ final (delete their lines to retry them), left out of the scores and counted in 
 import argparse
 import json
 import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import program_from_row, qa_prompt, row_to_track
 from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
@@ -100,15 +100,8 @@ class JsonlLog:
         self._file.close()
 
 
-def load_split(dataset_dir, split: str, max_samples: int | None, cache_dir):
-    require("datasets", extra="data")
-    import datasets
-
-    if not (Path(dataset_dir) / "README.md").is_file():
-        raise FileNotFoundError(f"{dataset_dir} is not an HMI dataset folder (no README.md with `configs:`); build one with `macm build`.")
-    # A private cache: datasets 5.2 caches a local folder under its name and a hash that does not
-    # follow the files, so a rebuilt folder (or another of the same name) would give the old rows.
-    ds = datasets.load_dataset(str(dataset_dir), split=split, cache_dir=str(cache_dir))
+def load_split(dataset_dir, split: str, max_samples: int | None):
+    ds = load_hmi_split(dataset_dir, split)
     return ds.select(range(min(max_samples, len(ds)))) if max_samples is not None else ds
 
 
@@ -284,25 +277,24 @@ def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), spl
     """Generates (resuming), scores and reports each config; returns `{config name: metrics}`.
     One config writes into `out_dir`, several into `out_dir/<slug>/` with the shared table at the top."""
     dataset_dir, out_dir = Path(dataset_dir).resolve(), Path(out_dir)
-    with tempfile.TemporaryDirectory(prefix="macm-eval-") as cache_dir:
-        dataset = load_split(dataset_dir, split, max_samples, cache_dir)
-        # Everything but the motion arrays, which only generation reads (row by row).
-        rows = dataset.remove_columns([c for c in ("motion",) if c in dataset.column_names]).to_list()
-        tasks = make_tasks(rows, with_qa)
-        runs = {}
-        for config in configs:
-            identity = {"model": model, "dataset": str(dataset_dir), "split": split, "config": asdict(config),
-                        "max_new_tokens": max_new_tokens}  # fmt: skip
-            directory = run_dir(out_dir / config.slug if len(configs) > 1 else out_dir, identity)
-            log, judgments = JsonlLog(directory / "predictions.jsonl"), JsonlLog(directory / "judgments.jsonl")
-            try:
-                generate(captioner, dataset, dataset_dir, tasks, log, config, batch_size, max_new_tokens)
-                runs[config.name] = score(rows, tasks, log, judge, judgments)
-            finally:
-                log.close()
-                judgments.close()
-            if len(configs) > 1:
-                write_json(directory / "metrics.json", {config.name: runs[config.name]})
+    dataset = load_split(dataset_dir, split, max_samples)
+    # Everything but the motion arrays, which only generation reads (row by row).
+    rows = dataset.remove_columns([c for c in ("motion",) if c in dataset.column_names]).to_list()
+    tasks = make_tasks(rows, with_qa)
+    runs = {}
+    for config in configs:
+        identity = {"model": model, "dataset": str(dataset_dir), "split": split, "config": asdict(config),
+                    "max_new_tokens": max_new_tokens}  # fmt: skip
+        directory = run_dir(out_dir / config.slug if len(configs) > 1 else out_dir, identity)
+        log, judgments = JsonlLog(directory / "predictions.jsonl"), JsonlLog(directory / "judgments.jsonl")
+        try:
+            generate(captioner, dataset, dataset_dir, tasks, log, config, batch_size, max_new_tokens)
+            runs[config.name] = score(rows, tasks, log, judge, judgments)
+        finally:
+            log.close()
+            judgments.close()
+        if len(configs) > 1:
+            write_json(directory / "metrics.json", {config.name: runs[config.name]})
     write_report(out_dir, runs, f"{Path(model).name or 'model'} on {dataset_dir.name} ({split})")
     return runs
 
