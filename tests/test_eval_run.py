@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from conftest import moving_square_frames
+from conftest import moving_square_frames, tiny_config, tiny_model, tiny_processor
 from dataset_scripts.schema import DIMENSIONS, empty_row, hmi_features, track_to_row
 from processing_macm import write_video
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack
@@ -209,3 +209,18 @@ def test_cli(tiny_checkpoint, dataset_dir, tmp_path, capsys):
     assert json.loads((out / "run.json").read_text())["config"]["use_motion"] is False
     with pytest.raises(SystemExit):
         main(["--model", tiny_checkpoint, "--dataset", str(dataset_dir), "-o", str(out), "--judge-url", "http://x"])
+
+
+@pytest.mark.slow
+def test_cli_ablation_of_a_kinematic_model_has_no_keyframe_row(tokenizer, dataset_dir, tmp_path, capsys):
+    config = tiny_config(tokenizer, "kinematic")
+    checkpoint = tmp_path / "kinematic"
+    tiny_model(config).save_pretrained(checkpoint)
+    tiny_processor(tokenizer, config).save_pretrained(checkpoint)
+    out = tmp_path / "abl"
+    code = main(["--model", str(checkpoint), "--dataset", str(dataset_dir), "-o", str(out), "--ablation",
+                 "--skip-qa", "--max-samples", "2", "--max-new-tokens", "4"])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0 and "the ablation has no keyframe-sampling row" in printed
+    table = (out / "results.md").read_text()
+    assert all(f"| {c.name} |" in table for c in ABLATION[:3]) and "+keyframe sampling" not in table

@@ -349,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     captioner = MACMCaptioner.from_pretrained(args.model)
     configs = ABLATION if args.ablation else (
         RunConfig("M-ACM", use_motion=not args.no_motion, decoding=args.decoding, keyframe_sampling=args.keyframe_sampling),)  # fmt: skip
+    if args.ablation and captioner.model.config.motion_representation == "kinematic":
+        configs = tuple(c for c in configs if c.name != "+keyframe sampling")
+        print("The kinematic pathway reads every frame, not keyframes: the ablation has no keyframe-sampling row.")
     runs = evaluate(captioner, args.dataset, args.output, configs, args.split, str(Path(args.model).resolve()), judge,
                     args.batch_size, args.max_samples, args.max_new_tokens, with_qa=not args.skip_qa)  # fmt: skip
     print((Path(args.output) / "results.md").read_text())
