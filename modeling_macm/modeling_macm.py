@@ -82,30 +82,42 @@ class MACMProjector(nn.Module):
 
 class MACMMotionEncoder(nn.Module):
     """Kinematic pathway (ours, not in the paper): per-frame joint features → temporal transformer →
-    `motion_num_tokens` learned queries attend over the valid frames (Perceiver-style pooling), so a
-    clip of any length up to `motion_max_frames` gives a fixed number of tokens."""
+    `motion_num_tokens` time windows, each the mean of its valid frames, so a clip of any length up to
+    `motion_max_frames` gives a fixed number of tokens in time order ("first ... then ..." stays
+    readable). The windows split each clip's valid frames evenly."""
 
     def __init__(self, config: MACMConfig):
         super().__init__()
         hidden = config.motion_hidden_size
+        self.num_tokens = config.motion_num_tokens
         self.input_proj = nn.Linear(config.motion_feature_size, hidden)
         self.position_embedding = nn.Parameter(torch.zeros(config.motion_max_frames, hidden))
         layer = nn.TransformerEncoderLayer(
             hidden, config.motion_num_heads, 4 * hidden, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
         )
         self.layers = nn.TransformerEncoder(layer, config.motion_num_layers, enable_nested_tensor=False)
-        self.queries = nn.Parameter(torch.zeros(config.motion_num_tokens, hidden))
-        self.pool = nn.MultiheadAttention(hidden, config.motion_num_heads, batch_first=True)
         self.norm = nn.LayerNorm(hidden)
+
+    def window_weights(self, valid: torch.Tensor) -> torch.Tensor:
+        """`valid [B, T]` bool → averaging weights `[B, Q, T]`: the k-th valid frame of a clip with n of
+        them goes to window floor(k * Q / n); a window with no frame (n < Q) is all zero."""
+        rank = valid.long().cumsum(-1) - 1  # [B, T]
+        count = valid.sum(-1, keepdim=True).clamp(min=1)  # [B, 1]
+        window = torch.div(rank * self.num_tokens, count, rounding_mode="floor")  # [B, T]
+        windows = torch.arange(self.num_tokens, device=valid.device)[None, :, None]  # [1, Q, 1]
+        weights = ((window[:, None] == windows) & valid[:, None]).to(torch.float32)  # [B, Q, T]
+        return weights / weights.sum(-1, keepdim=True).clamp(min=1)
 
     def forward(self, motion_features: torch.Tensor, motion_attention_mask: torch.Tensor | None) -> torch.Tensor:
         batch_size, num_frames, _ = motion_features.shape  # [B, T, F]
         hidden = self.input_proj(motion_features) + self.position_embedding[:num_frames]  # [B, T, H]
-        padding = None if motion_attention_mask is None else ~motion_attention_mask.bool()  # True = ignore
-        hidden = self.layers(hidden, src_key_padding_mask=padding)
-        queries = self.queries.unsqueeze(0).expand(batch_size, -1, -1)  # [B, Q, H]
-        pooled, _ = self.pool(queries, hidden, hidden, key_padding_mask=padding, need_weights=False)
-        return self.norm(pooled + queries)  # [B, Q, H]
+        if motion_attention_mask is None:
+            valid = torch.ones(batch_size, num_frames, dtype=torch.bool, device=motion_features.device)
+        else:
+            valid = motion_attention_mask.bool()
+        hidden = self.layers(hidden, src_key_padding_mask=~valid)  # [B, T, H]
+        pooled = self.window_weights(valid).to(hidden.dtype) @ hidden  # [B, Q, H]
+        return self.norm(pooled)
 
 
 class MACMPreTrainedModel(PreTrainedModel):
@@ -136,7 +148,6 @@ class MACMPreTrainedModel(PreTrainedModel):
             init.normal_(module.video_newline, mean=0.0, std=1 / math.sqrt(self.config.text_config.hidden_size))
         elif isinstance(module, MACMMotionEncoder):
             init.normal_(module.position_embedding, mean=0.0, std=0.02)
-            init.normal_(module.queries, mean=0.0, std=0.02)
 
 
 class MACMModel(MACMPreTrainedModel):

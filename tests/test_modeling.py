@@ -80,6 +80,18 @@ def test_motion_changes_the_logits(tokenizer):
     assert not torch.allclose(a, model(**other).logits[:, -1])
 
 
+def test_kinematic_tokens_are_time_windows_of_the_valid_frames(tokenizer):
+    encoder = tiny_model(tiny_config(tokenizer, "kinematic")).model.motion_encoder
+    encoder.num_tokens = 2
+    valid = torch.tensor([[1, 1, 0, 1, 1, 1, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0]], dtype=torch.bool)
+    weights = encoder.window_weights(valid)  # [B, Q, T]
+    # 5 valid frames: ranks 0-2 (frames 0, 1, 3) → window 0, ranks 3-4 (frames 4, 5) → window 1.
+    expected = torch.tensor([[1, 1, 0, 1, 0, 0, 0, 0], [0, 0, 0, 0, 1, 1, 0, 0]]) / torch.tensor([[3.0], [2.0]])
+    assert torch.allclose(weights[0], expected)
+    # One valid frame, two windows: the first holds it, the second is empty (all zero).
+    assert torch.equal(weights[1], torch.tensor([[1.0, 0, 0, 0, 0, 0, 0, 0], [0.0] * 8]))
+
+
 @pytest.mark.parametrize("representation", ["overlay", "kinematic"])
 def test_placeholder_count_mismatch_names_both_counts(tokenizer, representation):
     config = tiny_config(tokenizer, representation)
