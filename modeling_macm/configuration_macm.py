@@ -32,7 +32,8 @@ class MACMConfig(PreTrainedConfig):
         num_keyframes (`int`): keyframes per clip for the overlay pathway.
         motion_feature_size (`int`): features per frame of the kinematic pathway (F in `[B, T, F]`).
         motion_max_frames (`int`): longest kinematic sequence (positions of the motion encoder).
-        motion_num_tokens (`int`): tokens the kinematic pathway gives the language model per clip.
+        motion_num_tokens (`int`): tokens the kinematic pathway gives the language model per clip, one per time
+            window of the clip's valid frames.
         motion_hidden_size, motion_num_layers, motion_num_heads (`int`): size of the motion encoder.
         msd_alpha (`list[float]`), msd_beta (`float`), msd_theta (`float`): Motion Synergetic Decoding
             hyper-parameters; the defaults are the paper's.
