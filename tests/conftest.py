@@ -1,12 +1,22 @@
 """Shared fixtures: a tiny tokenizer, tiny MACM configs, processors and checkpoints, and small videos,
 all built here (nothing is downloaded)."""
 
-import numpy as np
-import pytest
-import torch
+import atexit
+import os
+import shutil
+import tempfile
 
-from modeling_macm import MACMConfig, MACMForConditionalGeneration
-from processing_macm import MACMProcessor, train_tokenizer, write_video
+# Tests build their own datasets: their cached copies go to a folder of this run (set before anything
+# imports `datasets`, and inherited by the training subprocesses), not to the user's cache.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="macm-tests-datasets-")
+atexit.register(shutil.rmtree, os.environ["HF_DATASETS_CACHE"], True)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from modeling_macm import MACMConfig, MACMForConditionalGeneration  # noqa: E402
+from processing_macm import MACMProcessor, train_tokenizer, write_video  # noqa: E402
 
 
 CORPUS = [
