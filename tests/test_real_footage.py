@@ -1,0 +1,120 @@
+"""The real-footage set (bench/real_footage/labels.jsonl): its clips are valid cuts of the installed
+sources with a person in them, and its scorer counts right."""
+
+import json
+
+import numpy as np
+import pytest
+
+from processing_macm.video_io import probe_video, read_video
+from train.real_footage import (
+    KINDS, build_clips, caption_clips, iter_source, leg_or_body_actions, load_labels, score_caption, source_path,
+    summarize,
+)  # fmt: skip
+
+SAMPLE = ("vtest-04", "vtest-45", "carphone", "still-messi5")  # built for real in these tests
+
+
+@pytest.fixture(scope="module")
+def clips() -> dict[str, dict]:
+    return {clip["id"]: clip for clip in load_labels()}
+
+
+@pytest.fixture(scope="module")
+def built(clips, tmp_path_factory) -> dict:
+    return build_clips([clips[i] for i in SAMPLE], tmp_path_factory.mktemp("real_footage"))
+
+
+def test_every_kind_is_labelled(clips):
+    kinds = [clip["kind"] for clip in clips.values()]
+    assert set(kinds) == set(KINDS)
+    assert kinds.count("pedestrian") >= 30
+    for clip in clips.values():
+        if clip["kind"] == "pedestrian":
+            assert clip["label"]["direction"] is not None, clip["id"]
+            assert 3.0 <= (clip["frames"][1] - clip["frames"][0]) / 10 <= 8.0, clip["id"]  # vtest runs at 10 fps
+
+
+def test_clip_definitions_are_inside_their_sources(clips):
+    for source in {clip["source"] for clip in clips.values()}:
+        if source_path(source).suffix in (".jpg", ".png"):
+            _, image = next(iter_source(source))
+            height, width, num_frames = *image.shape[:2], 1
+        else:
+            info = probe_video(source_path(source))
+            width, height, num_frames = info.width, info.height, info.num_frames
+        for clip in (c for c in clips.values() if c["source"] == source):
+            assert (clip["frames"] or (0, 1))[1] <= num_frames, clip["id"]
+            if clip["box"] is not None:
+                assert clip["box"][0] <= width and clip["box"][1] <= height, clip["id"]
+                assert all(0 <= x < width and 0 <= y < height for _, x, y in clip["path"]), clip["id"]
+
+
+@pytest.mark.slow
+def test_clips_are_built_with_a_person_in_them(clips, built):
+    from processing_macm.pose_backends import extract_motion
+
+    for clip_id, path in built.items():
+        frames, info = read_video(path)
+        assert frames.shape[1] == 256, clip_id  # upscaled to CLIP_HEIGHT
+        label = clips[clip_id]["label"]
+        if label["still"]:
+            assert len(frames) == 30 and np.abs(frames.astype(int) - frames[:1]).mean() < 2, clip_id
+        else:
+            first, last = clips[clip_id]["frames"]
+            assert len(frames) == last - first, clip_id
+    # The person is inside the box: MediaPipe finds one in most frames of each pedestrian crop.
+    for clip_id in ("vtest-04", "vtest-45"):
+        track = extract_motion(built[clip_id], progress=False)
+        assert track.valid.mean() >= 0.6, (clip_id, track.valid.mean())
+
+
+def test_scores_count_known_captions(clips):
+    walk, talk, still = clips["vtest-04"], clips["carphone"], clips["still-messi5"]
+    cases = [
+        (walk, "First, the person walks forward at a steady pace. Finally, the person kicks the left leg twice.",
+         ["walk", "kick"], ["kick"], True),
+        (walk, "The person waves the right arm three times slowly.", ["wave"], ["wave"], False),
+        (talk, "The person claps twice quickly.", ["clap"], ["clap"], True),
+        (talk, "First, the person waves the left arm twice. Finally, the person squats down once.",
+         ["wave", "squat"], ["wave", "squat"], False),
+        (still, "The person stands still.", None, [], True),
+        (still, "The person jumps twice.", ["jump"], ["jump"], False),
+        (still, "A photograph of a football match.", [], [], True),
+    ]  # fmt: skip
+    scores = []
+    for clip, caption, named, invented, passed in cases:
+        score = score_caption(clip, caption)
+        if named is not None:  # "stands still" is read as the grammar's stillness action, if it has one
+            assert score["named"] == named, caption
+        assert (score["invented"], score["passed"]) == (invented, passed), caption
+        scores.append(score)
+    assert "squat" in leg_or_body_actions() and "wave" not in leg_or_body_actions()
+    summary = summarize([case[0] for case in cases], scores)
+    assert summary["pedestrian"] == {"clips": 2, "passed": 1, "rate": 0.5}
+    assert summary["talking"] == {"clips": 2, "passed": 1, "rate": 0.5}
+    assert summary["still"] == {"clips": 3, "passed": 2, "rate": 2 / 3}
+    assert summary["actions_invented"] == 6 and summary["clips_with_invented"] == 5
+    assert summary["invented_rate"] == 6 / summary["actions_named"]
+
+
+def test_a_bad_labels_file_names_its_line(clips, tmp_path):
+    bad = dict(clips["vtest-04"], label=dict(clips["vtest-04"]["label"], actions=["moonwalk"]))
+    path = tmp_path / "labels.jsonl"
+    path.write_text(json.dumps(clips["carphone"]) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(ValueError, match=r"line 2 .*\['moonwalk'\] are not in the caption grammar's vocabulary"):
+        load_labels(path)
+    too_long = dict(clips["carphone"], frames=[100, 130])  # carphone has 120 frames
+    with pytest.raises(ValueError, match="needs frames 100..129 of 'carphone', which ends at frame 119"):
+        build_clips([too_long], tmp_path)
+
+
+@pytest.mark.slow
+def test_embedded_model_run_is_scored(clips, built):
+    from macm_cli import MACMCaptioner
+
+    captioner = MACMCaptioner.from_pretrained("macm")
+    [record] = caption_clips(captioner, [clips["carphone"]], built, use_motion=True)
+    assert record["caption"] and record["motion_used"]  # MediaPipe finds the man in the car
+    score = score_caption(clips["carphone"], record["caption"])
+    assert {key: record[key] for key in score} == score

