@@ -28,7 +28,13 @@ def _frame_step(video_fps: float, max_fps: float | None) -> int:
 
 
 def extract_motion(
-    video, backend: str = "mediapipe", max_fps: float | None = 10.0, progress: bool = True, fps: float | None = None, **kwargs
+    video,
+    backend: str = "mediapipe",
+    max_fps: float | None = 10.0,
+    progress: bool = True,
+    fps: float | None = None,
+    person: int = 0,
+    **kwargs,
 ) -> MotionTrack:
     """Estimates one person's motion in `video`.
 
@@ -39,6 +45,9 @@ def extract_motion(
             The track's `fps` is the rate actually used.
         progress: show a tqdm bar.
         fps: the frame rate of `video` when it is an array of frames.
+        person: which person to follow when there are several: 0 is the main person (the tallest in the
+            frame where people are first found), 1 the next tallest, and so on (see `estimate_mediapipe`).
+            An index beyond the people found raises a ValueError saying how many there were.
         **kwargs: backend options (mediapipe: `min_confidence`; smpl and gvhmr: `smpl_params` (the
             parameter file), `model_path` (the SMPL model), `gender`, `vertex_ids`).
 
@@ -46,6 +55,8 @@ def extract_motion(
     """
     if backend not in BACKENDS:
         raise ValueError(f"Unknown pose backend {backend!r}; choose one of {list(BACKENDS)}.")
+    if person != 0 and backend != "mediapipe":
+        raise ValueError(f"The {backend!r} backend reads one person's parameters: choosing person {person} needs 'mediapipe'.")
     if max_fps is not None and max_fps <= 0:
         raise ValueError(f"max_fps must be positive or None, got {max_fps}.")
 
@@ -72,7 +83,7 @@ def extract_motion(
         else:
             frames = prefetch(frame for index, _, frame in iter_frames(video) if index % step == 0)
         num_frames = math.ceil(num_video_frames / step)
-        return estimate_mediapipe(frames, num_frames, track_fps, frame_size, progress=progress, **kwargs)
+        return estimate_mediapipe(frames, num_frames, track_fps, frame_size, person=person, progress=progress, **kwargs)
     from .pose_smpl import track_from_gvhmr, track_from_smpl_file
 
     # Both read parameters estimated elsewhere, one row per video frame; the video gives size and rate.

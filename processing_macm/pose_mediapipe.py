@@ -1,9 +1,12 @@
 """MediaPipe Pose backend: the embedded default, fully offline (the model ships inside the wheel).
 
 Uses the legacy `solutions.pose.Pose(model_complexity=1)` API: complexities 0 and 2 and the newer
-Tasks API fetch their models from the network at run time (ENVIRONMENT.md).
+Tasks API fetch their models from the network at run time; complexity 1's model ships inside the wheel.
 """
 
+import contextlib
+import os
+import sys
 from collections.abc import Iterable
 
 import numpy as np
@@ -63,18 +66,220 @@ def mediapipe_world_to_smpl_joints(world: np.ndarray) -> np.ndarray:
     return (joints - joints[..., :1, :]).astype(np.float32)
 
 
+# Person search. MediaPipe's pose detector reads the whole frame at 224x224, where a pedestrian 60-100 px
+# tall in a 768x576 frame shrinks to ~20 px and is missed; its landmark model is good at that size once
+# given a region around the person. So the person's region is tracked from frame to frame and the landmark
+# model gets that region, cut and upscaled; when nobody is tracked, people are searched for on the whole
+# frame with MediaPipe and with OpenCV's HOG people detector (Dalal and Triggs, CVPR 2005), which finds
+# upright people from ~100 px tall.
+CROP_SIZE = 256  # pixels per side of the crop given to MediaPipe (its landmark model reads 256x256)
+CROP_MARGIN = 0.25  # the crop extends this fraction of the person's size beyond their landmarks on each side
+MAX_MISSES = 3  # frames the crop may miss the person (occlusion) before a new search
+SEARCH_EVERY = 10  # while nobody is tracked, the HOG search runs on every n-th frame (it costs ~10 MediaPipe calls)
+HOG_MAX_WIDTH = 800  # frames are scaled down to this width for HOG (its cost grows with the area)
+HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's window
+
+
+def _square(x0: float, y0: float, x1: float, y1: float, margin: float) -> np.ndarray:
+    """`(cx, cy, side)` of the square around a box, `margin` of its larger side added on each side."""
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    return np.array([(x0 + x1) / 2, (y0 + y1) / 2, side], np.float64)
+
+
+def _landmark_square(image_xy: np.ndarray, visibility: np.ndarray) -> np.ndarray:
+    """The crop for the next frame from this frame's landmarks `[33, 2]` (pixels): the box of the
+    visible ones (visibility >= 0.5; all of them if fewer than 4 are) with `CROP_MARGIN`."""
+    seen = image_xy[visibility >= 0.5] if (visibility >= 0.5).sum() >= 4 else image_xy
+    (x0, y0), (x1, y1) = seen.min(axis=0), seen.max(axis=0)
+    return _square(x0, y0, x1, y1, CROP_MARGIN)
+
+
+def _cut(frame: np.ndarray, square: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The square `(cx, cy, side)` of `frame`, scaled to `CROP_SIZE` (outside the frame: black), and
+    the `(x0, y0, side)` that maps crop coordinates in [0, 1] back to frame pixels."""
+    import cv2
+
+    cx, cy, side = square
+    scale = CROP_SIZE / side
+    x0, y0 = cx - side / 2, cy - side / 2
+    affine = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], np.float64)
+    crop = cv2.warpAffine(frame, affine, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return crop, np.array([x0, y0, side])
+
+
+def _hog_people(hog, frame: np.ndarray) -> list[np.ndarray]:
+    """Squares `(cx, cy, side)` around the upright people HOG finds in `frame`."""
+    import cv2
+
+    scale = min(1.0, HOG_MAX_WIDTH / frame.shape[1])
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+    if small.shape[0] < HOG_WINDOW[1] or small.shape[1] < HOG_WINDOW[0]:
+        return []  # smaller than one detection window (and OpenCV crashes on it)
+    rects, _ = hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05)
+    # HOG's window holds the person in its middle ~80% of the height: the box is margin enough.
+    return [_square(x / scale, y / scale, (x + w) / scale, (y + h) / scale, 0.0) for x, y, w, h in rects]
+
+
+def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
+    """Drops candidates whose centre lies inside an earlier one's square (the same person found twice)."""
+    kept = []
+    for square in candidates:
+        if all(np.abs(square[:2] - other[:2]).max() > other[2] / 4 for other in kept):
+            kept.append(square)
+    return kept
+
+
+def _landmarks(result) -> tuple[np.ndarray, np.ndarray] | None:
+    """MediaPipe's result -> image landmarks `[33, 3]` (x, y in [0, 1], visibility) and world landmarks
+    `[33, 3]` (metres), or None when it found nobody."""
+    if result.pose_landmarks is None or result.pose_world_landmarks is None:
+        return None
+    image = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark], np.float32)
+    world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark], np.float32)
+    return image, world
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """File descriptor 2 goes to /dev/null for the block. MediaPipe's C++ (TensorFlow Lite, absl) writes its
+    start-up lines ("Created TensorFlow Lite XNNPACK delegate", "Feedback manager requires a model with a
+    single signature", ...) there directly, past `sys.stderr`, GLOG_minloglevel and TF_CPP_MIN_LOG_LEVEL.
+    With MACM_DEBUG=1 (`macm --debug`) they are kept."""
+    if os.environ.get("MACM_DEBUG", "") not in ("", "0"):
+        yield
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+class _QuietPose:
+    """MediaPipe's `Pose`, its native start-up lines silenced: they come at creation and during the first
+    runs of its graphs, up to the first landmarks found. Later runs write to stderr as usual (errors stay
+    visible, and the silence, process-wide, lasts only those first calls)."""
+
+    def __init__(self, **options):
+        from mediapipe.python.solutions.pose import Pose
+
+        with _native_stderr_silenced():
+            self.pose = Pose(**options)
+        self.starting = True
+
+    def process(self, image: np.ndarray):
+        if not self.starting:
+            return self.pose.process(image)
+        with _native_stderr_silenced():
+            result = self.pose.process(image)
+        self.starting = result.pose_landmarks is None
+        return result
+
+    def reset(self):
+        self.pose.reset()
+
+    def close(self):
+        self.pose.close()
+
+
+class _PersonTracker:
+    """Follows one person through consecutive frames; `step(frame)` gives their landmarks (image
+    landmarks in frame pixels + visibility, world landmarks) or None. See `estimate_mediapipe`."""
+
+    def __init__(self, pose_options: dict, person: int):
+        import cv2
+
+        self.crop_pose, self.frame_pose = _QuietPose(**pose_options), _QuietPose(**pose_options)
+        self.hog = cv2.HOGDescriptor()
+        self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self.person = person
+        self.square = None  # (cx, cy, side) of the region to read in the next frame, in frame pixels
+        self.last_seen = None  # the square of the person's landmarks when last found
+        self.misses = 0
+        self.most_found = 0  # the most people found in one search
+        self.t = 0
+
+    def close(self):
+        self.crop_pose.close()
+        self.frame_pose.close()
+
+    def step(self, frame: np.ndarray):
+        found = self._read_crop(frame) if self.square is not None else None
+        if found is None and self.square is None:
+            found = self._search(frame)
+            if found is None and self.square is not None:
+                found = self._read_crop(frame)
+        self.t += 1
+        if found is not None:
+            self.square = self.last_seen = _landmark_square(found[0][:, :2], found[0][:, 2])
+        return found
+
+    def _read_crop(self, frame: np.ndarray):
+        crop, (x0, y0, side) = _cut(frame, self.square)
+        found = _landmarks(self.crop_pose.process(crop))
+        if found is not None:
+            found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
+            square = _landmark_square(found[0][:, :2], found[0][:, 2])
+            # Another person in the crop, or a collapsed guess, is not the person followed.
+            if np.abs(square[:2] - self.square[:2]).max() > self.square[2] / 2 or square[2] < self.square[2] / 4:
+                found = None
+        self.misses = 0 if found is not None else self.misses + 1
+        if self.misses > MAX_MISSES:
+            self.square = None
+            self.crop_pose.reset()  # its tracking state belongs to the lost region
+        return found
+
+    def _search(self, frame: np.ndarray):
+        """Looks for people on the whole frame; picks one into `self.square` by the documented rule.
+        Returns the whole-frame landmarks when they are the picked person's."""
+        height, width = frame.shape[:2]
+        whole = _landmarks(self.frame_pose.process(frame))
+        candidates = []
+        if whole is not None:
+            whole[0][:, :2] *= (width, height)
+            candidates.append(_landmark_square(whole[0][:, :2], whole[0][:, 2]))
+        if self.last_seen is None or self.t % SEARCH_EVERY == 0:
+            candidates = _distinct(candidates + _hog_people(self.hog, frame))
+        self.most_found = max(self.most_found, len(candidates))
+        if self.last_seen is None and len(candidates) > self.person:
+            self.square = sorted(candidates, key=lambda s: -s[2])[self.person]
+        elif self.last_seen is not None and candidates:
+            self.square = min(candidates, key=lambda s: np.abs(s[:2] - self.last_seen[:2]).sum())
+        if self.square is None:
+            return None
+        self.misses = 0
+        return whole if whole is not None and self.square is candidates[0] else None
+
+
 def estimate_mediapipe(
     frames: Iterable[np.ndarray],
     num_frames: int,
     fps: float,
     frame_size: tuple[int, int],
     min_confidence: float = 0.5,
+    person: int = 0,
     progress: bool = True,
 ) -> MotionTrack:
-    """Runs MediaPipe Pose over `frames` (`[H, W, 3]` uint8 RGB, consecutive, at `fps`) in tracking
-    mode and returns a `MotionTrack` with one entry per frame (`valid` False where nobody was found)."""
+    """Runs MediaPipe Pose over `frames` (`[H, W, 3]` uint8 RGB, consecutive, at `fps`) and returns a
+    `MotionTrack` of one person with one entry per frame (`valid` False where they were not found).
+
+    The person's region is followed from frame to frame and MediaPipe reads it cut out and upscaled
+    (`CROP_SIZE`). Which person: at the first frame in which at least `person + 1` people are found
+    (MediaPipe on the whole frame, plus HOG), they are ranked by height in the frame, tallest first,
+    and the track follows the one at index `person` (0: the tallest, the main person). When that
+    person is lost for more than `MAX_MISSES` frames, the track continues with the person found
+    nearest to where they were last seen.
+
+    `keypoints_2d` holds full-frame pixels and MediaPipe's per-landmark visibility (the legacy graph
+    leaves `presence` at 0, so visibility is its only score).
+    """
     try:
-        from mediapipe.python.solutions.pose import Pose
+        import cv2  # noqa: F401
+        import mediapipe  # noqa: F401
     except ImportError as err:
         raise ImportError(
             "The MediaPipe pose backend needs mediapipe: `pip install 'macm[motion]'` "
@@ -82,28 +287,34 @@ def estimate_mediapipe(
         ) from err
     from tqdm.auto import tqdm
 
+    if person < 0:
+        raise ValueError(f"person must be 0 or more (0 is the main person), got {person}.")
     width, height = frame_size
     keypoints = np.zeros((num_frames, len(MEDIAPIPE_LANDMARK_NAMES), 3), np.float32)
     joints = np.zeros((num_frames, NUM_JOINTS, 3), np.float32)
     valid = np.zeros(num_frames, bool)
-    count = 0
-    with Pose(
-        model_complexity=1, min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence
-    ) as pose:
+    options = dict(model_complexity=1, min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence)
+    tracker, count = _PersonTracker(options, person), 0
+    try:
         for t, frame in enumerate(tqdm(frames, total=num_frames, desc="MediaPipe pose", unit="frame", disable=not progress)):
             if t >= num_frames:
                 raise ValueError(f"Got more than the {num_frames} frames announced.")
             if frame.shape[:2] != (height, width):
                 raise ValueError(f"Frame {t} is {frame.shape[1]}x{frame.shape[0]}, expected {width}x{height}.")
-            result = pose.process(np.ascontiguousarray(frame))
             count = t + 1
-            if result.pose_landmarks is None or result.pose_world_landmarks is None:
-                continue
-            image = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark], np.float32)
-            keypoints[t] = image * np.array([width, height, 1.0], np.float32)
-            world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark], np.float32)
-            joints[t] = mediapipe_world_to_smpl_joints(world)
-            valid[t] = True
+            found = tracker.step(np.ascontiguousarray(frame))
+            if found is not None:
+                keypoints[t] = found[0]
+                joints[t] = mediapipe_world_to_smpl_joints(found[1])
+                valid[t] = True
+    finally:
+        tracker.close()
+    if person > 0 and tracker.last_seen is None and tracker.most_found > 0:
+        raise ValueError(
+            f"Person {person} was asked for, but at most {tracker.most_found} "
+            f"{'person was' if tracker.most_found == 1 else 'people were'} found in any frame "
+            f"(people are numbered 0..{tracker.most_found - 1}, tallest first)."
+        )
     # Header frame counts can overstate what decodes: keep only the frames that came.
     return MotionTrack(
         fps=fps, frame_size=frame_size, keypoints_2d=keypoints[:count], joints_3d=joints[:count],
