@@ -85,7 +85,8 @@ def _rotation(axis: str, degrees: np.ndarray) -> np.ndarray:
 
 def _bone_rotations(angles: dict) -> dict[str, np.ndarray]:
     """Program angles (anatomical, degrees) -> anny bone rotations [T, 3, 3] in its 'local-ref' frame,
-    where +x rotation swings a limb backward, -y raises the left arm sideways and +y the right."""
+    where +x rotation swings a limb backward (and bends the spine and neck forward), -y raises the left
+    arm sideways and +y the right, +z turns the spine and head to the left."""
     R = {}
     for s, bone, mirror in (("l", "L", 1.0), ("r", "R", -1.0)):
         R[f"upperarm01.{bone}"] = (
@@ -97,7 +98,13 @@ def _bone_rotations(angles: dict) -> dict[str, np.ndarray]:
         R[f"upperleg01.{bone}"] = _rotation("y", -mirror * angles[f"{s}_hip_abd"]) @ _rotation("x", -angles[f"{s}_hip_flex"])
         R[f"lowerleg01.{bone}"] = _rotation("x", angles[f"{s}_knee"])
     for bone in ("spine04", "spine03", "spine02"):
-        R[bone] = _rotation("x", angles["spine_flex"] / 3)
+        R[bone] = (
+            _rotation("x", angles["spine_flex"] / 3)
+            @ _rotation("y", angles["spine_side"] / 3)  # + leans to the left
+            @ _rotation("z", angles["spine_twist"] / 3)  # + turns to the left
+        )
+    for bone in ("neck01", "head"):
+        R[bone] = _rotation("x", angles["neck_flex"] / 2) @ _rotation("z", angles["neck_yaw"] / 2)
     return R
 
 
@@ -105,7 +112,8 @@ def pose_body(body: dict, angles: dict, yaw: np.ndarray, offset: np.ndarray):
     """Pose the body over T frames.
 
     Returns world `vertices` [T, V, 3] (feet on the floor y = 0), `faces` [F, 3], per-face `part`
-    [F] (0 skin, 1 shirt, 2 trousers, 3 shoes) and pelvis-centred SMPL `joints` [T, 22, 3] float32.
+    [F] (0 skin, 1 shirt, 2 trousers, 3 shoes), pelvis-centred SMPL `joints` [T, 22, 3] float32 and
+    the same joints in the world, `world_joints` [T, 22, 3].
     """
     torch = _require("torch")
     model = load_model()
@@ -128,8 +136,9 @@ def pose_body(body: dict, angles: dict, yaw: np.ndarray, offset: np.ndarray):
     joints = joints @ turn.transpose(0, 2, 1)
     sole = vertices[:, :, 1].min(axis=1)  # [T]
     vertices = vertices - sole[:, None, None] * np.array([0, 1, 0]) + offset[:, None, :]
+    world_joints = joints - sole[:, None, None] * np.array([0, 1, 0]) + offset[:, None, :]
     joints_centred = (joints - joints[:, :1]).astype(np.float32)
-    return vertices, model.get_triangular_faces().numpy(), _face_parts(model), joints_centred
+    return vertices, model.get_triangular_faces().numpy(), _face_parts(model), joints_centred, world_joints
 
 
 @functools.cache
