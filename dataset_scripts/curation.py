@@ -16,7 +16,6 @@
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES
+from processing_macm.segments import split_span
 from processing_macm.video_io import iter_frames, write_video
 
 # MediaPipe's first 11 landmarks are the face: nose, eyes, ears, mouth.
@@ -89,9 +89,7 @@ def split_scene(start: float, end: float, config: CurationConfig) -> list[tuple[
     """Equal segments of at most `max_seconds`; none when the scene is shorter than `min_seconds`."""
     if end - start < config.min_seconds:
         return []
-    count = math.ceil((end - start) / config.max_seconds - 1e-9)
-    edges = np.linspace(start, end, count + 1)
-    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+    return split_span(start, end, config.max_seconds)
 
 
 # --- 2. pose filter and 3. movement -----------------------------------------------------------------

@@ -13,10 +13,17 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 
 from modeling_macm import MACMForConditionalGeneration
-from processing_macm import DEFAULT_PROMPT, MACMProcessor
+from processing_macm import DEFAULT_PROMPT, MACMProcessor, probe_video
+from processing_macm.motion_track import MotionTrack
+from processing_macm.overlay import render_overlay
+from processing_macm.segments import (
+    motion_window, movement_segments, segment_bounds, segment_frames, slice_track, split_span, summarize,
+)
+from processing_macm.video_io import sample_frame_indices
 
 
 DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
@@ -30,6 +37,9 @@ class CaptionResult:
     keyframes: list[int] = field(default_factory=list)  # track frames shown to the overlay pathway
     notice: str | None = None  # why motion was not used, when it was asked for
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # [{start, end, caption}] in seconds: one per segment of a video longer than the model's motion window
+    # (`caption` is then a summary of them), the whole clip for a shorter one.
+    segments: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,10 +61,10 @@ class MACMCaptioner:
     def __call__(self, video, **kwargs) -> CaptionResult:
         return self.caption([video], **kwargs)[0]
 
-    def estimate_motion(self, video):
+    def estimate_motion(self, video, progress: bool = False):
         from processing_macm.pose_backends import extract_motion
 
-        return extract_motion(video, backend=self.pose_backend, max_fps=self.processor.motion_fps, progress=False)
+        return extract_motion(video, backend=self.pose_backend, max_fps=self.processor.motion_fps, progress=progress)
 
     @torch.no_grad()
     def caption(
@@ -66,9 +76,15 @@ class MACMCaptioner:
         decoding: str = "greedy",
         keyframe_sampling: str | None = None,
         max_new_tokens: int = 96,
+        batch_size: int = 8,
+        progress: bool = False,
         **generate_kwargs,
     ) -> list[CaptionResult]:
         """Captions `videos` (paths or `[T, H, W, 3]` frames) as one batch.
+
+        A video longer than the model's motion window (`motion_max_frames / motion_fps` seconds) is cut
+        into 2-10 s segments at movement boundaries of its pose track (equal pieces without one), each
+        captioned, `batch_size` at a time; its `caption` is then `summarize` of theirs (see `segments`).
 
         Args:
             tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
@@ -76,6 +92,7 @@ class MACMCaptioner:
             use_motion: False captions from the frames alone (the video-only ablation).
             decoding: "greedy", "sample" or "msd" (Motion Synergetic Decoding).
             keyframe_sampling: "farthest" (the paper's) or "uniform"; defaults to the processor's setting.
+            progress: show tqdm bars (on stderr) for pose estimation and for segments.
         """
         if decoding not in ("greedy", "sample", "msd"):
             raise ValueError(f"decoding must be 'greedy', 'sample' or 'msd', got {decoding!r}.")
@@ -90,21 +107,102 @@ class MACMCaptioner:
             tracks = [None] * len(videos)
         elif tracks is None:
             start = time.perf_counter()
-            tracks = [self.estimate_motion(video) for video in videos]
+            tracks = [self.estimate_motion(video, progress=progress) for video in videos]
             timings["pose"] = time.perf_counter() - start
         notices = [
             None if not use_motion or (track is not None and track.has_person) else "no person was found: captioned from the video alone"
             for track in tracks
         ]
         usable = [track if track is not None and track.has_person else None for track in tracks]
+        options = dict(prompt=prompt, decoding=decoding, max_new_tokens=max_new_tokens, **generate_kwargs)
+
+        durations = [_duration(video, track) for video, track in zip(videos, tracks)]
+        short = [i for i, d in enumerate(durations) if d is None or d <= motion_window(processor) + 1e-6]
+        results: list[CaptionResult | None] = [None] * len(videos)
+        if short:
+            texts, keyframes, stages = self._generate(processor, [videos[i] for i in short], [usable[i] for i in short], **options)
+            for i, text, keys in zip(short, texts, keyframes):
+                whole = [] if durations[i] is None else [{"start": 0.0, "end": round(durations[i], 3), "caption": text}]
+                results[i] = CaptionResult(names[i], text, usable[i] is not None, keys, notices[i], {**timings, **stages}, whole)
+        for i in [i for i in range(len(videos)) if results[i] is None]:
+            results[i] = self._caption_segments(
+                processor, videos[i], usable[i], durations[i], names[i], notices[i], timings, batch_size, progress, options
+            )
+        return results
+
+    def _caption_segments(self, processor, video, track, duration, name, notice, timings, batch_size, progress, options):
+        """A video longer than the motion window: cut into segments (at movement boundaries of `track`, else
+        into equal pieces) and captioned `batch_size` segments at a time, as one streaming decode reaches them."""
+        from tqdm.auto import tqdm
 
         start = time.perf_counter()
+        min_seconds, max_seconds = segment_bounds(motion_window(processor))
+        if track is not None:
+            ranges = movement_segments(track, min_seconds, max_seconds)  # [(first, stop)] track frames
+            spans = [(first / track.fps, stop / track.fps) for first, stop in ranges]
+            parts = [slice_track(track, first, stop) for first, stop in ranges]
+        else:
+            spans = split_span(0.0, duration, max_seconds)
+            ranges, parts = [(0, 0)] * len(spans), [None] * len(spans)
+        parts = [part if part is not None and part.has_person else None for part in parts]
+        if isinstance(video, (str, os.PathLike)):
+            info = probe_video(video)
+            video_fps, num_video_frames = info.fps, info.num_frames
+        else:
+            video_fps, num_video_frames = len(video) / duration, len(video)
+
+        def frame_at(seconds: float) -> int:
+            return min(int(seconds * video_fps + 1e-6), num_video_frames - 1)
+
+        overlay = processor.motion_representation == "overlay"
+        keys = [processor.keyframe_indices(p) if overlay and p is not None else np.zeros(0, np.int64) for p in parts]
+        # Per segment, the video frames it needs: `num_frames` spread over it, then those under its keyframes.
+        wanted = []
+        for (begin, end), part_keys in zip(spans, keys):
+            first = frame_at(begin)
+            count = max(1, min(int(round(end * video_fps)), num_video_frames) - first)
+            under_keys = [frame_at(begin + key / track.fps) for key in part_keys]
+            wanted.append(np.concatenate([first + sample_frame_indices(count, processor.num_frames), under_keys]).astype(np.int64))
+        timings = {**timings, "segmentation": time.perf_counter() - start}
+
+        captions, batch, stages = [], [], []
+
+        def flush():
+            texts, _, stage = self._generate(processor, [clip for clip, _ in batch], [item for _, item in batch], **options)
+            captions.extend(texts)
+            stages.append((stage, len(batch)))
+            batch.clear()
+
+        with tqdm(total=len(spans), desc="captioning segments", unit="segment", disable=not progress) as bar:
+            for k, frames in segment_frames(video, wanted):
+                images = [frames[int(i)] for i in wanted[k]]
+                clip, item = np.stack(images[: processor.num_frames]), parts[k]  # [N, H, W, 3]
+                if item is not None and overlay:
+                    under_keys = images[processor.num_frames :]
+                    item = np.stack([render_overlay(image, item, int(key)) for image, key in zip(under_keys, keys[k])])
+                batch.append((clip, item))
+                if len(batch) == batch_size or k == len(spans) - 1:
+                    flush()
+                bar.update(1)
+        for stage in ("decode_and_preprocess", "generate"):
+            timings[stage] = sum(times[stage] for times, _ in stages)
+        timings["new_tokens"] = sum(times["new_tokens"] * n for times, n in stages) / len(spans)
+        segments = [{"start": round(a, 3), "end": round(b, 3), "caption": text} for (a, b), text in zip(spans, captions)]
+        keyframes = [int(first + key) for (first, _), part_keys in zip(ranges, keys) for key in part_keys]
+        used = any(part is not None for part in parts)
+        return CaptionResult(name, summarize(captions), used, keyframes, notice, timings, segments)
+
+    def _generate(self, processor, videos, motion, prompt, decoding, max_new_tokens, **generate_kwargs):
+        """Captions of one batch: `videos` (paths or frames), `motion` (tracks, overlay keyframe images or None).
+        Returns the texts, the overlay keyframes of each track, and the seconds per stage."""
+        timings = {}
+        start = time.perf_counter()
         keyframes = [
-            processor.keyframe_indices(t).tolist() if t is not None and processor.motion_representation == "overlay" else []
-            for t in usable
+            processor.keyframe_indices(t).tolist() if isinstance(t, MotionTrack) and processor.motion_representation == "overlay" else []
+            for t in motion
         ]
-        prompts = [processor.default_prompt(prompt or DEFAULT_PROMPT, with_motion=t is not None) for t in usable]
-        inputs = processor(text=prompts, videos=videos, motion=usable)
+        prompts = [processor.default_prompt(prompt or DEFAULT_PROMPT, with_motion=t is not None) for t in motion]
+        inputs = processor(text=prompts, videos=videos, motion=motion)
         timings["decode_and_preprocess"] = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -118,10 +216,16 @@ class MACMCaptioner:
         timings["new_tokens"] = int((new_tokens != processor.tokenizer.pad_token_id).sum()) / len(videos)
 
         texts = processor.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        return [
-            CaptionResult(name, text.strip(), track is not None, keys, notice, dict(timings))
-            for name, text, track, keys, notice in zip(names, texts, usable, keyframes, notices)
-        ]
+        return [text.strip() for text in texts], keyframes, timings
+
+
+def _duration(video, track) -> float | None:
+    """Seconds of `video`: its track's length, else its header's; None for frames without a track."""
+    if track is not None:
+        return track.num_frames / track.fps
+    if isinstance(video, (str, os.PathLike)):
+        return probe_video(video).duration
+    return None
 
 
 __all__ = ["CaptionResult", "DEFAULT_MODEL", "MACMCaptioner"]

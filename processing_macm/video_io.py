@@ -1,8 +1,9 @@
 """Video decoding and encoding with PyAV.
 
-PyAV bundles its own FFmpeg, so this works where torchvision and torchcodec do not (ENVIRONMENT.md).
+PyAV bundles its own FFmpeg, so this works where torchvision and torchcodec do not.
 Decoding streams frame by frame: memory stays bounded by the frames that are kept, whatever the
-length of the video.
+length of the video. Frames come out upright: a rotation in the container's display matrix (phone
+videos filmed in portrait) is applied, as players and the ffmpeg command line do.
 """
 
 import os
@@ -55,11 +56,24 @@ def _open(path):
     return container
 
 
+def _upright(frame) -> np.ndarray:
+    """`[H, W, 3]` uint8 RGB of a PyAV frame, turned by its display rotation (degrees counter-clockwise)."""
+    image = frame.to_ndarray(format="rgb24")
+    turns = round(frame.rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
+
+
 def probe_video(path) -> VideoInfo:
-    """Frame rate, frame count and size. The count comes from the container header when it has one,
-    otherwise from counting the packets (no decoding)."""
+    """Frame rate, frame count and upright size. The count comes from the container header when it has
+    one, otherwise from counting the packets; the rotation from the first frame."""
     import av
 
+    with _open(path) as container:
+        try:
+            first = next(container.decode(video=0), None)
+        except av.error.FFmpegError as err:
+            raise VideoReadError(f"{os.fspath(path)!r} is corrupt ({err}).") from err
+        quarter_turned = first is not None and round(first.rotation / 90) % 2 == 1
     with _open(path) as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or stream.guessed_rate or 0.0)
@@ -69,7 +83,10 @@ def probe_video(path) -> VideoInfo:
                 num_frames = sum(1 for packet in container.demux(stream) if packet.size > 0)
             except av.error.FFmpegError as err:
                 raise VideoReadError(f"{os.fspath(path)!r} is corrupt ({err}).") from err
-        info = VideoInfo(os.fspath(path), fps, num_frames, stream.codec_context.width, stream.codec_context.height)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if quarter_turned:
+            width, height = height, width
+        info = VideoInfo(os.fspath(path), fps, num_frames, width, height)
     if info.num_frames == 0:
         raise VideoReadError(f"{info.path!r} contains no frames.")
     return info
@@ -97,7 +114,7 @@ def iter_frames(path, max_fps: float | None = None) -> Iterator[tuple[int, float
                     continue
                 next_time = time_s + 1.0 / max_fps if max_fps else 0.0
                 count += 1
-                yield index, time_s, frame.to_ndarray(format="rgb24")
+                yield index, time_s, _upright(frame)
         except av.error.FFmpegError as err:
             raise VideoReadError(f"{os.fspath(path)!r} is corrupt or truncated ({err}).") from err
     if count == 0:
