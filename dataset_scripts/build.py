@@ -11,10 +11,16 @@ Every file is written to a temporary name and renamed, so an interrupted build l
 file under a final name; running it again redoes only what is missing. `--shard i/n` builds every
 n-th clip from the i-th, so that n machines can split one source: each writes its own Parquet shard
 and tracks, and the folders merge by copying.
+
+The output folder is someone's disk: a build writes into a new or empty folder, or updates an earlier
+build (one holding a `build_report*.json`); any other non-empty folder is refused unless `overwrite`
+is given. Even then a build only writes the files named above and deletes only Parquet shards of its
+own naming: foreign files are never touched.
 """
 
 import argparse
 import json
+import re
 import shlex
 import shutil
 import sys
@@ -26,10 +32,11 @@ from tqdm.auto import tqdm
 
 from processing_macm.atomic import atomic_path
 
-from .card import dataset_card, source_counts
+from .card import write_card
 from .sources import FORMATS, SourceError, read_source
 
 ROWS_PER_WRITE = 256  # rows encoded per Parquet write: bounds memory when tracks are long
+_SHARD_FILE = re.compile(r"^(?P<split>.+)-\d{5}-of-(?P<count>\d{5})$")  # data/<split>-<i>-of-<n>.parquet
 
 
 class BuildError(RuntimeError):
@@ -92,13 +99,28 @@ def write_parquet(path: Path, rows: list[dict]) -> None:
             writer.write_table(require_datasets().Dataset.from_list(chunk, features=features).data.table)
 
 
+def check_output_dir(dataset_dir: Path, overwrite: bool = False) -> None:
+    """Refuses a non-empty `dataset_dir` that is not an earlier build, unless `overwrite`."""
+    if dataset_dir.exists() and not dataset_dir.is_dir():
+        raise BuildError(f"Output {str(dataset_dir)!r} is a file, not a folder; choose another -o.")
+    if overwrite or not dataset_dir.is_dir() or next(dataset_dir.glob("build_report*.json"), None):
+        return
+    foreign = sorted(path.name for path in dataset_dir.iterdir())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise BuildError(
+            f"Output folder {str(dataset_dir)!r} is not empty ({shown}) and is not an earlier `macm build`: "
+            "choose a new or empty folder with -o, or pass --overwrite to write into it (files the build "
+            "does not write are left alone)."
+        )
+
+
 def _remove_other_shardings(data_dir: Path, splits, count: int) -> None:
-    """Parquet files of an earlier build with another shard count or of splits that are gone would
-    be picked up by the card's globs: remove them."""
+    """Shards of an earlier build with another shard count or of splits that are gone would be picked
+    up by the card's globs: remove them. Files not named like our shards are not ours: kept."""
     for path in data_dir.glob("*.parquet"):
-        split, _, of = path.stem.rpartition("-of-")
-        split = split.rsplit("-", 1)[0]
-        if split not in splits or of != f"{count:05d}":
+        match = _SHARD_FILE.match(path.stem)
+        if match and (match["split"] not in splits or match["count"] != f"{count:05d}"):
             path.unlink()
 
 
@@ -115,8 +137,10 @@ def build(
     backend: str = "mediapipe",
     max_fps: float | None = 10.0,
     command: str = "",
+    overwrite: bool = False,
 ) -> BuildReport:
     """Builds (or completes) an HMI dataset from `source`; see the module docstring for the layout."""
+    check_output_dir(Path(dataset_dir), overwrite)
     read = read_source(source, fmt, video_root=video_root, license=license)
     if strict and read.problems:
         raise BuildError(f"--strict: {len(read.problems)} problem(s) in {source}:\n" + "\n".join(f"  - {p}" for p in read.problems))
@@ -158,9 +182,7 @@ def build(
         write_parquet(data_dir / f"{split}-{index:05d}-of-{count:05d}.parquet", [clip.row for clip in clips])
         report.rows[split] = len(clips)
 
-    split_counts = {split: len(clips) for split, clips in by_split.items()}
-    card = dataset_card(dataset_dir.resolve().name, split_counts, source_counts(c.row for c in read.clips), command)
-    _write_text(dataset_dir / "README.md", card)
+    write_card(dataset_dir, command)
     suffix = "" if count == 1 else f"-{index:05d}-of-{count:05d}"
     _write_text(dataset_dir / f"build_report{suffix}.json", json.dumps(asdict(report), indent=2) + "\n")
     return report
@@ -180,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--license", help="licence to record for every clip (default: the source's, else 'unknown')")
     parser.add_argument("--backend", default="mediapipe", help="pose backend for --extract-motion")
     parser.add_argument("--max-fps", type=float, default=10.0, help="highest rate motion is estimated at")
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="write into a non-empty folder that is not an earlier build (only the build's own files are replaced)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.num_proc < 1:
         parser.error(f"--num-proc must be >= 1, got {args.num_proc}")
@@ -188,13 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         report = build(
             args.source, args.fmt, args.output, extract_motion=args.extract_motion, num_proc=args.num_proc,
             shard=args.shard, strict=args.strict, video_root=args.video_root, license=args.license,
-            backend=args.backend, max_fps=args.max_fps, command=command,
+            backend=args.backend, max_fps=args.max_fps, command=command, overwrite=args.overwrite,
         )  # fmt: skip
     except (SourceError, BuildError) as err:
-        print(f"macm build: {err}", file=sys.stderr)
+        print(f"macm build: error: {err}", file=sys.stderr)
         return 1
     print(report.summary())
     return 0
 
 
-__all__ = ["BuildError", "BuildReport", "build", "main", "parse_shard", "write_parquet"]
+__all__ = ["BuildError", "BuildReport", "build", "check_output_dir", "main", "parse_shard", "write_parquet"]

@@ -2,13 +2,18 @@
 problem for every item it could not, so that one bad item never loses the good ones (and `--strict`
 can make any problem fatal).
 
-- "hmi-bench": the released HMI-Bench folder (PAPER.md): `HMI-Bench.json` (a list of
+- "hmi-bench": the released HMI-Bench folder (Song et al., arXiv 2510.24767): `HMI-Bench.json` (a list of
   `{"video": "videos/...", "caption": ...}`), `HMI-Bench-QA.json` (schema unpublished: read
   tolerantly, see `_qa_records`) and `videos/`.
 - "jsonl": a `.jsonl` (or `.json` list) of `{"video", "caption"[, "qa"][, "split"]}` records, or
   LLaVA-style `{"video", "conversations": [{"from": "human"|"gpt", "value"}...]}` records
   (LLaVA-Video-178K, ShareGPT4Video). Video paths are relative to `video_root` (default: the file's folder).
 - "synth": an HMI-Synth output folder (`metadata.jsonl`, `videos/`, `joints/`).
+
+A built dataset is meant for upload, so every file a source names must resolve (links followed) inside
+the source's root: the HMI-Bench or HMI-Synth folder, or the jsonl's `video_root`. A path that climbs
+out (`../x.mp4`), an absolute path elsewhere, or a link pointing outside is refused, and so is a file
+that is not a video (by its extension and by opening it).
 """
 
 import json
@@ -24,6 +29,7 @@ FORMATS = ("hmi-bench", "jsonl", "synth")
 HMI_BENCH_CAPTIONS = "HMI-Bench.json"
 HMI_BENCH_QA = "HMI-Bench-QA.json"
 UNKNOWN_LICENSE = "unknown"
+VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
 
 # A LLaVA conversation turn that asks for a description is the clip's caption; other turns are QA.
 _DESCRIBE = re.compile(r"\b(describe|description|caption|what (is|are) happening|summar)", re.IGNORECASE)
@@ -54,6 +60,7 @@ class Clip:
 class SourceRead:
     clips: list[Clip]
     problems: list[Problem]
+    root: Path  # the folder every file of the source must resolve into
 
 
 def read_source(source, fmt: str, video_root=None, license: str | None = None) -> SourceRead:
@@ -72,19 +79,41 @@ def read_source(source, fmt: str, video_root=None, license: str | None = None) -
     return _check(read)
 
 
+def outside_root(path: Path, root: Path) -> bool:
+    """True when `path`, links followed, does not lie inside `root` (also resolved)."""
+    return not path.resolve().is_relative_to(root.resolve())
+
+
+def _video_problem(video: Path, root: Path) -> str | None:
+    """Why `video` cannot go into a dataset built from `root`, or None."""
+    from processing_macm.video_io import VideoReadError, probe_video
+
+    if outside_root(video, root):
+        return f"video {str(video)!r} resolves to {str(video.resolve())!r}, outside the source folder {str(root)!r}; refused"
+    if not video.is_file():
+        return f"video file not found: {str(video)!r}; skipped"
+    if video.resolve().suffix.lower() not in VIDEO_EXTENSIONS:
+        return f"{str(video)!r} is not a video file (extension {video.resolve().suffix!r}, expected one of {sorted(VIDEO_EXTENSIONS)}); refused"
+    try:
+        probe_video(video)
+    except VideoReadError as err:
+        return f"{err}; refused"
+    return None
+
+
 def _check(read: SourceRead) -> SourceRead:
     seen: dict[str, str] = {}
     clips = []
     for clip in read.clips:
-        clip_id, video = clip.row["id"], Path(clip.row["video"])
+        clip_id = clip.row["id"]
         if clip_id in seen:
             read.problems.append(Problem(clip.where, f"duplicate id {clip_id!r} (first at {seen[clip_id]}); skipped"))
-        elif not video.is_file():
-            read.problems.append(Problem(clip.where, f"video file not found: {str(video)!r}; skipped"))
+        elif problem := _video_problem(Path(clip.row["video"]), read.root):
+            read.problems.append(Problem(clip.where, problem))
         else:
             seen[clip_id] = clip.where
             clips.append(clip)
-    return SourceRead(clips, read.problems)
+    return SourceRead(clips, read.problems, read.root)
 
 
 def _load_json(path: Path):
@@ -240,7 +269,7 @@ def _read_hmi_bench(folder: Path, license: str) -> SourceRead:
 
     if not qa_path.is_file():
         problems.append(Problem(HMI_BENCH_QA, "file not found; clips have no QA"))
-        return SourceRead(clips, problems)
+        return SourceRead(clips, problems, folder)
     try:
         qa_data = _load_json(qa_path)
         by_key: dict[str, Clip] = {}
@@ -254,7 +283,7 @@ def _read_hmi_bench(folder: Path, license: str) -> SourceRead:
             by_key[key].row["qa"].extend(items)
     except SourceError as err:
         problems.append(Problem(HMI_BENCH_QA, f"{err} No QA read"))
-    return SourceRead(clips, problems)
+    return SourceRead(clips, problems, folder)
 
 
 def _from_conversations(turns) -> tuple[str | None, list[dict]]:
@@ -300,7 +329,7 @@ def _read_jsonl(path: Path, video_root: Path | None, license: str | None) -> Sou
             license=str(license or record.get("license") or UNKNOWN_LICENSE),
         )  # fmt: skip
         clips.append(Clip(str(record.get("split") or "train"), row, f"{where} (video {video!r})"))
-    return SourceRead(clips, problems)
+    return SourceRead(clips, problems, video_root)
 
 
 def _read_synth(folder: Path) -> SourceRead:
@@ -318,6 +347,8 @@ def _read_synth(folder: Path) -> SourceRead:
                 raise ValueError(f"lacks {missing}")
             _, captions = _captions(record.get("captions"))
             joints_path = folder / record["joints"]
+            if outside_root(joints_path, folder):
+                raise ValueError(f"ground-truth joints {record['joints']!r} resolve outside the source folder; refused")
             try:
                 joints = np.load(joints_path, allow_pickle=False)
             except (OSError, ValueError) as err:
@@ -334,7 +365,7 @@ def _read_synth(folder: Path) -> SourceRead:
             problems.append(Problem(where, f"{err}; skipped"))
             continue
         clips.append(Clip(str(record.get("split") or "train"), row, f"{where} (id {record['id']!r})"))
-    return SourceRead(clips, problems)
+    return SourceRead(clips, problems, folder)
 
 
-__all__ = ["FORMATS", "Clip", "Problem", "SourceError", "SourceRead", "read_source"]
+__all__ = ["FORMATS", "VIDEO_EXTENSIONS", "Clip", "Problem", "SourceError", "SourceRead", "outside_root", "read_source"]
