@@ -22,17 +22,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the suite's tiny model and clips
 from conftest import CORPUS, moving_square_frames, tiny_config, tiny_model, tiny_processor  # noqa: E402
 
-from dataset_scripts.schema import empty_row, hmi_features, track_to_row  # noqa: E402
+from dataset_scripts.build import write_parquet  # noqa: E402
+from dataset_scripts.card import write_card  # noqa: E402
+from dataset_scripts.schema import empty_row, track_to_row  # noqa: E402
 from processing_macm import train_tokenizer, write_video  # noqa: E402
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack  # noqa: E402
 from train.evaluate import RunConfig, evaluate  # noqa: E402
 
-CARD = "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n    path: data/test-*.parquet\n---\n"
 PROGRAM = [{"action": "raise_arm", "side": "left", "limb": "arm", "count": 2, "speed": "slow", "direction": "overhead", "start": 0.0, "end": 1.2}]
 
 
 def make_dataset(root: Path, clips: int, frames: int) -> Path:
-    import datasets
 
     (root / "videos").mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -48,8 +48,8 @@ def make_dataset(root: Path, clips: int, frames: int) -> Path:
             source="bench", license="cc0",
         ))  # fmt: skip
     (root / "data").mkdir()
-    datasets.Dataset.from_list(rows, features=hmi_features()).to_parquet(str(root / "data/test-00000.parquet"))
-    (root / "README.md").write_text(CARD)
+    write_parquet(root / "data/test-00000-of-00001.parquet", rows)
+    write_card(root, "written by hand")
     return root
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from dataset_scripts.build import build, main
-from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import hmi_features, program_from_row, row_to_track, track_to_row
 from processing_macm.motion_track import MotionTrack
 from processing_macm.video_io import probe_video, write_video
@@ -62,7 +61,7 @@ def test_hmi_bench_builds_and_loads_back_typed(hmi_bench, tmp_path):
     assert rows["b"]["video"] == "videos/b.mp4"
     assert probe_video(out / rows["b"]["video"]).num_frames == 6
     card = (out / "README.md").read_text()
-    assert "configs:" in card and "path: data/test-*.parquet" in card and "| hmi-bench | unknown | 3 |" in card
+    assert "configs:" in card and "path: data/test-*-of-*.parquet" in card and "| hmi-bench | unknown | 3 |" in card
 
     streamed = list(load(out, streaming=True)["test"])
     assert streamed == list(ds["test"])
@@ -144,24 +143,6 @@ def test_jsonl_with_llava_conversations(tmp_path):
     assert llava["qa"] == [{"question": "Is she waving with the left hand?", "answer": "No, the right hand.", "type": "true_false", "dimension": ""}]
     assert llava["source"] == "llava-video-178k" and llava["license"] == "cc-by-4.0"
     assert ds["validation"][0]["id"] == "v1" and ds["validation"][0]["qa"][0]["type"] == "open"
-
-
-def test_load_hmi_split_follows_the_files(tmp_path):
-    """datasets 5.2 alone serves the first copy again: its cache is keyed by the folder's name."""
-    tiny_video(tmp_path / "clips" / "v1.mp4", 1)
-
-    def build_and_load(captions, out):
-        lines = [json.dumps({"id": f"c{i}", "video": "clips/v1.mp4", "caption": c, "split": "test"}) for i, c in enumerate(captions)]
-        (tmp_path / "items.jsonl").write_text("\n".join(lines) + "\n")
-        build(tmp_path / "items.jsonl", "jsonl", out)
-        return [row["caption"] for row in load_hmi_split(out, "test", cache_root=tmp_path / "cache")]
-
-    assert build_and_load(["A man squats."], tmp_path / "a" / "hmi") == ["A man squats."]
-    # Another folder of the same name, then the first one rebuilt in place: each load reads its own files.
-    assert build_and_load(["A man jumps.", "A man claps."], tmp_path / "b" / "hmi") == ["A man jumps.", "A man claps."]
-    assert build_and_load(["A man kicks."], tmp_path / "a" / "hmi") == ["A man kicks."]
-    with pytest.raises(FileNotFoundError, match="not an HMI dataset folder"):
-        load_hmi_split(tmp_path / "clips", "test")
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import moving_square_frames, tiny_config, tiny_model, tiny_processor
-from dataset_scripts.schema import DIMENSIONS, empty_row, hmi_features, track_to_row
+from dataset_scripts.build import write_parquet
+from dataset_scripts.card import write_card
+from dataset_scripts.schema import DIMENSIONS, empty_row, track_to_row
 from processing_macm import write_video
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack
 from train.evaluate import ABLATION, JsonlLog, RunConfig, evaluate, main
@@ -17,7 +19,6 @@ from train.metrics import METRIC_NAMES
 from train.judge import Judge, OpenAIChatBackend
 
 VISION_ONLY = (RunConfig("vision-only", use_motion=False, decoding="greedy"),)
-CARD = "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n    path: data/test-*.parquet\n---\n"
 PROGRAM = [{"action": "wave", "side": "left", "limb": "arm", "count": 2, "speed": "slow", "direction": None, "start": 0.0, "end": 1.0}]
 
 
@@ -33,7 +34,6 @@ def person_track(num_frames: int = 12, seed: int = 0) -> MotionTrack:
 def dataset_dir(tmp_path):
     """Six rows: four readable clips (two with stored motion, one HMI-Synth program), a zero-byte
     video and a missing one; three QA items (two true/false, one open)."""
-    import datasets
 
     root = tmp_path / "bench"
     (root / "videos").mkdir(parents=True)
@@ -52,8 +52,8 @@ def dataset_dir(tmp_path):
     rows[1]["qa"] = [{"question": "The person jumps.", "answer": "False", "type": "true_false", "dimension": DIMENSIONS[0]}]
     rows[2]["ground_truth"] = {"joints_3d": np.zeros((12, NUM_JOINTS, 3), np.float32), "program": json.dumps(PROGRAM)}
     (root / "data").mkdir()
-    datasets.Dataset.from_list(rows, features=hmi_features()).to_parquet(str(root / "data/test-00000.parquet"))
-    (root / "README.md").write_text(CARD)
+    write_parquet(root / "data/test-00000-of-00001.parquet", rows)
+    write_card(root, "written by hand")
     return root
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from conftest import moving_square_frames
 from dataset_scripts.build import write_parquet
-from dataset_scripts.card import dataset_card
+from dataset_scripts.card import write_card
 from dataset_scripts.schema import empty_row, track_to_row
 from processing_macm import write_video
 from processing_macm.motion_track import MotionTrack
@@ -50,8 +50,7 @@ def write_hmi_dataset(root: Path, num_train: int = 8, num_test: int = 4, bad_row
         splits["train"].append(empty_row(**{"id": clip_id, "video": "videos/clip00.mp4", "caption": CAPTIONS[0], "source": "test", "license": "cc0-1.0", **overrides}))
     for split, rows in splits.items():
         write_parquet(root / "data" / f"{split}-00000-of-00001.parquet", rows)
-    counts = {split: len(rows) for split, rows in splits.items()}
-    (root / "README.md").write_text(dataset_card(root.name, counts, {("test", "cc0-1.0"): sum(counts.values())}, "tests"))
+    write_card(root, "tests")
     return root
 
 
