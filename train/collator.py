@@ -1,9 +1,13 @@
 """Conversations → a training batch for `MACMForConditionalGeneration`, with completion-only labels."""
 
+import copy
+
 import torch
 
 from dataset_scripts.schema import row_to_track
 from processing_macm.video_io import VideoReadError
+
+from .augment import can_mirror, mirror_frames, mirror_text, mirror_track
 
 
 class MACMCollator:
@@ -12,7 +16,7 @@ class MACMCollator:
     Each example (see `train.data`) becomes the chat prompt (video, motion when present, question),
     then the answer and the end-of-turn token. Labels are the input ids with -100 everywhere but the
     answer and its end-of-turn token: the prompt, the `<video>`/`<motion>` placeholders and the
-    padding carry no loss (TRL builds no labels with `skip_prepare_dataset`, ENVIRONMENT.md).
+    padding carry no loss (TRL's `SFTTrainer` builds no labels with `skip_prepare_dataset`).
 
     Args:
         processor: the model's `MACMProcessor`.
@@ -20,14 +24,24 @@ class MACMCollator:
         motion_dropout: the probability that an example with motion is shown without it, so that one model
             also captions from the video alone (`--no-motion`, and the video-only branch of MSD). Drawn
             from torch's RNG, which the Trainer seeds and restores on resume.
+        mirror_prob: the probability that an example is mirrored left to right (frames, track, and "left" /
+            "right" in the prompt and answer; `train.augment`). Kinematic models only: the overlay pathway
+            draws the track on the source frames.
     """
 
-    def __init__(self, processor, use_motion: bool = True, motion_dropout: float = 0.0):
+    def __init__(self, processor, use_motion: bool = True, motion_dropout: float = 0.0, mirror_prob: float = 0.0):
         if not 0.0 <= motion_dropout < 1.0:
             raise ValueError(f"motion_dropout must be in [0, 1), got {motion_dropout}.")
-        self.processor = processor
+        if not 0.0 <= mirror_prob <= 1.0:
+            raise ValueError(f"mirror_prob must be in [0, 1], got {mirror_prob}.")
+        if mirror_prob and processor.motion_representation != "kinematic":
+            raise ValueError("mirror_prob needs a kinematic model: the overlay pathway draws the track on the source frames.")
+        # A clip longer than the motion window is read whole at a lower rate rather than refused mid-epoch.
+        self.processor = copy.copy(processor)
+        self.processor.long_motion = "resample"
         self.use_motion = use_motion
         self.motion_dropout = motion_dropout
+        self.mirror_prob = mirror_prob
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
@@ -37,9 +51,14 @@ class MACMCollator:
             if track is not None and self.motion_dropout and torch.rand(()) < self.motion_dropout:
                 track = None
             # The path, not decoded frames: overlay keyframes are drawn on the source frames at the track's times.
-            videos.append(example["video"])
-            completion = example["answer"] + tokenizer.eos_token
-            texts.append(self.processor.default_prompt(example["prompt"], with_motion=track is not None) + completion)
+            video, prompt, answer = example["video"], example["prompt"], example["answer"]
+            if self.mirror_prob and can_mirror(track) and torch.rand(()) < self.mirror_prob:
+                video = mirror_frames(self.processor.load_frames(video))
+                track = None if track is None else mirror_track(track)
+                prompt, answer = mirror_text(prompt), mirror_text(answer)
+            videos.append(video)
+            completion = answer + tokenizer.eos_token
+            texts.append(self.processor.default_prompt(prompt, with_motion=track is not None) + completion)
             motion.append(track)
             completions.append(tokenizer(completion, add_special_tokens=False)["input_ids"])
         try:

@@ -1,7 +1,8 @@
 """`macm train --config RECIPE.yaml [--key value ...]`: supervised fine-tuning of M-ACM with TRL, in
 the shape of TRL's `examples/scripts/sft_vlm.py`. Also runs as `accelerate launch train/sft.py --config ...`.
 
-The paper's two stages (PAPER.md), chosen with `stage`:
+The paper's two stages (Song et al., ACM MM 2025, arXiv 2510.24767: a projection stage, then decoder
+fine-tuning), chosen with `stage`:
 - "align": the language model and the vision tower are frozen; the video projector, the newline
   token and the motion pathway (encoder, projector) train.
 - "instruct": LoRA on the language model only (`lora_target_modules` names its projections; the
@@ -38,6 +39,9 @@ class MACMScriptArguments(ScriptArguments):
     motion_dropout: float = field(
         default=0.0, metadata={"help": "Probability of showing an example without its motion (one model for both modes)."}
     )
+    mirror_prob: float = field(
+        default=0.0, metadata={"help": "Probability of mirroring an example left to right (kinematic models; train/augment.py)."}
+    )
     with_qa: bool = field(default=True, metadata={"help": "Train on the rows' QA pairs as well as their captions."})
     skip_invalid_rows: bool = field(
         default=False, metadata={"help": "Skip (and count) rows with an unusable video or an empty caption instead of failing."}
@@ -60,26 +64,58 @@ class MACMScriptArguments(ScriptArguments):
                 setattr(self, name, json.loads(getattr(self, name)))
 
 
-def load_model_and_processor(script_args, model_args, conversations):
+def load_model_and_processor(script_args, model_args, training_args, conversations):
+    """The model and processor: from `model_name_or_path` with the loading flags of the recipe (`dtype`,
+    `attn_implementation`, `load_in_4bit`/`load_in_8bit`, `trust_remote_code`, `model_init_kwargs`), or built
+    from scratch, where those flags have nothing to apply to and are refused."""
+    from trl import get_kbit_device_map, get_quantization_config
+
+    quantization_config = get_quantization_config(model_args)
     if model_args.model_name_or_path is None:
         if script_args.init_model_config is None:
             raise ValueError("Give `model_name_or_path` (a MACM checkpoint) or `init_model_config` (a model built from scratch).")
+        loading_flags = {
+            "load_in_4bit/load_in_8bit": quantization_config is not None,
+            "trust_remote_code": training_args.trust_remote_code,
+            "model_init_kwargs": bool(training_args.model_init_kwargs),
+        }
+        if any(loading_flags.values()):
+            raise ValueError(
+                f"{[name for name, given in loading_flags.items() if given]} apply to loading a checkpoint, but this "
+                f"recipe builds the model from scratch (`init_model_config`); drop them or give `model_name_or_path`."
+            )
         from train.scratch import build_from_scratch
 
         return build_from_scratch(
             script_args.init_model_config, script_args.init_processor_config or {}, conversations, script_args.tokenizer_vocab_size
         )
+    if quantization_config is not None and script_args.stage == "full":
+        raise ValueError(
+            "Quantized (4-/8-bit) weights cannot be trained in full: use stage 'instruct' (QLoRA) or 'align' "
+            "(frozen, quantized towers), or drop load_in_4bit/load_in_8bit."
+        )
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     import modeling_macm  # noqa: F401  (registers the Auto classes)
 
-    model = AutoModelForImageTextToText.from_pretrained(
-        model_args.model_name_or_path,
+    model_kwargs = dict(
         revision=model_args.model_revision,
         dtype=model_args.dtype or "auto",
         attn_implementation=model_args.attn_implementation,
+        trust_remote_code=training_args.trust_remote_code,
+        quantization_config=quantization_config,
+        device_map=get_kbit_device_map() if quantization_config is not None else None,
     )
-    return model, AutoProcessor.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
+    clashes = sorted(set(model_kwargs) & set(training_args.model_init_kwargs or {}))
+    if clashes:
+        raise ValueError(f"model_init_kwargs sets {clashes}, which have their own flags: set those flags instead.")
+    model = AutoModelForImageTextToText.from_pretrained(
+        model_args.model_name_or_path, **model_kwargs, **(training_args.model_init_kwargs or {})
+    )
+    processor = AutoProcessor.from_pretrained(
+        model_args.model_name_or_path, revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code
+    )
+    return model, processor
 
 
 def projector_modules(model) -> list[str]:
@@ -154,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(f"stage {script_args.stage!r} needs use_peft={script_args.stage == 'instruct'} (LoRA is stage 2's).")
     if script_args.dataset_name is None:
         raise ValueError("Give `dataset_name`: an HMI dataset folder or Hub repo (`macm build` makes one).")
+    if model_args.model_name_or_path is not None:
+        from macm_cli import check_pretrained
+
+        check_pretrained(model_args.model_name_or_path, "--model_name_or_path")  # before the dataset is loaded
     # The collator builds the labels; TRL must neither prepare the dataset nor drop its columns.
     training_args.dataset_kwargs = {"skip_prepare_dataset": True}
     training_args.remove_unused_columns = False
@@ -170,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             eval_dataset = load_conversations(dataset_dir, script_args.dataset_test_split, script_args.dataset_streaming, to_conversations)
 
     set_seed(training_args.seed)  # the model built from scratch must not depend on the process
-    model, processor = load_model_and_processor(script_args, model_args, train_dataset)
+    model, processor = load_model_and_processor(script_args, model_args, training_args, train_dataset)
     peft_config = lora_config(model, model_args) if script_args.stage == "instruct" else None
     if script_args.stage == "align":
         freeze_for_alignment(model)
@@ -178,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = SFTTrainer(
         model=model,
         args=training_args,
-        data_collator=MACMCollator(processor, use_motion=script_args.use_motion, motion_dropout=script_args.motion_dropout),
+        data_collator=MACMCollator(processor, use_motion=script_args.use_motion, motion_dropout=script_args.motion_dropout, mirror_prob=script_args.mirror_prob),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=processor,

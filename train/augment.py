@@ -1,0 +1,68 @@
+"""Mirroring: a clip flipped left to right is a new, exactly labelled example.
+
+The person in a mirrored clip uses the other side of the body, so the track's left and right landmarks
+swap places (and their x coordinates flip), and "left" and "right" swap in the caption and the answers.
+A model that names a side by habit then pays for it in the loss half of the time. Skeleton-based
+action recognition augments the same way (e.g. the horizontal flip of ST-GCN's successors).
+"""
+
+import dataclasses
+import re
+
+import numpy as np
+
+from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, SMPL_JOINT_NAMES, MotionTrack
+
+
+def _swap_order(names: tuple[str, ...]) -> np.ndarray:
+    """For each name, the index of its other-side twin ("left_knee" <-> "right_knee"), else itself."""
+    index = {name: i for i, name in enumerate(names)}
+
+    def twin(name: str) -> str:
+        for a, b in (("left", "right"), ("right", "left")):
+            if a in name:
+                return name.replace(a, b)
+        return name
+
+    return np.array([index[twin(name)] for name in names])
+
+
+_SWAP_2D = {len(MEDIAPIPE_LANDMARK_NAMES): _swap_order(MEDIAPIPE_LANDMARK_NAMES), NUM_JOINTS: _swap_order(SMPL_JOINT_NAMES)}
+_SWAP_3D = _swap_order(SMPL_JOINT_NAMES)
+_SIDE_WORD = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+
+
+def can_mirror(track: MotionTrack | None) -> bool:
+    """SMPL parameters and meshes would need their rotations reflected too: such tracks are not mirrored."""
+    return track is None or not (track.has_smpl or track.has_mesh)
+
+
+def mirror_track(track: MotionTrack) -> MotionTrack:
+    """The track of the left-right mirrored clip: x flipped in the image and in 3D, sides relabelled."""
+    if not can_mirror(track):
+        raise ValueError("Mirroring a track with SMPL parameters or a mesh is not supported.")
+    width = track.frame_size[0]
+    keypoints = track.keypoints_2d[:, _SWAP_2D[track.keypoints_2d.shape[1]]].copy()  # [T, P, 3]
+    keypoints[..., 0] = width - keypoints[..., 0]  # continuous pixel coordinates in [0, width]
+    joints = track.joints_3d[:, _SWAP_3D].copy()  # [T, 22, 3]
+    joints[..., 0] = -joints[..., 0]
+    return dataclasses.replace(track, keypoints_2d=keypoints, joints_3d=joints)
+
+
+def mirror_text(text: str) -> str:
+    """Swaps the words "left" and "right", keeping their capitalisation."""
+
+    def swap(match: re.Match) -> str:
+        word = match.group(0)
+        other = "right" if word.lower() == "left" else "left"
+        return other.capitalize() if word[0].isupper() else other
+
+    return _SIDE_WORD.sub(swap, text)
+
+
+def mirror_frames(frames: np.ndarray) -> np.ndarray:
+    """`[T, H, W, 3]` frames flipped left to right."""
+    return np.ascontiguousarray(frames[:, :, ::-1])
+
+
+__all__ = ["can_mirror", "mirror_frames", "mirror_text", "mirror_track"]
