@@ -88,7 +88,7 @@ def check_pretrained(name_or_path: str | os.PathLike, option: str = "--model", r
     repo ids, or in a minute of retries.)"""
     from processing_macm.processing_macm import resolve_embedded_model
 
-    path = Path(resolve_embedded_model(name_or_path))
+    path = Path(resolve_embedded_model(name_or_path) if repo_type == "model" else name_or_path)
     if path.is_dir():
         return
     if path.exists():
@@ -140,8 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         os.environ[DEBUG_ENV] = "1"  # the pose backend then keeps MediaPipe's native log lines
     elif not sys.stderr.isatty():
-        # transformers' "Loading weights" and the Hub's download bars: for a terminal, not for a log file.
+        # transformers' "Loading weights" and the Hub's download bars: for a terminal, not for a log file
+        # (transformers reads the variable on import; already imported, it is told directly).
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        if "transformers" in sys.modules:
+            sys.modules["transformers"].utils.logging.disable_progress_bar()
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return module.main(rest) or 0

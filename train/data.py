@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from dataset_scripts.loading import load_hmi_split
+from macm_cli import check_pretrained
 from dataset_scripts.schema import qa_prompt, require_datasets
 from processing_macm import DEFAULT_PROMPT
 from processing_macm.video_io import VideoReadError, probe_video
@@ -21,9 +22,11 @@ class InvalidRowError(ValueError):
     """A row that cannot be trained on (unusable video, empty caption); the message names it."""
 
 
-def resolve_dataset_dir(name_or_path: str) -> Path:
+def resolve_dataset_dir(name_or_path: str, option: str = "--dataset_name") -> Path:
     """A local HMI dataset folder, or a snapshot of a Hub dataset repo (the videos are files in the
-    repo, referenced by relative path, so the whole repo is needed, not only the Parquet shards)."""
+    repo, referenced by relative path, so the whole repo is needed, not only the Parquet shards).
+    `option` names the argument in the error for a missing folder or an unreachable Hub."""
+    check_pretrained(name_or_path, option, repo_type="dataset")
     if os.path.isdir(name_or_path):
         path = Path(name_or_path)
     else:

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import program_from_row, qa_prompt, row_to_track
+from macm_cli import UserError, positive_int
 from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
 from train.metrics import caption_metrics, require
@@ -42,7 +43,7 @@ class RunConfig:
         return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-")
 
 
-# The paper's ablation order (PAPER.md): SFT model without motion, + motion, + MSD, + keyframe sampling.
+# The paper's ablation order (Song et al., arXiv 2510.24767): SFT model without motion, + motion, + MSD, + keyframe sampling.
 ABLATION = (
     RunConfig("vision-only", use_motion=False, decoding="greedy", keyframe_sampling="uniform"),
     RunConfig("+motion", decoding="greedy", keyframe_sampling="uniform"),
@@ -300,11 +301,7 @@ def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), spl
 
 
 def build_judge(args) -> Judge | None:
-    if args.judge_url and args.judge_local:
-        raise SystemExit("macm eval: give --judge-url or --judge-local, not both.")
     if args.judge_url:
-        if not args.judge_model:
-            raise SystemExit("macm eval: --judge-url needs --judge-model (the model name the endpoint serves).")
         backend = OpenAIChatBackend(args.judge_url, args.judge_model, os.environ.get(args.judge_api_key_env), args.judge_timeout)
     elif args.judge_local:
         backend = LocalLMBackend(args.judge_local)
@@ -317,15 +314,18 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="macm eval", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", required=True, help="MACM checkpoint folder")
     p.add_argument("--dataset", required=True, help="HMI-format dataset folder (Parquet + README with configs)")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="test", help="dataset split to evaluate (default: test)")
     p.add_argument("-o", "--output", required=True, help="output folder; an existing run there is resumed")
     p.add_argument("--ablation", action="store_true", help="vision-only, +motion, +MSD, +keyframe sampling: one table")
     p.add_argument("--no-motion", action="store_true", help="single run without the motion pathway")
     p.add_argument("--decoding", choices=("greedy", "msd"), default="msd", help="single run's decoding (default: msd, as published)")
-    p.add_argument("--keyframe-sampling", choices=("farthest", "uniform"), default="farthest")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--max-samples", type=int, help="evaluate the first N rows only")
-    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument(
+        "--keyframe-sampling", choices=("farthest", "uniform"), default="farthest",
+        help="single run, overlay models: keyframes by the farthest-pose rule (default) or uniformly in time",
+    )  # fmt: skip
+    p.add_argument("--batch-size", type=positive_int, default=4, help="items generated together (default 4)")
+    p.add_argument("--max-samples", type=positive_int, help="evaluate the first N rows only")
+    p.add_argument("--max-new-tokens", type=positive_int, default=128, help="longest generation, in tokens (default 128)")
     p.add_argument("--skip-qa", action="store_true", help="captions only, no question answering")
     judge = p.add_argument_group("judge (five-dimension scores and open-ended QA; none: those are skipped)")
     judge.add_argument("--judge-url", help="OpenAI-compatible API base, e.g. http://localhost:8000/v1")
@@ -336,8 +336,10 @@ def parse_args(argv):
     judge.add_argument("--judge-timeout", type=float, default=60.0, help="seconds per judge call")
     judge.add_argument("--judge-retries", type=int, default=2, help="retries of a failed or unparsable judge call")
     args = p.parse_args(argv)
-    if args.batch_size < 1:
-        p.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.judge_url and args.judge_local:
+        p.error("give --judge-url or --judge-local, not both")
+    if args.judge_url and not args.judge_model:
+        p.error("--judge-url needs --judge-model (the model name the endpoint serves)")
     return args
 
 
@@ -345,6 +347,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from macm_cli.captioner import MACMCaptioner
 
+    # The cheap checks first: a typo must not cost the model load.
+    if not (Path(args.dataset) / "README.md").is_file():
+        raise UserError(f"--dataset {args.dataset}: not an HMI dataset folder (no README.md); build one with `macm build`.")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UserError(f"-o {args.output}: that is a file; give a folder for the results.")
     judge = build_judge(args)
     captioner = MACMCaptioner.from_pretrained(args.model)
     configs = ABLATION if args.ablation else (
