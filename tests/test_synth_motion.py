@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dataset_scripts.synth.body import JOINT_NAMES, pose_body, sample_body
-from dataset_scripts.synth.programs import _SET_UP, EDGE, animate, sample_program
+from dataset_scripts.synth.programs import _SET_UP, EDGE, animate, sample_idle, sample_program, sample_program_v2
 
 pytestmark = pytest.mark.slow
 FPS = 15
@@ -41,13 +41,16 @@ def path_length(joints: np.ndarray, name: str) -> float:
     return float(np.linalg.norm(np.diff(joints[:, J[name]], axis=0), axis=1).sum())
 
 
-def test_named_side_moves_most_and_counts_match():
+@pytest.mark.parametrize("version", [1, 2])
+def test_named_side_moves_most_and_counts_match(version):
+    """Version 2 adds per-repetition timing and amplitude jitter, breathing and sway: the counts and
+    sides must survive them."""
     checked = {}
     for seed in range(60):
         rng = np.random.default_rng(seed)
-        program = sample_program(rng)
-        angles, yaw, offset = animate(program, FPS)
-        _, _, _, joints = pose_body(sample_body(rng), angles, yaw, offset)
+        program = sample_program(rng) if version == 1 else sample_program_v2(rng)
+        angles, yaw, offset = animate(program, FPS, None if version == 1 else sample_idle(rng))
+        _, _, _, joints, _ = pose_body(sample_body(rng), angles, yaw, offset)
         for step in program:
             if step["action"] not in SIGNALS:
                 continue
@@ -63,3 +66,18 @@ def test_named_side_moves_most_and_counts_match():
             assert count_peaks(signal(segment, s)) == step["count"], (seed, step)
             checked[step["action"]] = checked.get(step["action"], 0) + 1
     assert set(checked) == set(SIGNALS), checked
+
+
+def test_v2_walks_travel_and_idle_stays_put():
+    """A version-2 walk or run moves the body metres across the floor; an idle clip only sways."""
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        program = sample_program_v2(rng)
+        _, yaw, offset = animate(program, FPS, sample_idle(rng))
+        for step in program:
+            inside = offset[int(round(step["start"] * FPS)): int(round(step["end"] * FPS))]
+            travel = np.linalg.norm(inside[-1, [0, 2]] - inside[0, [0, 2]])
+            if step["action"] in ("walk", "run"):
+                assert travel > 0.3 * step["count"], step
+            elif step["action"] == "stand_still":
+                assert travel < 0.1, step

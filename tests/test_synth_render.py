@@ -1,11 +1,13 @@
 """HMI-Synth end to end: anny bodies rendered to mp4, checked against the issue's acceptance criteria."""
 
+import hashlib
 import json
 
 import numpy as np
 import pytest
 
-from dataset_scripts.synth import generate_dataset
+from dataset_scripts.synth import _scene_v1, generate_dataset
+from dataset_scripts.synth.render import render_clip
 from processing_macm.video_io import probe_video, read_video
 
 pytestmark = pytest.mark.slow
@@ -13,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    return generate_dataset(tmp_path_factory.mktemp("synth") / "a", num_clips=3, seed=5, num_workers=1, progress=False)
+    """Version 2, seed 0: clips 1, 3 and 4 are framed from the waist up, 0, 2 and 5 show the whole body."""
+    return generate_dataset(tmp_path_factory.mktemp("synth") / "a", num_clips=6, seed=0, size=144, num_workers=1, progress=False)
 
 
 def _rows(out_dir):
@@ -22,47 +25,88 @@ def _rows(out_dir):
 
 def test_layout_and_decoding(dataset):
     rows = _rows(dataset)
-    assert len(rows) == 3 and (dataset / "README.md").read_text().startswith("---\nlicense: cc0-1.0")
+    card = (dataset / "README.md").read_text()
+    assert len(rows) == 6 and card.startswith("---\nlicense: cc0-1.0") and "HMI-Synth version 2, seed 0" in card
     for row in rows:
+        assert row["synth_version"] == 2
         info = probe_video(dataset / row["video"])
         assert info.fps == pytest.approx(row["fps"]) and info.num_frames == row["num_frames"]
         assert row["duration"] == pytest.approx(row["num_frames"] / row["fps"], abs=1e-3)
         frames, _ = read_video(dataset / row["video"])
-        assert frames.shape == (row["num_frames"], 256, 256, 3)
+        assert frames.shape == (row["num_frames"], row["camera"]["height"], row["camera"]["width"], 3)
+        assert row["camera"]["height"] == 144 and row["fps"] in range(10, 31)
         joints = np.load(dataset / row["joints"])
         assert joints.shape == (row["num_frames"], 22, 3) and joints.dtype == np.float32
         assert np.abs(joints[:, 0]).max() == 0.0  # pelvis-centred
-        assert (joints[:, 15, 1] > joints[:, 7, 1]).all()  # head above the left ankle: y is up
         assert 2.0 <= row["duration"] <= 10.0 and row["split"] in ("train", "validation", "test")
 
 
+def test_cut_framing_keeps_the_legs_out_of_frame(dataset):
+    framings = {row["id"][-1]: row["camera"] for row in _rows(dataset)}
+    assert [framings[k]["framing"] for k in "012345"] == ["full", "waist_up", "full", "waist_up", "waist_up", "full"]
+    for camera in framings.values():
+        assert camera["legs_in_frame"] == (camera["framing"] == "full"), camera
+
+
 def test_same_seed_same_output_different_seed_differs(dataset, tmp_path):
-    again = generate_dataset(tmp_path / "b", num_clips=3, seed=5, num_workers=1, progress=False)
+    again = generate_dataset(tmp_path / "b", num_clips=6, seed=0, size=144, num_workers=1, progress=False)
     assert (again / "metadata.jsonl").read_bytes() == (dataset / "metadata.jsonl").read_bytes()
     for row in _rows(dataset):
         np.testing.assert_array_equal(np.load(again / row["joints"]), np.load(dataset / row["joints"]))
-    other = generate_dataset(tmp_path / "c", num_clips=3, seed=6, num_workers=1, progress=False)
-    assert [r["caption"] for r in _rows(other)] != [r["caption"] for r in _rows(dataset)]
+    other = generate_dataset(tmp_path / "c", num_clips=2, seed=6, size=144, num_workers=1, progress=False)
+    assert [r["caption"] for r in _rows(other)] != [r["caption"] for r in _rows(dataset)][:2]
+
+
+# Recorded from the generator before version 2 existed (seed 0, 64 px): metadata.jsonl's SHA-256, and per
+# clip the SHA-256 (first 16 hex digits) of the joints and of the rendered frames. Frames are hashed as
+# rendered, not as decoded from the mp4: the H.264 encoder's output is not bit-stable from run to run.
+V1_METADATA = "50bdca2c58279caef2cbb967a8fc1123eccdee374050f7d179ee0fa53cd08a08"
+V1_JOINTS = ("00ffb1ecb9c71fc9", "477fbccafa4dca32", "02ce5b03f19f0627")
+V1_FRAMES = ("beafc09775c8c0d0", "0618f92b7c34bcb0", "bf587f4cad1896e6")
+
+
+def _sha(data: bytes, digits: int = 16) -> str:
+    return hashlib.sha256(data).hexdigest()[:digits]
+
+
+def test_version_1_reproduces_the_first_release(tmp_path):
+    out = generate_dataset(tmp_path / "v1", num_clips=3, seed=0, size=64, num_workers=1, progress=False, version=1)
+    rows = _rows(out)
+    assert all(row.pop("synth_version") == 1 for row in rows)
+    metadata = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    assert _sha(metadata.encode(), 64) == V1_METADATA
+    assert tuple(_sha(np.load(out / row["joints"]).tobytes()) for row in rows) == V1_JOINTS
+    frames = []
+    for index in range(3):
+        _, body, camera, _, (vertices, faces, parts, _), _ = _scene_v1(np.random.default_rng([0, index, 0]), 64)
+        rendered = np.stack(list(render_clip(vertices, faces, parts, body, camera, np.random.default_rng([0, index, 2]))))
+        frames.append(_sha(rendered.tobytes()))
+    assert tuple(frames) == V1_FRAMES
+    assert "HMI-Synth version 1" in (out / "README.md").read_text()
 
 
 def test_resume_skips_complete_clips(dataset):
     video = dataset / _rows(dataset)[0]["video"]
     before = video.stat().st_mtime_ns
-    generate_dataset(dataset, num_clips=3, seed=5, num_workers=1, progress=False)
+    generate_dataset(dataset, num_clips=6, seed=0, size=144, num_workers=1, progress=False)
     assert video.stat().st_mtime_ns == before
     assert not list(dataset.rglob("*.tmp*"))
 
 
-def test_mediapipe_finds_the_person(dataset):
+def test_mediapipe_finds_the_whole_body(dataset):
+    """In the full-body clips where the person fills at least 40% of the frame height, MediaPipe finds
+    them in most frames (smaller, cut and back views are for the motion front-end to cope with)."""
     mp = pytest.importorskip("mediapipe")
     found = total = 0
+    rows = [r for r in _rows(dataset) if r["camera"]["framing"] == "full" and r["camera"]["span"] >= 0.4]
+    assert rows
     with mp.solutions.pose.Pose(model_complexity=1) as pose:
-        for row in _rows(dataset):
+        for row in rows:
             frames, _ = read_video(dataset / row["video"])
             for frame in frames:
                 found += pose.process(frame).pose_landmarks is not None
                 total += 1
-    assert found / total >= 0.9, f"person found in {found}/{total} frames"
+    assert found / total >= 0.8, f"person found in {found}/{total} frames"
 
 
 def test_bad_arguments(tmp_path):
@@ -70,3 +114,5 @@ def test_bad_arguments(tmp_path):
         generate_dataset(tmp_path, num_clips=0)
     with pytest.raises(ValueError, match="size"):
         generate_dataset(tmp_path, num_clips=1, size=255)
+    with pytest.raises(ValueError, match="version must be one of"):
+        generate_dataset(tmp_path, num_clips=1, version=3)
