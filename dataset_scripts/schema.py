@@ -13,7 +13,8 @@ A row (ARCHITECTURE.md, "Dataset rows"):
               (or "" when the source does not say)
     motion    a MotionTrack's arrays (None until `--extract-motion`); see `track_to_row`
     ground_truth  HMI-Synth only, else None: `joints_3d` (the rendered body's SMPL joints `[T, 22, 3]`)
-              and `program` (the generating motion program, as JSON). A struct because a null
+              and `program` (the generating motion program, as JSON), `synth_version` (HMI-Synth
+              release, 1 or 2). A struct because a null
               top-level Array3D reads back as NaN, not None (datasets 5.2).
     source, license   where the clip and its text come from, and under which licence
 """
@@ -80,7 +81,11 @@ def hmi_features():
                 {"question": Value("string"), "answer": Value("string"), "type": Value("string"), "dimension": Value("string")}
             ),
             "motion": motion,
-            "ground_truth": {"joints_3d": Array3D((None, NUM_JOINTS, 3), "float32"), "program": Value("string")},
+            "ground_truth": {
+                "joints_3d": Array3D((None, NUM_JOINTS, 3), "float32"),
+                "program": Value("string"),
+                "synth_version": Value("int32"),  # HMI-Synth release (1 or 2) that made the clip
+            },
             "source": Value("string"),
             "license": Value("string"),
         }

@@ -358,7 +358,8 @@ def _read_synth(folder: Path) -> SourceRead:
             row = empty_row(
                 id=str(record["id"]), video=str(folder / record["video"]), caption=str(record["caption"]),
                 captions=captions, qa=[_qa_item(item) for item in record.get("qa") or []],
-                ground_truth={"joints_3d": joints.astype(np.float32), "program": json.dumps(record.get("program"))},
+                ground_truth={"joints_3d": joints.astype(np.float32), "program": json.dumps(record.get("program")),
+                              "synth_version": int(record.get("synth_version") or 1)},  # folders before v2 are v1
                 source=str(record.get("source") or "hmi-synth"), license=str(record.get("license") or "CC0-1.0"),
             )  # fmt: skip
         except ValueError as err:
