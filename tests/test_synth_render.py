@@ -26,9 +26,11 @@ def _rows(out_dir):
 def test_layout_and_decoding(dataset):
     rows = _rows(dataset)
     card = (dataset / "README.md").read_text()
-    assert len(rows) == 6 and card.startswith("---\nlicense: cc0-1.0") and "HMI-Synth version 2, seed 0" in card
+    assert len(rows) == 6 and card.startswith("---\nlicense: other") and "HMI-Synth version 2, seed 0" in card
     for row in rows:
         assert row["synth_version"] == 2
+        photo = row["camera"]["photo"] or row["camera"]["floor_photo"]
+        assert row["license"] == ("CC0-1.0 AND Apache-2.0 AND BSD-3-Clause" if photo else "CC0-1.0")
         info = probe_video(dataset / row["video"])
         assert info.fps == pytest.approx(row["fps"]) and info.num_frames == row["num_frames"]
         assert row["duration"] == pytest.approx(row["num_frames"] / row["fps"], abs=1e-3)
@@ -82,7 +84,8 @@ def test_version_1_reproduces_the_first_release(tmp_path):
         rendered = np.stack(list(render_clip(vertices, faces, parts, body, camera, np.random.default_rng([0, index, 2]))))
         frames.append(_sha(rendered.tobytes()))
     assert tuple(frames) == V1_FRAMES
-    assert "HMI-Synth version 1" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nlicense: cc0-1.0") and "HMI-Synth version 1, seed 0" in card
 
 
 def test_resume_skips_complete_clips(dataset):

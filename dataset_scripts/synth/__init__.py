@@ -26,6 +26,8 @@ FPS_CHOICES = (10, 12, 15)
 FPS_CHOICES_V2 = (10, 12, 15, 20, 24, 25, 30)
 PROGRAM_KEYS = ("action", "side", "limb", "count", "speed", "direction", "start", "end")
 CARD_TEMPLATE = Path(__file__).with_name("README.md")
+# A clip over one of OpenCV's sample photographs (render.PHOTOS) carries the photograph's licence too.
+PHOTO_LICENSE = "CC0-1.0 AND Apache-2.0 AND BSD-3-Clause"
 
 
 def clip_id(seed: int, index: int) -> str:
@@ -114,7 +116,7 @@ def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 2)
         "body": body,
         "camera": camera,
         "source": "hmi-synth",
-        "license": "CC0-1.0",
+        "license": PHOTO_LICENSE if camera.get("photo") or camera.get("floor_photo") else "CC0-1.0",
         "synth_version": version,
     }
     return row
@@ -172,9 +174,10 @@ def composition(rows: list[dict]) -> dict[str, float]:
 def write_card(out_dir: Path, rows: list[dict], seed: int, version: int = 2) -> None:
     splits = {s: sum(r["split"] == s for r in rows) for s in ("train", "validation", "test")}
     seconds = sum(r["duration"] for r in rows)
+    # Version 2's photographs are Apache-2.0 AND BSD-3-Clause (see the card), so its folder is "other".
     header = (
-        "---\nlicense: cc0-1.0\npretty_name: HMI-Synth\ntask_categories:\n- video-text-to-text\n"
-        "tags:\n- human-motion\n- synthetic\n---\n"
+        f"---\nlicense: {'cc0-1.0' if version == 1 else 'other'}\npretty_name: HMI-Synth\ntask_categories:\n"
+        "- video-text-to-text\ntags:\n- human-motion\n- synthetic\n---\n"
     )
     stats = (
         f"\n## This copy\n\nHMI-Synth version {version}, seed {seed}: {len(rows)} clips ({seconds / 60:.1f} minutes); "

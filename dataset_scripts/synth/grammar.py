@@ -104,8 +104,8 @@ def describe_step(step: dict, rng: np.random.Generator, framing: str = "full") -
     return f"{text} {rng.choice(SPEED_WORDS[step['speed']])}"
 
 
-def _attributes(body: dict, trousers: bool = True) -> str:
-    return f"a person in a {body['shirt']} shirt" + (f" and {body['trousers']} trousers" if trousers else "")
+def _attributes(body: dict, trousers: bool = True, article: str = "a") -> str:
+    return f"a person in {article} {body['shirt']} shirt" + (f" and {body['trousers']} trousers" if trousers else "")
 
 
 def _shows_trousers(framing: str) -> bool:
@@ -136,6 +136,8 @@ def _story(clauses: list[str], rng: np.random.Generator) -> str:
     if rng.uniform() < 0.5:
         order = list(ORDER_WORDS[: len(clauses) - 1]) + [ORDER_WORDS[-1]]
         return " ".join(f"{o} {c}." for o, c in zip(order, clauses))
+    if len(clauses) == 2:
+        return f"The person {clauses[0]}, and then {clauses[1]}."
     middle = "".join(f", then {c}" for c in clauses[1:-1])
     return f"The person {clauses[0]}{middle}, and finally {clauses[-1]}."
 
@@ -143,7 +145,7 @@ def _story(clauses: list[str], rng: np.random.Generator) -> str:
 def captions_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Generator) -> dict:
     """Version 2: the three HMI levels and the detailed caption, saying only what the framing shows."""
     framing = camera["framing"]
-    attributes = _attributes(body, _shows_trousers(framing))
+    attributes = _attributes(body, _shows_trousers(framing), "an" if body["shirt"][0] in "aeiou" else "a")
     intro = f"The video shows {attributes}{' ' if framing == 'full' else ', '}{FRAMINGS[framing][0].format(floor=camera['floor'])}."
     actions = non_idle(program)
     if not actions:

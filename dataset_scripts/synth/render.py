@@ -169,6 +169,7 @@ PHOTO_DIR = "/usr/share/doc/opencv-doc/examples/data"
 PHOTOS = ("aero1.jpg", "aero3.jpg", "apple.jpg", "board.jpg", "building.jpg", "fruits.jpg", "home.jpg",
           "leuvenA.jpg", "leuvenB.jpg", "orange.jpg", "starry_night.jpg", "stuff.jpg", "rubberwhale1.png",
           "smarties.png", "box_in_scene.png", "aloeL.jpg")
+FLOOR_PHOTOS = ("aero1.jpg", "aero3.jpg", "board.jpg", "stuff.jpg", "starry_night.jpg")  # read as a surface
 
 
 def sample_camera_v2(rng: np.random.Generator, size: int, framing: str, travels: bool) -> dict:
@@ -198,7 +199,7 @@ def sample_camera_v2(rng: np.random.Generator, size: int, framing: str, travels:
         "background": background,
         "photo": str(rng.choice(PHOTOS)) if background == "photo" else None,
         "floor": floor,
-        "floor_photo": str(rng.choice(PHOTOS)) if floor == "patterned" else None,
+        "floor_photo": str(rng.choice(FLOOR_PHOTOS)) if floor == "patterned" else None,
         "colors": [[int(c) for c in rng.integers(40, 230, size=3)] for _ in range(2)],
         "light": [round(float(x), 3) for x in light / np.linalg.norm(light)],
         "ambient": round(float(rng.uniform(0.25, 0.5)), 3),
