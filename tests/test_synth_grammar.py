@@ -188,3 +188,27 @@ def test_v2_split_holds_out_orders_and_a_camera_regime():
     high = [c["height_m"] >= 3 for c in train_cameras]
     assert sum(behind) > 50 and sum(high) > 50 and not any(b and h for b, h in zip(behind, high))
     assert splits["train"] > splits["test"] > 80 and splits["validation"] > 50
+
+
+def test_v2_walks_and_runs_go_where_the_caption_says():
+    """The direction a caption names ("toward the camera", "across the scene from left to right", ...)
+    is the direction the body travels relative to the camera, checked on the second half of each walk
+    or run (the first step may turn into the heading)."""
+    checked = set()
+    for index in range(600):
+        program, _, camera, fps, idle = sample_scene_v2(np.random.default_rng([0, index, 0]), 256)
+        if not any(step["action"] in ("walk", "run") for step in program):
+            continue
+        _, _, offset = animate(program, fps, idle)
+        yaw = np.radians(camera["yaw_deg"])
+        to_camera, image_right = np.array([np.sin(yaw), np.cos(yaw)]), np.array([np.cos(yaw), -np.sin(yaw)])
+        for step in program:
+            if step["action"] not in ("walk", "run"):
+                continue
+            middle, last = (int(round(t * fps)) for t in ((step["start"] + step["end"]) / 2, step["end"]))
+            move = offset[last - 1, [0, 2]] - offset[middle, [0, 2]]
+            angle = np.degrees(np.arctan2(move @ image_right, move @ to_camera))
+            low, high = TRAVEL_DIRECTIONS[step["direction"]]
+            assert abs((angle - (low + high) / 2 + 180) % 360 - 180) <= (high - low) / 2 + 10, (step, angle)
+            checked.add(step["direction"])
+    assert checked == set(TRAVEL_DIRECTIONS)
