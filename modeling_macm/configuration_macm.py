@@ -31,6 +31,9 @@ class MACMConfig(PreTrainedConfig):
             joint features with a small temporal transformer (ours).
         num_keyframes (`int`): keyframes per clip for the overlay pathway.
         motion_feature_size (`int`): features per frame of the kinematic pathway (F in `[B, T, F]`).
+        kinematic_feature_version (`int`): which kinematic features the pathway reads
+            (`processing_macm.kinematic`: 1 = 202 per frame, 2 = 224 with per-joint visibility). Defaults to
+            1, the version of checkpoints saved before it was recorded; new models get the newest.
         motion_max_frames (`int`): longest kinematic sequence (positions of the motion encoder).
         motion_num_tokens (`int`): tokens the kinematic pathway gives the language model per clip, one per time
             window of the clip's valid frames.
@@ -70,6 +73,7 @@ class MACMConfig(PreTrainedConfig):
     motion_representation: Literal["overlay", "kinematic"] = "overlay"
     num_keyframes: int = 4
     motion_feature_size: int = 202
+    kinematic_feature_version: int = 1
     motion_max_frames: int = 128
     motion_num_tokens: int = 16
     motion_hidden_size: int = 256

@@ -1,11 +1,18 @@
 """Kinematic motion features: what the "kinematic" motion pathway reads instead of rendered keyframes.
 
-Per frame, at a fixed `motion_fps`, `KINEMATIC_FEATURE_SIZE` = 202 numbers:
+Versioned (`KINEMATIC_FEATURE_VERSION`; a model stores the version it was trained on as its config's
+`kinematic_feature_version`, and the normalisation statistics beside it are of that version). Per
+frame, at a fixed `motion_fps`, `KINEMATIC_FEATURE_SIZES[version]` numbers:
     [0:66]    joint positions, pelvis-relative, turned into the body's facing frame   (22 x 3, m)
     [66:132]  joint velocities of those positions                                      (22 x 3, m/s)
     [132:198] joint accelerations                                                      (22 x 3, m/s^2)
     [198:201] root (pelvis) velocity in the body's facing frame                        (3, m/s)
     [201]     facing yaw rate about the vertical axis                                  (1, rad/s)
+    [202:224] version 2 only: per-joint visibility in [0, 1]                           (22)
+Version 2 also stops joints the camera does not see from moving: pose estimators keep guessing
+joints that are occluded or out of the frame (MediaPipe does), and the guesses wander. A joint whose
+visibility is below `SEEN` holds its last seen position (its first seen one before that, its clip
+median if it is never seen) and its velocity and acceleration are zero.
 The split into a canonical pose plus root velocity and yaw rate follows HumanML3D's motion
 representation (Guo et al., CVPR 2022, https://github.com/EricGuo5513/HumanML3D): "raises the left
 arm" then reads the same whichever way the person faces the camera, and turning or walking shows in
@@ -20,7 +27,9 @@ import numpy as np
 
 from .motion_track import NUM_JOINTS, SMPL_JOINT_NAMES, MotionTrack
 
-KINEMATIC_FEATURE_SIZE = 3 * NUM_JOINTS * 3 + 3 + 1  # 202
+KINEMATIC_FEATURE_VERSION = 2  # the newest: what models built from scratch use
+KINEMATIC_FEATURE_SIZES = {1: 3 * NUM_JOINTS * 3 + 3 + 1, 2: 3 * NUM_JOINTS * 3 + 3 + 1 + NUM_JOINTS}  # {1: 202, 2: 224}
+SEEN = 0.5  # a joint with at least this visibility is seen
 
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 # 2D keypoint indices of (left shoulder, right shoulder, left hip, right hip) per keypoint layout.
@@ -105,14 +114,47 @@ def _derivative(values: np.ndarray, fps: float) -> np.ndarray:
     return np.gradient(values, axis=0) * fps
 
 
-def kinematic_features(track: MotionTrack, motion_fps: float = 10.0, max_gap_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Kinematic features of `track` at `motion_fps`.
+def joint_visibility(track: MotionTrack) -> np.ndarray:
+    """`[T, 22]` visibility of each SMPL joint in [0, 1]: the confidence of its 2D keypoints, 0 where
+    a keypoint lies outside the frame. A joint blended from several MediaPipe landmarks (the spine,
+    the neck) is as visible as the least visible of them."""
+    scores = track.keypoints_2d[..., 2] * track.in_frame  # [T, P]
+    if scores.shape[1] == NUM_JOINTS:
+        return np.clip(scores, 0.0, 1.0)
+    from .pose_mediapipe import SMPL_FROM_MEDIAPIPE
+
+    used = SMPL_FROM_MEDIAPIPE > 0  # [22, 33]: the landmarks each joint is built from
+    return np.clip(np.where(used, scores[:, None, :], np.inf).min(axis=-1), 0.0, 1.0)  # [T, 22]
+
+
+def _hold_unseen(positions: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """`positions [T, 22, 3]` with each joint held where `seen [T, 22]` is False: at its last seen
+    position, its first seen one before that, its median over the clip when it is never seen."""
+    held = positions.copy()
+    frames = np.arange(len(seen))
+    for joint in range(seen.shape[1]):
+        known = np.flatnonzero(seen[:, joint])
+        if len(known) == 0:
+            held[:, joint] = np.median(positions[:, joint], axis=0)
+            continue
+        last = known[np.maximum(np.searchsorted(known, frames, side="right") - 1, 0)]  # [T]
+        held[:, joint] = positions[last, joint]
+    return held
+
+
+def kinematic_features(
+    track: MotionTrack, motion_fps: float = 10.0, max_gap_s: float = 1.0, version: int = KINEMATIC_FEATURE_VERSION
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kinematic features of `track` at `motion_fps`, of feature `version` (see the module's docstring).
 
     Invalid frames inside the clip are interpolated across gaps of up to `max_gap_s` seconds; the
     others (the clip's ends before/after the person is seen, long gaps) are masked and zero.
 
-    Returns `features [T', 202]` float32 and `mask [T']` bool, with T' = round(T * motion_fps / track.fps).
+    Returns `features [T', KINEMATIC_FEATURE_SIZES[version]]` float32 and `mask [T']` bool, with
+    T' = round(T * motion_fps / track.fps).
     """
+    if version not in KINEMATIC_FEATURE_SIZES:
+        raise ValueError(f"Unknown kinematic feature version {version}; this code computes {list(KINEMATIC_FEATURE_SIZES)}.")
     if motion_fps <= 0:
         raise ValueError(f"motion_fps must be positive, got {motion_fps}.")
     if track.num_frames == 0:
@@ -124,7 +166,7 @@ def kinematic_features(track: MotionTrack, motion_fps: float = 10.0, max_gap_s: 
 
     if not valid.any():
         num_target = max(1, int(round(track.num_frames * motion_fps / track.fps)))
-        return np.zeros((num_target, KINEMATIC_FEATURE_SIZE), np.float32), np.zeros(num_target, bool)
+        return np.zeros((num_target, KINEMATIC_FEATURE_SIZES[version]), np.float32), np.zeros(num_target, bool)
     # Unwrapping and differencing across masked frames would mix in garbage: hold the nearest valid frame.
     known = np.flatnonzero(valid)
     nearest = known[np.minimum(np.searchsorted(known, np.arange(len(valid))), len(known) - 1)]  # [T]
@@ -133,31 +175,45 @@ def kinematic_features(track: MotionTrack, motion_fps: float = 10.0, max_gap_s: 
     yaw = np.unwrap(_facing_yaw(joints))  # [T]
     local = _rotate_yaw(joints, yaw)  # [T, 22, 3]
     root = _root_positions(track, keypoints, joints)  # [T, 3]
-    per_frame = np.concatenate([local.reshape(len(valid), -1), root, yaw[:, None]], axis=1)  # [T, 70]
-    per_frame, mask = _resample(per_frame, valid, track.fps, motion_fps)  # [T', 70]
+    visibility, _ = _fill_gaps(joint_visibility(track), track.valid, max_gap)
+    per_frame = np.concatenate([local.reshape(len(valid), -1), root, yaw[:, None], visibility[nearest]], axis=1)  # [T, 92]
+    per_frame, mask = _resample(per_frame, valid, track.fps, motion_fps)  # [T', 92]
 
-    positions, root, yaw = per_frame[:, :66], per_frame[:, 66:69], per_frame[:, 69]
+    positions, root, yaw, visibility = per_frame[:, :66], per_frame[:, 66:69], per_frame[:, 69], per_frame[:, 70:]
+    if version >= 2:
+        seen = visibility >= SEEN  # [T', 22]
+        positions = _hold_unseen(positions.reshape(-1, NUM_JOINTS, 3), seen).reshape(-1, 66)
     velocities = _derivative(positions, motion_fps)
     accelerations = _derivative(velocities, motion_fps)
     root_velocity = _rotate_yaw(_derivative(root, motion_fps), yaw)
     yaw_rate = _derivative(yaw, motion_fps)
-    features = np.concatenate([positions, velocities, accelerations, root_velocity, yaw_rate[:, None]], axis=1)
+    parts = [positions, velocities, accelerations, root_velocity, yaw_rate[:, None]]
+    if version >= 2:
+        unseen = np.repeat(~seen, 3, axis=1)  # [T', 66]
+        velocities[unseen] = 0.0
+        accelerations[unseen] = 0.0
+        parts.append(visibility)
+    features = np.concatenate(parts, axis=1)
     features[~mask] = 0.0
     return features.astype(np.float32), mask
 
 
 def compute_feature_stats(features: list[np.ndarray], masks: list[np.ndarray] | None = None, min_std: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
-    """Per-dimension mean and std `[202]` float32 over the (unmasked) frames of many clips, for the
-    processor's `(x - mean) / std`. `min_std` keeps constant dimensions (the pelvis, always 0) finite."""
+    """Per-dimension mean and std `[F]` float32 over the (unmasked) frames of many clips of one feature
+    version, for the processor's `(x - mean) / std`. `min_std` keeps constant dimensions (the pelvis,
+    always 0) finite."""
     if not features:
         raise ValueError("compute_feature_stats needs at least one feature array.")
     if masks is not None and len(masks) != len(features):
         raise ValueError(f"Got {len(features)} feature arrays but {len(masks)} masks.")
     rows = []
+    size = np.shape(features[0])[-1]
+    if size not in KINEMATIC_FEATURE_SIZES.values():
+        raise ValueError(f"Feature arrays have {size} values per frame; kinematic features have {sorted(KINEMATIC_FEATURE_SIZES.values())}.")
     for i, array in enumerate(features):
         array = np.asarray(array, np.float64)
-        if array.ndim != 2 or array.shape[1] != KINEMATIC_FEATURE_SIZE:
-            raise ValueError(f"Feature array {i} has shape {list(array.shape)}, expected [T, {KINEMATIC_FEATURE_SIZE}].")
+        if array.ndim != 2 or array.shape[1] != size:
+            raise ValueError(f"Feature array {i} has shape {list(array.shape)}, expected [T, {size}] like the first.")
         rows.append(array if masks is None else array[np.asarray(masks[i], bool)])
     stacked = np.concatenate(rows)
     if len(stacked) == 0:
@@ -165,4 +221,11 @@ def compute_feature_stats(features: list[np.ndarray], masks: list[np.ndarray] | 
     return stacked.mean(axis=0).astype(np.float32), np.maximum(stacked.std(axis=0), min_std).astype(np.float32)
 
 
-__all__ = ["KINEMATIC_FEATURE_SIZE", "compute_feature_stats", "kinematic_features"]
+__all__ = [
+    "KINEMATIC_FEATURE_SIZES",
+    "KINEMATIC_FEATURE_VERSION",
+    "SEEN",
+    "compute_feature_stats",
+    "joint_visibility",
+    "kinematic_features",
+]

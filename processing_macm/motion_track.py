@@ -46,8 +46,10 @@ class MotionTrack:
     Args:
         fps: frames per second of the track (the rate it was estimated at, not always the video's).
         frame_size: `(width, height)` of the video frames, in pixels.
-        keypoints_2d: `[T, P, 3]` float32, `(x, y)` in pixels + confidence in [0, 1]. P = 33 is
-            MediaPipe's layout (`MEDIAPIPE_LANDMARK_NAMES`); P = 22 is `SMPL_JOINT_NAMES` projected.
+        keypoints_2d: `[T, P, 3]` float32, `(x, y)` in pixels + confidence in [0, 1] (MediaPipe: its
+            per-landmark visibility; SMPL backends: 1 in front of the camera). P = 33 is MediaPipe's
+            layout (`MEDIAPIPE_LANDMARK_NAMES`); P = 22 is `SMPL_JOINT_NAMES` projected. Points may lie
+            outside the frame (guesses): see `in_frame`.
         joints_3d: `[T, 22, 3]` float32, SMPL body joints in metres, pelvis-centred, y up.
         valid: `[T]` bool, frames where the person was found; other frames' values are meaningless.
         backend: the estimator that produced the track ("mediapipe", "smpl", "gvhmr", ...).
@@ -126,6 +128,13 @@ class MotionTrack:
     @property
     def has_mesh(self) -> bool:
         return self.mesh_vertices is not None
+
+    @property
+    def in_frame(self) -> np.ndarray:
+        """`[T, P]` bool: keypoints inside the image (pose estimators also guess the points they cannot see)."""
+        width, height = self.frame_size
+        x, y = self.keypoints_2d[..., 0], self.keypoints_2d[..., 1]
+        return (x >= 0) & (x < width) & (y >= 0) & (y < height)
 
     @property
     def times(self) -> np.ndarray:

@@ -73,6 +73,9 @@ def mediapipe_world_to_smpl_joints(world: np.ndarray) -> np.ndarray:
 # frame with MediaPipe and with OpenCV's HOG people detector (Dalal and Triggs, CVPR 2005), which finds
 # upright people from ~100 px tall.
 CROP_SIZE = 256  # pixels per side of the crop given to MediaPipe (its landmark model reads 256x256)
+# A person whose square spans at least this share of the frame height is read on the whole frame, where
+# MediaPipe's own tracking does well (a crop would bring nothing and loses its tracking state).
+CROP_BELOW = 0.5
 CROP_MARGIN = 0.25  # the crop extends this fraction of the person's size beyond their landmarks on each side
 MAX_MISSES = 3  # frames the crop may miss the person (occlusion) before a new search
 SEARCH_EVERY = 10  # while nobody is tracked, the HOG search runs on every n-th frame (it costs ~10 MediaPipe calls)
@@ -208,21 +211,30 @@ class _PersonTracker:
         self.frame_pose.close()
 
     def step(self, frame: np.ndarray):
-        found = self._read_crop(frame) if self.square is not None else None
+        found = self._follow(frame) if self.square is not None else None
         if found is None and self.square is None:
             found = self._search(frame)
             if found is None and self.square is not None:
-                found = self._read_crop(frame)
+                found = self._follow(frame)
         self.t += 1
         if found is not None:
             self.square = self.last_seen = _landmark_square(found[0][:, :2], found[0][:, 2])
         return found
 
-    def _read_crop(self, frame: np.ndarray):
-        crop, (x0, y0, side) = _cut(frame, self.square)
-        found = _landmarks(self.crop_pose.process(crop))
+    def _follow(self, frame: np.ndarray):
+        """The followed person's landmarks in `frame`, read on the crop around them, or on the whole frame
+        when they fill much of it (`CROP_BELOW`); None counts as a miss."""
+        height, width = frame.shape[:2]
+        if self.square[2] >= CROP_BELOW * height:
+            found = _landmarks(self.frame_pose.process(frame))
+            if found is not None:
+                found[0][:, :2] *= (width, height)
+        else:
+            crop, (x0, y0, side) = _cut(frame, self.square)
+            found = _landmarks(self.crop_pose.process(crop))
+            if found is not None:
+                found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
         if found is not None:
-            found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
             square = _landmark_square(found[0][:, :2], found[0][:, 2])
             # Another person in the crop, or a collapsed guess, is not the person followed.
             if np.abs(square[:2] - self.square[:2]).max() > self.square[2] / 2 or square[2] < self.square[2] / 4:
@@ -268,7 +280,7 @@ def estimate_mediapipe(
     `MotionTrack` of one person with one entry per frame (`valid` False where they were not found).
 
     The person's region is followed from frame to frame and MediaPipe reads it cut out and upscaled
-    (`CROP_SIZE`). Which person: at the first frame in which at least `person + 1` people are found
+    (`CROP_SIZE`; a person spanning half the frame height or more is read on the whole frame). Which person: at the first frame in which at least `person + 1` people are found
     (MediaPipe on the whole frame, plus HOG), they are ranked by height in the frame, tallest first,
     and the track follows the one at index `person` (0: the tallest, the main person). When that
     person is lost for more than `MAX_MISSES` frames, the track continues with the person found

@@ -62,6 +62,8 @@ class MACMProcessor(ProcessorMixin):
             longest length of kinematic features, as in `MACMConfig`.
         motion_feature_mean, motion_feature_std (`list[float]`, *optional*): normalisation statistics of the
             kinematic features, computed on the training set.
+        kinematic_feature_version (`int`): which kinematic features to compute from a MotionTrack (see
+            `processing_macm.kinematic`), as in `MACMConfig`; 1 for processors saved before versions existed.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class MACMProcessor(ProcessorMixin):
         motion_max_frames: int = 128,
         motion_feature_mean: list[float] | None = None,
         motion_feature_std: list[float] | None = None,
+        kinematic_feature_version: int = 1,
         video_token: str = "<video>",
         motion_token: str = "<motion>",
         **kwargs,
@@ -103,6 +106,7 @@ class MACMProcessor(ProcessorMixin):
         self.motion_max_frames = motion_max_frames
         self.motion_feature_mean = motion_feature_mean
         self.motion_feature_std = motion_feature_std
+        self.kinematic_feature_version = kinematic_feature_version
         self.video_token = video_token
         self.motion_token = motion_token
         for token in (video_token, motion_token):
@@ -133,6 +137,7 @@ class MACMProcessor(ProcessorMixin):
             motion_num_tokens=config.motion_num_tokens,
             motion_feature_size=config.motion_feature_size,
             motion_max_frames=config.motion_max_frames,
+            kinematic_feature_version=getattr(config, "kinematic_feature_version", 1),
             **kwargs,
         )
 
@@ -308,7 +313,7 @@ class MACMProcessor(ProcessorMixin):
         if self.motion_representation == "kinematic":
             from .kinematic import kinematic_features
 
-            return self._normalise(*kinematic_features(track, self.motion_fps))
+            return self._normalise(*kinematic_features(track, self.motion_fps, version=self.kinematic_feature_version))
         from .overlay import overlay_keyframes
 
         if video is None:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from processing_macm.keyframes import sample_keyframes
-from processing_macm.kinematic import KINEMATIC_FEATURE_SIZE, compute_feature_stats, kinematic_features
-from processing_macm.motion_track import SMPL_JOINT_NAMES, MotionTrack
+from conftest import tiny_config, tiny_processor
+from processing_macm.kinematic import KINEMATIC_FEATURE_SIZES, compute_feature_stats, joint_visibility, kinematic_features
+from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, SMPL_JOINT_NAMES, MotionTrack
 
 J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 # SMPL-like rest pose, pelvis at the origin, body frame: x = the body's left, y = up, z = forward.
@@ -72,11 +73,74 @@ def test_keyframes_fallbacks():
 
 def test_kinematic_shape_and_still_pose():
     track = make_track(arm_raise_poses(30, []), fps=30.0)
-    features, mask = kinematic_features(track, motion_fps=10.0)
-    assert features.shape == (10, KINEMATIC_FEATURE_SIZE) == (10, 202) and features.dtype == np.float32
+    for version, size in ((1, 202), (2, 224)):
+        features, mask = kinematic_features(track, motion_fps=10.0, version=version)
+        assert features.shape == (10, KINEMATIC_FEATURE_SIZES[version]) == (10, size) and features.dtype == np.float32
+        assert mask.all()
+        np.testing.assert_allclose(features[:, :66].reshape(10, 22, 3), np.repeat(REST[None], 10, 0), atol=1e-5)
+        np.testing.assert_allclose(features[:, 66:202], 0.0, atol=1e-4)
+    np.testing.assert_allclose(features[:, 202:], 1.0)  # every joint seen
+    with pytest.raises(ValueError, match=r"Unknown kinematic feature version 3; this code computes \[1, 2\]"):
+        kinematic_features(track, version=3)
+
+
+def test_kinematic_v2_is_v1_plus_visibility_when_everything_is_seen():
+    track = make_track(arm_raise_poses(40, raised_frames=range(10, 20)), yaws=np.linspace(0, 1, 40))
+    first, first_mask = kinematic_features(track, version=1)
+    second, second_mask = kinematic_features(track, version=2)
+    np.testing.assert_array_equal(first_mask, second_mask)
+    np.testing.assert_allclose(second[:, :202], first, atol=1e-6)
+
+
+def test_unseen_joints_carry_no_motion():
+    # The left arm goes up and down twice, but the left wrist is out of the frame from frame 10 on and the
+    # left elbow is seen with low confidence (occluded) throughout: their guesses must not read as motion.
+    poses = arm_raise_poses(40, raised_frames=[*range(5, 10), *range(15, 20), *range(25, 30)])
+    track = make_track(poses)
+    wrist, elbow = J["left_wrist"], J["left_elbow"]
+    track.keypoints_2d[10:, wrist, 0] = SIZE[0] + 5.0
+    track.keypoints_2d[:, elbow, 2] = 0.2
+    assert not track.in_frame[10:, wrist].any() and track.in_frame[:10].all()
+    visibility = joint_visibility(track)  # [T, 22]
+    assert (visibility[:10, wrist] == 1).all() and (visibility[10:, wrist] == 0).all()
+    np.testing.assert_allclose(visibility[:, elbow], 0.2)
+    old, _ = kinematic_features(track, version=1)
+    new, mask = kinematic_features(track, version=2)
     assert mask.all()
-    np.testing.assert_allclose(features[:, :66].reshape(10, 22, 3), np.repeat(REST[None], 10, 0), atol=1e-5)
-    np.testing.assert_allclose(features[:, 66:], 0.0, atol=1e-4)
+    velocity_old, velocity_new = old[:, 66:132].reshape(40, 22, 3), new[:, 66:132].reshape(40, 22, 3)
+    acceleration_new = new[:, 132:198].reshape(40, 22, 3)
+    assert np.abs(velocity_old[12:, wrist]).max() > 1.0 and np.abs(velocity_old[:, elbow]).max() > 1.0
+    assert (velocity_new[10:, wrist] == 0).all() and (acceleration_new[10:, wrist] == 0).all()
+    assert (velocity_new[:, elbow] == 0).all() and (acceleration_new[:, elbow] == 0).all()
+    positions = new[:, :66].reshape(40, 22, 3)
+    np.testing.assert_allclose(positions[10:, wrist], np.tile(positions[9, wrist], (30, 1)), atol=1e-6)  # held where last seen
+    median = np.median(old[:, :66].reshape(40, 22, 3)[:, elbow], axis=0)
+    np.testing.assert_allclose(positions[:, elbow], np.tile(median, (40, 1)), atol=1e-6)
+    assert np.abs(velocity_new[:, J["right_wrist"]]).max() == 0 and np.abs(velocity_new[5:10, J["left_wrist"]]).max() > 1.0
+    np.testing.assert_allclose(new[:, 202 + wrist], visibility[:, wrist])
+
+
+def test_joint_visibility_of_mediapipe_landmarks():
+    # MediaPipe layout: a joint built from several landmarks is as visible as the least visible of them.
+    keypoints = np.zeros((2, 33, 3), np.float32)
+    keypoints[..., :2] = [100.0, 100.0]
+    keypoints[..., 2] = 0.9
+    keypoints[1, MEDIAPIPE_LANDMARK_NAMES.index("left_hip"), 2] = 0.1
+    track = MotionTrack(fps=10, frame_size=(200, 200), keypoints_2d=keypoints, joints_3d=np.zeros((2, 22, 3)), valid=np.ones(2, bool), backend="test")
+    visibility = joint_visibility(track)
+    np.testing.assert_allclose(visibility[0], 0.9)
+    low = {name for name, value in zip(SMPL_JOINT_NAMES, visibility[1]) if value < 0.5}
+    assert low == {"pelvis", "left_hip", "spine1", "spine2", "spine3"}  # those built from the left hip
+
+
+def test_processor_computes_the_features_of_its_models_version(tokenizer):
+    track = make_track(arm_raise_poses(20, raised_frames=range(5, 10)))
+    for version, size in ((1, 202), (2, 224)):
+        config = tiny_config(tokenizer, "kinematic", kinematic_feature_version=version, motion_feature_size=size)
+        processor = tiny_processor(tokenizer, config)
+        assert processor.kinematic_feature_version == version
+        features, valid = processor.motion_input(track)
+        assert features.shape == (20, size) and valid.all()
 
 
 def test_kinematic_is_view_invariant_and_reads_turning():
@@ -108,7 +172,7 @@ def test_kinematic_gaps_are_filled_or_masked():
     assert not mask[:3].any() and mask[3:17].all() and not mask[17:29].any() and mask[29]
     assert (features[~mask] == 0).all()
     none, none_mask = kinematic_features(make_track(arm_raise_poses(20, []), valid=np.zeros(20, bool)))
-    assert none.shape == (20, 202) and not none_mask.any()
+    assert none.shape == (20, 224) and not none_mask.any()
 
 
 def test_feature_stats():
@@ -121,5 +185,7 @@ def test_feature_stats():
     np.testing.assert_allclose(mean[1:], 3.0, atol=0.3)
     np.testing.assert_allclose(std[1:], 2.0, atol=0.3)
     assert compute_feature_stats([np.zeros((4, 202))])[1].min() == pytest.approx(1e-2)
-    with pytest.raises(ValueError, match=r"expected \[T, 202\]"):
+    with pytest.raises(ValueError, match=r"have 66 values per frame; kinematic features have \[202, 224\]"):
         compute_feature_stats([np.zeros((4, 66))])
+    with pytest.raises(ValueError, match=r"expected \[T, 202\] like the first"):
+        compute_feature_stats([np.zeros((4, 202)), np.zeros((4, 224))])

@@ -8,6 +8,7 @@ import numpy as np
 from dataset_scripts.schema import row_to_track
 from modeling_macm import MACMConfig, MACMForConditionalGeneration
 from processing_macm import DEFAULT_PROMPT, MACMProcessor, train_tokenizer
+from processing_macm.kinematic import KINEMATIC_FEATURE_SIZES, KINEMATIC_FEATURE_VERSION
 
 MAX_SCAN = 10_000  # conversations read for the tokenizer and the motion statistics
 
@@ -33,6 +34,9 @@ def build_from_scratch(model_config: dict, processor_config: dict, conversations
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
+    # A new model reads the newest kinematic features, unless the recipe names a version.
+    version = model_config.get("kinematic_feature_version", KINEMATIC_FEATURE_VERSION)
+    model_config = {"motion_feature_size": KINEMATIC_FEATURE_SIZES[version], **model_config, "kinematic_feature_version": version}
     config = MACMConfig(
         **{**model_config, "text_config": text_config},
         video_token_id=tokenizer.convert_tokens_to_ids("<video>"),
@@ -49,7 +53,8 @@ def _set_motion_stats(processor: MACMProcessor, examples: list[dict]) -> None:
     from processing_macm.kinematic import compute_feature_stats, kinematic_features
 
     tracks = {example["id"]: row_to_track(example["motion"]) for example in examples if example["motion"] is not None}
-    features = [kinematic_features(track, processor.motion_fps) for track in tracks.values() if track.has_person]
+    version = processor.kinematic_feature_version
+    features = [kinematic_features(track, processor.motion_fps, version=version) for track in tracks.values() if track.has_person]
     if not features:
         return
     mean, std = compute_feature_stats([f for f, _ in features], [m for _, m in features])
