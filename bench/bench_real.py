@@ -32,6 +32,10 @@ def table(summaries: dict[str, dict]) -> str:
     lines.append("| all | invented actions / actions named | " + " | ".join(cells) + " |")
     cells = [str(s["clips_with_invented"]) for s in summaries.values()]
     lines.append("| all | clips with an invented action | " + " | ".join(cells) + " |")
+    for kind in KINDS:
+        cells = [f"{s[kind]['person_frames']:.0%}" if "person_frames" in s.get(kind, {}) else "–" for s in summaries.values()]
+        if kind in summaries[runs[0]] and set(cells) != {"–"}:
+            lines.append(f"| {kind} | frames with the person found (pose backend) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

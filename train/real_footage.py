@@ -269,14 +269,17 @@ def score_caption(clip: dict, caption: str) -> dict:
 
 
 def summarize(clips: list[dict], scores: list[dict]) -> dict:
-    """Per kind `{"clips", "passed", "rate"}`, and over all clips the invented actions: `invented_rate`
-    (share of the actions named that the labels do not list; None when none was named) and
-    `clips_with_invented`."""
+    """Per kind `{"clips", "passed", "rate"}` (and `person_frames`, their mean, where the scores have it),
+    and over all clips the invented actions: `invented_rate` (share of the actions named that the labels
+    do not list; None when none was named) and `clips_with_invented`."""
     result = {}
     for kind in KINDS:
-        passed = [s["passed"] for c, s in zip(clips, scores) if c["kind"] == kind]
-        if passed:
-            result[kind] = {"clips": len(passed), "passed": sum(passed), "rate": sum(passed) / len(passed)}
+        of_kind = [s for c, s in zip(clips, scores) if c["kind"] == kind]
+        if of_kind:
+            passed = sum(s["passed"] for s in of_kind)
+            result[kind] = {"clips": len(of_kind), "passed": passed, "rate": passed / len(of_kind)}
+            if all(s.get("person_frames") is not None for s in of_kind):
+                result[kind]["person_frames"] = float(np.mean([s["person_frames"] for s in of_kind]))
     named = sum(len(s["named"]) for s in scores)
     invented = sum(len(s["invented"]) for s in scores)
     result["actions_named"] = named
@@ -288,14 +291,18 @@ def summarize(clips: list[dict], scores: list[dict]) -> dict:
 
 def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, decoding: str = "greedy",
                   batch_size: int = 8) -> list[dict]:  # fmt: skip
-    """Captions every clip with `captioner` (a `MACMCaptioner`) and scores it: one record per clip."""
+    """Captions every clip with `captioner` (a `MACMCaptioner`) and scores it: one record per clip, with
+    the share of frames in which the pose backend found the person (`person_frames`, with motion)."""
     records = []
     for start in range(0, len(clips), batch_size):
         batch = clips[start : start + batch_size]
-        results = captioner.caption([os.fspath(paths[c["id"]]) for c in batch], use_motion=use_motion, decoding=decoding)
-        for clip, result in zip(batch, results):
+        videos = [os.fspath(paths[c["id"]]) for c in batch]
+        tracks = [captioner.estimate_motion(v) for v in videos] if use_motion else None
+        results = captioner.caption(videos, tracks=tracks, use_motion=use_motion, decoding=decoding)
+        for k, (clip, result) in enumerate(zip(batch, results)):
             records.append({"id": clip["id"], "kind": clip["kind"], "caption": result.caption,
                             "motion_used": result.motion_used, "notice": result.notice,
+                            "person_frames": float(tracks[k].valid.mean()) if tracks else None,
                             **score_caption(clip, result.caption)})  # fmt: skip
     return records
 
