@@ -25,15 +25,16 @@ def table(summaries: dict[str, dict]) -> str:
         if kind in summaries[runs[0]]:
             cells = [f"{s[kind]['passed']}/{s[kind]['clips']} ({s[kind]['rate']:.0%})" for s in summaries.values()]
             lines.append(f"| {kind} | {CHECKS[kind]} | " + " | ".join(cells) + " |")
-    cells = [
-        f"{s['actions_invented']}/{s['actions_named']}" + (f" ({s['invented_rate']:.0%})" if s["actions_named"] else "")
-        for s in summaries.values()
-    ]
+    cells = []
+    for s in summaries.values():
+        rate = f" ({s['invented_rate']:.0%})" if s["actions_named"] else ""  # the rate is None then
+        cells.append(f"{s['actions_invented']}/{s['actions_named']}{rate}")
     lines.append("| all | invented actions / actions named | " + " | ".join(cells) + " |")
     cells = [str(s["clips_with_invented"]) for s in summaries.values()]
     lines.append("| all | clips with an invented action | " + " | ".join(cells) + " |")
     for kind in KINDS:
-        cells = [f"{s[kind]['person_frames']:.0%}" if "person_frames" in s.get(kind, {}) else "–" for s in summaries.values()]
+        cells = [f"{s[kind]['person_frames']:.0%}" if "person_frames" in s.get(kind, {}) else "–"
+                 for s in summaries.values()]  # fmt: skip
         if kind in summaries[runs[0]] and set(cells) != {"–"}:
             lines.append(f"| {kind} | frames with the person found (pose backend) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -64,7 +65,8 @@ def main():
         print(f"{name}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
     print(f"Real footage, model {args.model!r}, {args.decoding} decoding\n")
     print(table(summaries))
-    result = {"model": args.model, "decoding": args.decoding, "labels": args.labels, "summary": summaries, "clips": runs}
+    result = {"model": args.model, "decoding": args.decoding, "labels": args.labels, "summary": summaries,
+              "clips": runs}  # fmt: skip
     Path(args.output).write_text(json.dumps(result, indent=1) + "\n")
     print(f"\ncaptions: {args.output}", file=sys.stderr)
 

@@ -8,7 +8,14 @@ import pytest
 
 from processing_macm.video_io import probe_video, read_video
 from train.real_footage import (
-    KINDS, build_clips, caption_clips, iter_source, leg_or_body_actions, load_labels, score_caption, source_path,
+    KINDS,
+    build_clips,
+    caption_clips,
+    iter_source,
+    leg_or_body_actions,
+    load_labels,
+    score_caption,
+    source_path,
     summarize,
 )  # fmt: skip
 
@@ -55,7 +62,7 @@ def test_clips_are_built_with_a_person_in_them(clips, built):
     from processing_macm.pose_backends import extract_motion
 
     for clip_id, path in built.items():
-        frames, info = read_video(path)
+        frames, _ = read_video(path)
         assert frames.shape[1] == 256, clip_id  # upscaled to CLIP_HEIGHT
         label = clips[clip_id]["label"]
         if label["still"]:

@@ -142,7 +142,7 @@ def _check_clip(clip: dict, vocabulary: tuple[str, ...]) -> None:
     label = clip["label"]
     for key, kind in (("actions", list), ("legs_visible", bool), ("still", bool), ("no_person", bool), ("note", str)):
         if not isinstance(label.get(key), kind):
-            raise ValueError(f"label.{key} must be a {kind.__name__}")
+            raise TypeError(f"label.{key} must be a {kind.__name__}")
     unknown = [a for a in label["actions"] if a not in vocabulary]
     if unknown:
         raise ValueError(f"label.actions {unknown} are not in the caption grammar's vocabulary {list(vocabulary)}")

@@ -10,6 +10,7 @@ labels left empty) and, per clip, a PNG strip of five crops to look at before la
 """
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
@@ -54,7 +55,8 @@ def link_tracks(blobs: list[list[tuple[float, float, int]]]) -> list[list[tuple[
                 break
             (f1, x1, y1, h1), (f0, x0, y0, _) = track[-1], track[max(len(track) - 5, 0)]
             # constant velocity over the last few frames; a blob of a very different height is someone else
-            x, y = (x1 + (x1 - x0) / (f1 - f0) * (index - f1), y1 + (y1 - y0) / (f1 - f0) * (index - f1)) if f1 > f0 else (x1, y1)
+            speed = ((x1 - x0) / (f1 - f0), (y1 - y0) / (f1 - f0)) if f1 > f0 else (0.0, 0.0)
+            x, y = x1 + speed[0] * (index - f1), y1 + speed[1] * (index - f1)
             distances = [np.hypot(bx - x, by - y) if 0.7 < bh / h1 < 1.4 else np.inf for bx, by, bh in free]
             best = int(np.argmin(distances))
             if distances[best] <= MAX_JUMP * (index - f1):
@@ -79,12 +81,12 @@ def clip_proposals(track: list[tuple[int, float, float, int]]) -> list[dict]:
     bounds = np.linspace(0, len(span), pieces + 1).round().astype(int)
     box_h = int(np.clip(round(1.7 * np.median([p[3] for p in track]) / 8) * 8, 120, 320))
     proposals = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         points = list(range(a, b, WAYPOINT_STEP)) + [b - 1]
         proposals.append({
             "frames": [int(span[a]), int(span[b - 1]) + 1],
-            "path": [[int(span[k]), int(round(centre[k, 0])), int(round(centre[k, 1]))] for k in points],
-            "box": [int(round(box_h * 0.8 / 2) * 2), box_h],
+            "path": [[int(span[k]), round(centre[k, 0]), round(centre[k, 1])] for k in points],
+            "box": [round(box_h * 0.8 / 2) * 2, box_h],
         })  # fmt: skip
     return proposals
 
