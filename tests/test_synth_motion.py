@@ -73,7 +73,7 @@ def test_v2_walks_travel_and_idle_stays_put():
     for seed in range(40):
         rng = np.random.default_rng(seed)
         program = sample_program_v2(rng)
-        _, yaw, offset = animate(program, FPS, sample_idle(rng))
+        _, _, offset = animate(program, FPS, sample_idle(rng))
         for step in program:
             inside = offset[int(round(step["start"] * FPS)): int(round(step["end"] * FPS))]
             travel = np.linalg.norm(inside[-1, [0, 2]] - inside[0, [0, 2]])

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     """Version 2, seed 0: clips 1, 3 and 4 are framed from the waist up, 0, 2 and 5 show the whole body."""
-    return generate_dataset(tmp_path_factory.mktemp("synth") / "a", num_clips=6, seed=0, size=144, num_workers=1, progress=False)
+    out = tmp_path_factory.mktemp("synth") / "a"
+    return generate_dataset(out, num_clips=6, seed=0, size=144, num_workers=1, progress=False)
 
 
 def _rows(out_dir):
@@ -81,7 +82,8 @@ def test_version_1_reproduces_the_first_release(tmp_path):
     frames = []
     for index in range(3):
         _, body, camera, _, (vertices, faces, parts, _), _ = _scene_v1(np.random.default_rng([0, index, 0]), 64)
-        rendered = np.stack(list(render_clip(vertices, faces, parts, body, camera, np.random.default_rng([0, index, 2]))))
+        pixel_rng = np.random.default_rng([0, index, 2])
+        rendered = np.stack(list(render_clip(vertices, faces, parts, body, camera, pixel_rng)))
         frames.append(_sha(rendered.tobytes()))
     assert tuple(frames) == V1_FRAMES
     card = (out / "README.md").read_text()

@@ -82,8 +82,9 @@ def _scene_v2(scene_rng: np.random.Generator, size: int):
 
 def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 2) -> dict:
     """Sample, pose and (unless its files already exist) render one clip; return its metadata row."""
-    from .render import render_clip, render_clip_v2
     from processing_macm.video_io import write_video
+
+    from .render import render_clip, render_clip_v2
 
     name = clip_id(seed, index)
     scene_rng, text_rng, pixel_rng = (np.random.default_rng([seed, index, k]) for k in range(3))
@@ -189,8 +190,8 @@ def write_card(out_dir: Path, rows: list[dict], seed: int, version: int = 2) -> 
         parts = composition(rows)
         stats += (
             f"Held-out camera regime (test only): within {BEHIND_DEG:.0f}° of straight behind the person and "
-            f"at least {HIGH_M:.0f} m high. Idle clips {parts['idle']:.1%}, single-action clips {parts['single']:.1%}, "
-            f"framings that cut the body {parts['cut']:.1%}.\n"
+            f"at least {HIGH_M:.0f} m high. Idle clips {parts['idle']:.1%}, single-action clips "
+            f"{parts['single']:.1%}, framings that cut the body {parts['cut']:.1%}.\n"
         )
     (out_dir / "README.md").write_text(header + CARD_TEMPLATE.read_text() + stats)
 
@@ -203,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=256,
                         help="version 1: frame width and height; version 2: largest frame height (pixels)")
     parser.add_argument("--version", type=int, default=2, choices=VERSIONS,
-                        help="2 (default): idle, single actions, any camera, cut framings, photographs; 1: the first release")
+                        help="2 (default): idle and single actions, any camera, cut framings, photographs; "
+                        "1: the first release")
     parser.add_argument("--num-workers", type=int, default=None, help="processes (default: one per core)")
     args = parser.parse_args(argv)
     if args.num_clips < 1:
@@ -213,4 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["VERSIONS", "VOCABULARY", "composition", "generate_dataset", "main", "make_clip", "parse_caption", "sample_scene_v2"]
+__all__ = [
+    "VERSIONS", "VOCABULARY", "composition", "generate_dataset", "main", "make_clip", "parse_caption",
+    "sample_scene_v2",
+]

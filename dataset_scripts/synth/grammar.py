@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from .programs import ACTION_SPECS, ACTIONS, IDLE, non_idle
+from .programs import ACTION_SPECS, ACTIONS, non_idle
 
 VOCABULARY = ACTIONS
 _WORD_NUMBERS = {w: i for i, w in enumerate((
@@ -43,17 +43,21 @@ PHRASES = {
                       r"steps sideways|side-steps|sidesteps|steps? to the (?:left|right) side"),
     "stand_still": (("stands still", "stands still for a moment", "pauses and stands still"),
                     r"stands still|stays still|keeps still|stands in place|standing still"),
-    "talk": (("talks, gesturing with the hands and moving the head", "talks and gestures with the hands as they speak"),
+    "talk": (("talks, gesturing with the hands and moving the head",
+              "talks and gestures with the hands as they speak"),
              r"talks|talking|speaks|speaking"),
     "look_around": (("looks around, turning the head to both sides", "looks around from side to side"),
                     r"looks around|looking around|glances around"),
     "run": (("runs {direction}", "jogs {direction}"), r"runs|running|jogs|jogging"),
-    "crouch": (("crouches down, stays low for a moment and stands back up", "crouches down low, holds the crouch and rises again"),
+    "crouch": (("crouches down, stays low for a moment and stands back up",
+                "crouches down low, holds the crouch and rises again"),
                r"crouches|crouching|a crouch"),
 }
 VERBS = {action: verbs for action, (verbs, _) in PHRASES.items()}
-# Where a framing hides the legs, an idle person "stays still" rather than "stands".
+# Where a framing hides the legs, an idle person "stays still" rather than "stands"; seen from the chest
+# up, a talking person's gesturing hands are mostly below the frame, so only the head is named.
 CUT_VERBS = {"stand_still": ("stays still", "keeps still")}
+CHEST_UP_VERBS = CUT_VERBS | {"talk": ("talks, moving the head as they speak", "talks, nodding and turning the head")}
 ORDER_WORDS = ("First, the person", "Then the person", "After that, the person", "Finally, the person")
 # How a version-2 camera frames the person: the intro of the caption and the answer to "what is visible".
 FRAMINGS = {
@@ -88,7 +92,8 @@ def _count_word(n: int, noun: str = "times") -> str:
 def describe_step(step: dict, rng: np.random.Generator, framing: str = "full") -> str:
     """One clause (no subject) for one action, e.g. 'waves the left arm three times quickly'."""
     action = step["action"]
-    verbs = CUT_VERBS.get(action, VERBS[action]) if framing != "full" else VERBS[action]
+    cut = {"full": {}, "head_shoulders": CHEST_UP_VERBS}.get(framing, CUT_VERBS)
+    verbs = cut.get(action, VERBS[action])
     verb = str(rng.choice(verbs))
     count = step["count"]
     text = verb.format(
@@ -146,7 +151,8 @@ def captions_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Ge
     """Version 2: the three HMI levels and the detailed caption, saying only what the framing shows."""
     framing = camera["framing"]
     attributes = _attributes(body, _shows_trousers(framing), "an" if body["shirt"][0] in "aeiou" else "a")
-    intro = f"The video shows {attributes}{' ' if framing == 'full' else ', '}{FRAMINGS[framing][0].format(floor=camera['floor'])}."
+    where = FRAMINGS[framing][0].format(floor=camera["floor"])
+    intro = f"The video shows {attributes}{' ' if framing == 'full' else ', '}{where}."
     actions = non_idle(program)
     if not actions:
         story = IDLE_ONLY if framing == "full" else IDLE_ONLY_CUT
@@ -220,7 +226,7 @@ def _motive(actions: list[str]) -> str:
     if set(actions) <= {"walk", "run", "turn_around"}:
         return "They are going somewhere."
     if "talk" in actions:
-        return "They are talking with someone, and their hands and head move as they speak."
+        return "They are talking with someone."
     return "They are doing a sequence of movements, one after another."
 
 
@@ -231,16 +237,19 @@ def qa_pairs_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Ge
     for step in non_idle(program):
         if step["action"] in ("walk", "run"):
             verb = step["action"]
-            qa.append(_qa(f"In which direction does the person {verb}, as the camera sees it?", step["direction"], "open", DETAILS))
+            question = f"In which direction does the person {verb}, as the camera sees it?"
+            qa.append(_qa(question, step["direction"], "open", DETAILS))
     qa.append(_qa("Does the person do anything other than stay still?", "Yes" if actions else "No", "open", DETAILS))
     qa.append(_qa("How much of the person is visible?", FRAMINGS[framing][1], "open", ATTRIBUTES))
     qa.append(_qa("What colour is the person's shirt?", body["shirt"], "open", ATTRIBUTES))
     if _shows_trousers(framing):
         qa.append(_qa("What colour are the person's trousers?", body["trousers"], "open", ATTRIBUTES))
     qa.append(_qa("Why does the person move this way?", _motive(actions), "open", MOTIVE))
-    qa.append(_qa("What expression does the person show?", "A neutral expression that does not change.", "open", EMOTION))
+    qa.append(_qa("What expression does the person show?", "A neutral expression that does not change.", "open",
+                  EMOTION))
     moves = any(a in ("walk", "run", "step_sideways", "turn_around") for a in actions)
-    qa.append(_qa("Does the person move to another place in the scene?", "Yes" if moves else "No", "open", ENVIRONMENT))
+    qa.append(_qa("Does the person move to another place in the scene?", "Yes" if moves else "No", "open",
+                  ENVIRONMENT))
     if framing == "full":
         airborne = any(a in ("jump", "run") for a in actions)
         qa.append(_qa("Both feet leave the floor at some point. True or false?", "True" if airborne else "False",

@@ -135,7 +135,7 @@ def _counts(action: str) -> tuple[int, int] | None:
 
 def _sample_step(rng: np.random.Generator, action: str) -> dict:
     """One version-2 step; `reps` holds the seconds of each repetition (jittered) or of the hold."""
-    limb, sides, _, period = ACTION_SPECS[action]
+    limb, sides, _, _ = ACTION_SPECS[action]
     counts = _counts(action)
     speed = None if action in HOLD_SECONDS else str(rng.choice(list(SPEEDS), p=[0.25, 0.5, 0.25]))
     direction = None
@@ -189,7 +189,8 @@ def _fit(steps: list[dict], max_seconds: float) -> None:
             break
 
 
-def sample_program_v2(rng: np.random.Generator, upper_body: bool = False, max_seconds: float = MAX_SECONDS) -> list[dict]:
+def sample_program_v2(rng: np.random.Generator, upper_body: bool = False,
+                      max_seconds: float = MAX_SECONDS) -> list[dict]:
     """Version 2: 0-4 actions (0: the person idles the whole clip), sometimes with a pause in between
     (at most MAX_STEPS steps in all).
     `upper_body` keeps to actions whose story needs no legs (for framings that cut them off)."""

@@ -154,7 +154,9 @@ def render_clip(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, body
 # Version 2 ---------------------------------------------------------------------------------------------
 # How a camera frames the person: the band of body height (0 = soles, 1 = top of the head) kept in view.
 FRAMING_P = {"full": 0.8, "knees_up": 0.06, "waist_up": 0.08, "head_shoulders": 0.06}
-FRAMING_BAND = {"full": (-0.03, 1.05), "knees_up": (0.33, 1.05), "waist_up": (0.56, 1.05), "head_shoulders": (0.74, 1.05)}
+FRAMING_BAND = {
+    "full": (-0.03, 1.05), "knees_up": (0.33, 1.05), "waist_up": (0.56, 1.05), "head_shoulders": (0.74, 1.05),
+}
 # SMPL joints that the bottom edge of each cut framing hides.
 HIDDEN_JOINTS = {"knees_up": ("l_ankle", "r_ankle"), "waist_up": ("l_knee", "r_knee", "l_ankle", "r_ankle"),
                  "head_shoulders": ("l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle")}
@@ -189,7 +191,9 @@ def sample_camera_v2(rng: np.random.Generator, size: int, framing: str, travels:
         "yaw_deg": round(float(rng.uniform(-180, 180)), 2),
         # Log-uniform 0.5-8 m; a framing that cuts the legs off is filmed from about eye level, since from
         # high above the legs would show below the torso.
-        "height_m": round(float(np.exp(rng.uniform(np.log(0.5), np.log(8.0))) if framing == "full" else rng.uniform(1.0, 2.2)), 3),
+        "height_m": round(float(
+            np.exp(rng.uniform(np.log(0.5), np.log(8.0))) if framing == "full" else rng.uniform(1.0, 2.2)
+        ), 3),
         "span": round(float(rng.uniform(0.1, 0.95)), 3) if framing == "full" else 1.0,
         "fov_deg": round(float(rng.uniform(30, 65)), 2),
         "width": width,
@@ -220,7 +224,8 @@ def _smooth(path: np.ndarray, fps: float, seconds: float = 1.0) -> np.ndarray:
     return np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in range(path.shape[1])], axis=1)
 
 
-def _project(points: np.ndarray, rotation: np.ndarray, centre: np.ndarray, focal: float) -> tuple[np.ndarray, np.ndarray]:
+def _project(points: np.ndarray, rotation: np.ndarray, centre: np.ndarray,
+             focal: float) -> tuple[np.ndarray, np.ndarray]:
     """Image offsets from the principal point (uv [..., 2], pixels) and depth [...] of world `points`
     [..., 3]; `rotation` [3, 3], or [T, 3, 3] for points [T, N, 3]."""
     cam = (points - centre) @ np.swapaxes(rotation, -1, -2)
@@ -265,7 +270,8 @@ def place_camera(camera: dict, vertices: np.ndarray, joints: np.ndarray, fps: fl
             break
         low += 0.04 * body_height
     else:
-        raise RuntimeError(f"could not frame the body {camera['framing']!r} without {HIDDEN_JOINTS[camera['framing']]}")
+        hidden_names = HIDDEN_JOINTS[camera["framing"]]
+        raise RuntimeError(f"could not frame the body {camera['framing']!r} without {hidden_names} in frame")
     legs = [JOINT_NAMES.index(name) for name in ("l_knee", "r_knee", "l_ankle", "r_ankle")]
     uv_body, _ = _project(vertices[:, ::7], rotations, centre, focal)
     span = (uv_body[..., 1].max(axis=1) - uv_body[..., 1].min(axis=1)).max() / camera["height"]
@@ -335,8 +341,8 @@ def _cover(image: np.ndarray, shape: tuple[int, int], rng: np.random.Generator) 
     cv2 = _require("cv2")
     height, width = shape
     scale = max(height / image.shape[0], width / image.shape[1]) * rng.uniform(1.0, 1.6)
-    resized = cv2.resize(image, (max(width, round(image.shape[1] * scale)), max(height, round(image.shape[0] * scale))),
-                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    target = (max(width, round(image.shape[1] * scale)), max(height, round(image.shape[0] * scale)))
+    resized = cv2.resize(image, target, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     top, left = (int(rng.integers(resized.shape[k] - shape[k] + 1)) for k in (0, 1))
     return resized[top:top + height, left:left + width]
 
@@ -387,7 +393,7 @@ def degrade(frame: np.ndarray, camera: dict, t: float, rng: np.random.Generator)
         frame = frame + rng.normal(0, camera["noise_std"], frame.shape).astype(np.float32)
     frame = np.clip(frame, 0, 255).astype(np.uint8)
     if camera["jpeg_quality"]:
-        ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, camera["jpeg_quality"]])
+        _, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, camera["jpeg_quality"]])
         frame = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     return frame
 
