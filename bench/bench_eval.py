@@ -20,12 +20,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the suite's tiny model and clips
-from conftest import CORPUS, moving_square_frames, tiny_config, tiny_model, tiny_processor  # noqa: E402
+from utils import CORPUS, moving_square_frames, tiny_config, tiny_model, tiny_processor  # noqa: E402
 
 from dataset_scripts.build import write_parquet  # noqa: E402
 from dataset_scripts.card import write_card  # noqa: E402
 from dataset_scripts.schema import empty_row, track_to_row  # noqa: E402
-from processing_macm import train_tokenizer, write_video  # noqa: E402
+from processing_macm import write_video  # noqa: E402
+from train.tokenizer import train_tokenizer  # noqa: E402
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack  # noqa: E402
 from train.evaluate import RunConfig, evaluate  # noqa: E402
 

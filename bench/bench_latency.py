@@ -12,7 +12,8 @@ import torch
 from transformers import SiglipImageProcessorPil
 
 from modeling_macm import MACMConfig, MACMForConditionalGeneration
-from processing_macm import MACMProcessor, train_tokenizer
+from processing_macm import MACMProcessor
+from train.tokenizer import train_tokenizer
 
 
 def small_config(tokenizer, representation: str) -> MACMConfig:

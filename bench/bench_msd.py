@@ -18,7 +18,8 @@ from transformers import DynamicCache, SiglipImageProcessorPil
 
 from modeling_macm import MACMConfig, MACMForConditionalGeneration
 from modeling_macm.decoding_msd import msd_scores
-from processing_macm import MACMProcessor, train_tokenizer
+from processing_macm import MACMProcessor
+from train.tokenizer import train_tokenizer
 
 
 CORPUS = ["The person raises the left arm twice, then waves with the right hand and walks forward."] * 8

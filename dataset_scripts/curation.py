@@ -1,4 +1,4 @@
-"""The paper's curation (PAPER.md, "HMI dataset") as a reusable step, with a reason for every decision.
+"""The paper's curation (Song et al., arXiv 2510.24767, "HMI dataset") as a reusable step, with a reason for every decision.
 
 1. Scene cuts, then 2-10 s segments: a scene shorter than 2 s is dropped, a longer one is split
    into equal segments of at most 10 s.

@@ -5,7 +5,7 @@ A row (ARCHITECTURE.md, "Dataset rows"):
     video     path of the clip relative to the dataset folder ("videos/<id>.mp4"): the files travel
               with the Parquet shards, so `load_dataset(DATASET_DIR)` works offline and a Hub copy is
               a snapshot of the repo. A path, not `datasets.Video()`: its decoding needs torchcodec,
-              which does not load beside CPU torch (ENVIRONMENT.md); decode with `processing_macm.video_io`.
+              whose CPU build needs a system FFmpeg (and whose newer releases are CUDA-linked); decode with `processing_macm.video_io`.
     caption   the clip's caption (the summary when only three-level captions exist)
     captions  HMI's three levels, when present: fine (2-5 s) and contextual (6-10 s) timed segments,
               and the whole-clip summary; None otherwise

@@ -10,7 +10,7 @@ from transformers import AutoConfig, AutoModel, AutoModelForImageTextToText, Aut
 from processing_macm import MACMProcessor
 
 from .configuration_macm import MACMConfig
-from .modeling_macm import MACMForConditionalGeneration, MACMModel, MACMPreTrainedModel
+from .modeling_macm import EMBEDDED_MODEL_DIR, MACMForConditionalGeneration, MACMModel, MACMPreTrainedModel
 
 
 AutoConfig.register(MACMConfig.model_type, MACMConfig, exist_ok=True)
@@ -21,4 +21,4 @@ MACMConfig.register_for_auto_class()
 MACMModel.register_for_auto_class("AutoModel")
 MACMForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
 
-__all__ = ["MACMConfig", "MACMForConditionalGeneration", "MACMModel", "MACMPreTrainedModel"]
+__all__ = ["EMBEDDED_MODEL_DIR", "MACMConfig", "MACMForConditionalGeneration", "MACMModel", "MACMPreTrainedModel"]

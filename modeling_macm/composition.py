@@ -18,14 +18,12 @@ from transformers import (
     SiglipImageProcessorPil,
 )
 
-from processing_macm import CHAT_TEMPLATE, MACMProcessor
+from processing_macm import CHAT_TEMPLATE, MOTION_TOKEN, VIDEO_TOKEN, MACMProcessor
 
 from .configuration_macm import MACMConfig
 from .modeling_macm import MACMForConditionalGeneration
 
 
-VIDEO_TOKEN = "<video>"
-MOTION_TOKEN = "<motion>"
 # Where LLaVA recipes read each tower family: SigLIP has no CLS token and is read at its last layer;
 # CLIP is read at its second-to-last layer without the CLS token (LLaVA-1.5).
 VISION_DEFAULTS = {

@@ -149,6 +149,8 @@ def motion_synergetic_generate(
             logits_to_keep=1,
             **model_inputs,
         ).logits[:, -1].float()  # [B + B_m, V]
+        if config.suppress_tokens:  # the placeholders, in both branches (see MACMForConditionalGeneration.generate)
+            logits = logits.index_fill(-1, torch.tensor(config.suppress_tokens, device=logits.device), float("-inf"))
         model_inputs = {}  # video and motion now live in the cache
         # Samples without motion keep their raw logits: the same ranking as log p_m, and bit-exact greedy.
         scores = logits[:batch_size].clone()  # [B, V]

@@ -16,7 +16,11 @@ from transformers import AutoModel, GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache
-from transformers.modeling_outputs import BaseModelOutputWithPast, ModelOutput
+from transformers.modeling_outputs import BaseModelOutputWithPast, BaseModelOutputWithPooling, ModelOutput
+from transformers.utils import TransformersKwargs, torch_compilable_check
+from transformers.utils.generic import can_return_tuple
+from transformers.utils.output_capturing import select_hidden_states
+from typing_extensions import Unpack
 
 from .configuration_macm import MACMConfig
 from .decoding_msd import motion_synergetic_generate
@@ -130,6 +134,8 @@ class MACMPreTrainedModel(PreTrainedModel):
     _supports_sdpa = True
     _supports_flex_attn = True
     _supports_attention_backend = True
+    # No data-dependent Python control flow in the forward: the placeholder checks are `torch_compilable_check`s.
+    _can_compile_fullgraph = True
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
@@ -139,6 +145,16 @@ class MACMPreTrainedModel(PreTrainedModel):
             and EMBEDDED_MODEL_DIR.is_dir()
         ):
             pretrained_model_name_or_path = EMBEDDED_MODEL_DIR
+        # A model shipped as trained parts over a packaged language model ("macm-135m"): composed, not loaded. An
+        # absolute import in a `try`, as in `from_pretrained_components`, so that remote code does not need it.
+        try:
+            from modeling_macm.composed import compose, composed_folder
+        except ImportError:
+            composed_folder = None
+        folder = composed_folder(pretrained_model_name_or_path) if composed_folder is not None else None
+        if folder is not None:
+            model = compose(folder, **kwargs)
+            return model if isinstance(model, cls) else model.model
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     @torch.no_grad()
@@ -175,10 +191,16 @@ class MACMModel(MACMPreTrainedModel):
     def set_input_embeddings(self, value):
         self.language_model.set_input_embeddings(value)
 
-    def _encode_frames(self, pixel_values: torch.Tensor, projector: MACMProjector) -> torch.Tensor:
-        """`[B, N, 3, H, W]` frames → vision tower → projector → 2D pooling → `[B, N * tokens_per_frame, D]`."""
+    def _encode_frames(
+        self, pixel_values: torch.Tensor, projector: MACMProjector, **kwargs: Unpack[TransformersKwargs]
+    ) -> BaseModelOutputWithPooling:
+        """`[B, N, 3, H, W]` frames → vision tower → projector → 2D pooling: the tower's outputs, with its last
+        layer per clip as `last_hidden_state` `[B, N * P, Dv]` and the features as `pooler_output`
+        `[B, N * tokens_per_frame, D]`. The tower's `hidden_states` stay per frame: `[B * N, P, Dv]` each."""
         batch_size, num_frames = pixel_values.shape[:2]
-        outputs = self.vision_tower(pixel_values.flatten(0, 1), output_hidden_states=True)
+        outputs = self.vision_tower(pixel_values.flatten(0, 1), return_dict=True, **kwargs)
+        last = outputs.last_hidden_state  # [B*N, P, Dv]
+        outputs.last_hidden_state = last.reshape(batch_size, num_frames * last.shape[1], last.shape[2])
         features = outputs.hidden_states[self.config.vision_feature_layer]  # [B*N, P, Dv]
         if self.config.vision_feature_select_strategy == "default":
             features = features[:, 1:]
@@ -187,67 +209,102 @@ class MACMModel(MACMPreTrainedModel):
         features = features.view(batch_size * num_frames, side, side, -1).permute(0, 3, 1, 2)
         pooled_side = math.ceil(side / self.config.video_pool_stride)
         features = nn.functional.interpolate(features, size=(pooled_side, pooled_side), mode="bilinear")
-        return features.permute(0, 2, 3, 1).reshape(batch_size, num_frames * pooled_side**2, -1)
+        outputs.pooler_output = features.permute(0, 2, 3, 1).reshape(batch_size, num_frames * pooled_side**2, -1)
+        return outputs
 
-    def get_video_features(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
-        """`[B, N, 3, H, W]` → `[B, N * tokens_per_frame (+1 newline), D]`."""
-        features = self._encode_frames(pixel_values_videos, self.video_projector)
+    # `select_hidden_states`: unless all are asked for, the tower keeps only the projected layer (LLaVA-OneVision).
+    @can_return_tuple
+    @select_hidden_states(lambda model: model.config.vision_feature_layer)
+    def get_video_features(
+        self, pixel_values_videos: torch.FloatTensor, **kwargs: Unpack[TransformersKwargs]
+    ) -> tuple | BaseModelOutputWithPooling:
+        r"""
+        pixel_values_videos (`[B, N, 3, H, W]`): sampled frames.
+
+        Returns the vision tower's outputs; `pooler_output` `[B, N * tokens_per_frame (+1 newline), D]` holds the
+        features that replace the `<video>` placeholders.
+        """
+        outputs = self._encode_frames(pixel_values_videos, self.video_projector, **kwargs)
         if self.video_newline is not None:
+            features = outputs.pooler_output
             newline = self.video_newline.to(features.dtype).expand(features.shape[0], 1, -1)
-            features = torch.cat([features, newline], dim=1)
-        return features
+            outputs.pooler_output = torch.cat([features, newline], dim=1)
+        return outputs
 
+    @can_return_tuple
+    @select_hidden_states(lambda model: model.config.vision_feature_layer)
     def get_motion_features(
         self,
-        motion_pixel_values: torch.Tensor | None = None,
-        motion_features: torch.Tensor | None = None,
-        motion_attention_mask: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Overlay keyframes `[B, K, 3, H, W]` or kinematic features `[B, T, F]` → `[B, motion_tokens_per_clip, D]`."""
+        motion_pixel_values: torch.FloatTensor | None = None,
+        motion_features: torch.FloatTensor | None = None,
+        motion_attention_mask: torch.LongTensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | BaseModelOutputWithPooling:
+        r"""
+        motion_pixel_values (`[B, K, 3, H, W]`): overlay keyframes ("overlay").
+        motion_features (`[B, T, F]`), motion_attention_mask (`[B, T]`): kinematic features ("kinematic").
+
+        Returns the encoder's outputs (the vision tower's, or the motion encoder's windows `[B, Q, H]` as
+        `last_hidden_state`); `pooler_output` `[B, motion_tokens_per_clip, D]` replaces the `<motion>` placeholders.
+        """
         if self.config.motion_representation == "overlay":
             if motion_pixel_values is None:
-                raise ValueError("This model's motion pathway is 'overlay': pass `motion_pixel_values` [B, K, 3, H, W].")
+                raise ValueError(
+                    "This model's motion pathway is 'overlay': pass `motion_pixel_values` [B, K, 3, H, W]."
+                )
             if motion_pixel_values.shape[1] != self.config.num_keyframes:
                 raise ValueError(
                     f"motion_pixel_values has {motion_pixel_values.shape[1]} keyframes per clip; the model was "
                     f"configured for num_keyframes={self.config.num_keyframes}."
                 )
-            return self._encode_frames(motion_pixel_values, self.motion_projector)
+            return self._encode_frames(motion_pixel_values, self.motion_projector, **kwargs)
         if motion_features is None:
             raise ValueError("This model's motion pathway is 'kinematic': pass `motion_features` [B, T, F].")
         if motion_features.ndim != 3 or motion_features.shape[-1] != self.config.motion_feature_size:
             raise ValueError(
-                f"motion_features must be [B, T, {self.config.motion_feature_size}], got {list(motion_features.shape)}."
+                f"motion_features must be [B, T, {self.config.motion_feature_size}], "
+                f"got {list(motion_features.shape)}."
             )
         if motion_features.shape[1] > self.config.motion_max_frames:
             raise ValueError(
                 f"motion_features has {motion_features.shape[1]} frames, more than motion_max_frames="
                 f"{self.config.motion_max_frames}; resample the track to a lower rate."
             )
-        encoded = self.motion_encoder(motion_features.to(self.motion_projector.linear_1.weight.dtype), motion_attention_mask)
-        return self.motion_projector(encoded)
+        dtype = self.motion_projector.linear_1.weight.dtype
+        encoded = self.motion_encoder(motion_features.to(dtype), motion_attention_mask)  # [B, Q, H]
+        return BaseModelOutputWithPooling(last_hidden_state=encoded, pooler_output=self.motion_projector(encoded))
 
-    def _placeholder_mask(self, input_ids, inputs_embeds, token_id: int) -> torch.Tensor:
-        if input_ids is not None:
-            return input_ids == token_id
-        token_embed = self.get_input_embeddings()(torch.tensor(token_id, device=inputs_embeds.device))
-        return (inputs_embeds == token_embed).all(-1)
+    def get_placeholder_mask(
+        self, input_ids: torch.LongTensor | None, inputs_embeds: torch.FloatTensor, token_id: int
+    ) -> torch.BoolTensor:
+        """`[B, L, 1]`: where the placeholder `token_id` sits, read from `input_ids` or, without them, from the
+        embeddings (the placeholder's own embedding row)."""
+        if input_ids is None:
+            token = torch.full((), token_id, dtype=torch.long, device=inputs_embeds.device)
+            mask = (inputs_embeds == self.get_input_embeddings()(token)).all(-1)
+        else:
+            mask = input_ids == token_id
+        return mask.unsqueeze(-1).to(inputs_embeds.device)
 
     def _scatter(self, inputs_embeds, mask, features, name: str, input_name: str) -> torch.Tensor:
-        """Writes `features [C, tokens, D]` into the `<name>` positions; the counts must match exactly."""
-        num_tokens = int(mask.sum())
+        """Writes `features [C, tokens, D]` into the `<name>` positions; the counts must match exactly (no
+        features: no placeholder). The check is a compiler hint, not a host sync, under `torch.compile`."""
+        num_tokens = mask.sum()
         num_features = 0 if features is None else features.shape[0] * features.shape[1]
-        if num_tokens != num_features:
-            raise ValueError(
+        torch_compilable_check(
+            num_tokens == num_features,
+            lambda: (
                 f"{name.capitalize()} placeholder tokens and {name} features do not match: input_ids hold "
-                f"{num_tokens} `<{name}>` tokens but `{input_name}` gives {num_features} feature vectors. Build "
+                f"{int(num_tokens)} `<{name}>` tokens but `{input_name}` gives {num_features} feature vectors. Build "
                 f"inputs with MACMProcessor from the same checkpoint, so that both counts come from one config."
-            )
-        if num_features == 0:
+            ),
+        )
+        if features is None:
             return inputs_embeds
         features = features.reshape(-1, features.shape[-1]).to(inputs_embeds.device, inputs_embeds.dtype)
-        return inputs_embeds.masked_scatter(mask.unsqueeze(-1).to(inputs_embeds.device), features)
+        return inputs_embeds.masked_scatter(mask, features)
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -260,15 +317,17 @@ class MACMModel(MACMPreTrainedModel):
         position_ids: torch.LongTensor | None = None,
         past_key_values: Cache | None = None,
         inputs_embeds: torch.FloatTensor | None = None,
-        **kwargs,
-    ) -> MACMModelOutputWithPast:
+        use_cache: bool | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | MACMModelOutputWithPast:
         r"""
         pixel_values_videos (`[num_videos, num_frames, 3, H, W]`): sampled frames, one clip per sample that
             has `<video>` tokens, in batch order.
         motion_pixel_values (`[num_motion_clips, num_keyframes, 3, H, W]`): overlay keyframes ("overlay").
-        motion_features (`[num_motion_clips, T, motion_feature_size]`), motion_attention_mask (`[num_motion_clips, T]`):
-            kinematic features and their valid frames ("kinematic"). Motion inputs hold one clip per
-            sample that has `<motion>` tokens; a sample without motion has none and runs video-only.
+        motion_features (`[num_motion_clips, T, motion_feature_size]`),
+        motion_attention_mask (`[num_motion_clips, T]`): kinematic features and their valid frames ("kinematic").
+            Motion inputs hold one clip per sample that has `<motion>` tokens; a sample without motion has none
+            and runs video-only.
         motion_mask (`[batch_size]` bool, *optional*): which samples carry a motion clip (from the processor);
             checked against the number of motion clips.
         """
@@ -276,25 +335,28 @@ class MACMModel(MACMPreTrainedModel):
             raise ValueError("Pass exactly one of `input_ids` or `inputs_embeds`.")
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
+        video_positions = self.get_placeholder_mask(input_ids, inputs_embeds, self.config.video_token_id)
+        motion_positions = self.get_placeholder_mask(input_ids, inputs_embeds, self.config.motion_token_id)
 
-        video_positions = self._placeholder_mask(input_ids, inputs_embeds, self.config.video_token_id)
         video_features = None
         if pixel_values_videos is not None:
-            video_features = self.get_video_features(pixel_values_videos.to(inputs_embeds.dtype))
+            video_features = self.get_video_features(pixel_values_videos.to(inputs_embeds.dtype)).pooler_output
         inputs_embeds = self._scatter(inputs_embeds, video_positions, video_features, "video", "pixel_values_videos")
 
-        motion_positions = self._placeholder_mask(input_ids, inputs_embeds, self.config.motion_token_id)
         motion_hidden = None
         if motion_pixel_values is not None or motion_features is not None:
             motion_hidden = self.get_motion_features(
                 None if motion_pixel_values is None else motion_pixel_values.to(inputs_embeds.dtype),
                 motion_features,
                 motion_attention_mask,
-            )
-            if motion_mask is not None and int(motion_mask.sum()) != motion_hidden.shape[0]:
-                raise ValueError(
-                    f"motion_mask marks {int(motion_mask.sum())} samples with motion but {motion_hidden.shape[0]} "
-                    f"motion clips were given."
+            ).pooler_output
+            if motion_mask is not None:
+                torch_compilable_check(
+                    motion_mask.sum() == motion_hidden.shape[0],
+                    lambda: (
+                        f"motion_mask marks {int(motion_mask.sum())} samples with motion but {motion_hidden.shape[0]} "
+                        f"motion clips were given."
+                    ),
                 )
         motion_input = "motion_pixel_values" if self.config.motion_representation == "overlay" else "motion_features"
         inputs_embeds = self._scatter(inputs_embeds, motion_positions, motion_hidden, "motion", motion_input)
@@ -304,6 +366,7 @@ class MACMModel(MACMPreTrainedModel):
             position_ids=position_ids,
             past_key_values=past_key_values,
             inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
             **kwargs,
         )
         return MACMModelOutputWithPast(
@@ -320,6 +383,7 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
     """M-ACM with a language-modelling head: captions and answers questions about human motion in video."""
 
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}
 
     def __init__(self, config: MACMConfig):
         super().__init__(config)
@@ -336,6 +400,27 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
     def get_output_embeddings(self) -> nn.Module:
         return self.lm_head
 
+    @property
+    def placeholder_token_ids(self) -> list[int]:
+        """`<video>` and `<motion>`: tokens the processor writes and the model fills, never ones to generate."""
+        return [self.config.video_token_id, self.config.motion_token_id]
+
+    def get_video_features(
+        self, pixel_values_videos: torch.FloatTensor, **kwargs: Unpack[TransformersKwargs]
+    ) -> tuple | BaseModelOutputWithPooling:
+        """See [`MACMModel.get_video_features`]."""
+        return self.model.get_video_features(pixel_values_videos, **kwargs)
+
+    def get_motion_features(
+        self,
+        motion_pixel_values: torch.FloatTensor | None = None,
+        motion_features: torch.FloatTensor | None = None,
+        motion_attention_mask: torch.LongTensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | BaseModelOutputWithPooling:
+        """See [`MACMModel.get_motion_features`]."""
+        return self.model.get_motion_features(motion_pixel_values, motion_features, motion_attention_mask, **kwargs)
+
     @classmethod
     def from_pretrained_components(cls, vision, language, tokenizer=None, **kwargs) -> "MACMForConditionalGeneration":
         """An M-ACM from a pretrained vision tower and language model; see `modeling_macm.composition`."""
@@ -347,6 +432,7 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             raise ImportError("from_pretrained_components needs the `macm` package: pip install macm") from error
         return from_pretrained_components(vision, language, tokenizer, **kwargs)
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -360,9 +446,10 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
         past_key_values: Cache | None = None,
         inputs_embeds: torch.FloatTensor | None = None,
         labels: torch.LongTensor | None = None,
+        use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
-        **kwargs,
-    ) -> MACMCausalLMOutputWithPast:
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | MACMCausalLMOutputWithPast:
         r"""
         labels (`[B, L]`, *optional*): target ids; -100 marks positions without loss (prompt, placeholders, padding).
         See [`MACMModel.forward`] for the video and motion inputs.
@@ -378,6 +465,7 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             position_ids=position_ids,
             past_key_values=past_key_values,
             inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
             **kwargs,
         )
         hidden_states = outputs.last_hidden_state
@@ -412,6 +500,11 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             for this call; default to the config's.
         Everything else as in [`GenerationMixin.generate`].
         """
+        generation_config = kwargs.get("generation_config") or self.generation_config
+        if "suppress_tokens" not in kwargs and not generation_config.suppress_tokens:
+            # A sampled placeholder would have no features to fill it on the next step (transformers' VLMs embed it
+            # as a plain token instead; this model refuses a count mismatch), so it is never generated.
+            kwargs["suppress_tokens"] = self.placeholder_token_ids
         if not motion_synergetic:
             if (msd_alpha, msd_beta, msd_theta) != (None, None, None):
                 raise ValueError("msd_alpha, msd_beta and msd_theta apply only with motion_synergetic=True.")
@@ -425,11 +518,34 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             **kwargs,
         )
 
-    def prepare_inputs_for_generation(self, *args, is_first_iteration: bool | None = False, **kwargs):
-        model_inputs = super().prepare_inputs_for_generation(*args, is_first_iteration=is_first_iteration, **kwargs)
-        # transformers drops `pixel_values_videos` after prefill by itself, but not our motion inputs: with a
-        # cache they would be encoded again on every step and fail the placeholder count check.
-        if not is_first_iteration and kwargs.get("use_cache", True):
+    def prepare_inputs_for_generation(
+        self,
+        input_ids: torch.LongTensor,
+        next_sequence_length: int | None = None,
+        past_key_values: Cache | None = None,
+        attention_mask: torch.LongTensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        is_first_iteration: bool | None = False,
+        **kwargs,
+    ):
+        model_inputs = super().prepare_inputs_for_generation(
+            input_ids,
+            next_sequence_length=next_sequence_length,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            is_first_iteration=is_first_iteration,
+            **kwargs,
+        )
+        # The video and motion inputs go with the prompt's placeholders: on the prefill, and on every step
+        # without a cache. transformers keeps our motion inputs on every step, and drops `pixel_values_videos`
+        # after the first iteration, but an assistant model (assisted decoding) reads its prompt with
+        # `is_first_iteration=False`: an empty cache is what says the prompt is still to be read.
+        reads_prompt = past_key_values is None or past_key_values.get_seq_length() == 0
+        if is_first_iteration or reads_prompt or not kwargs.get("use_cache", True):
+            if kwargs.get("pixel_values_videos") is not None:
+                model_inputs.setdefault("pixel_values_videos", kwargs["pixel_values_videos"])
+        else:
             for name in MOTION_INPUT_NAMES:
                 model_inputs.pop(name, None)
         return model_inputs

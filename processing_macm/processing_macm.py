@@ -18,6 +18,11 @@ from .video_io import read_video, sample_frame_indices
 
 
 DEFAULT_PROMPT = "Describe the person's movements in detail."
+# The placeholders of tokenizers built here (`train_tokenizer`, `prepare_tokenizer`); a tokenizer that names its
+# own (`tokenizer.video_token`, `tokenizer.motion_token`) is read instead.
+VIDEO_TOKEN = "<video>"
+MOTION_TOKEN = "<motion>"
+MOTION_INPUT_NAMES = ["motion_pixel_values", "motion_features", "motion_attention_mask", "motion_mask"]
 
 # ChatML (the Qwen2 / LLaVA-OneVision layout); content items of type "video" and "motion" become
 # their placeholder, "text" items their text.
@@ -25,19 +30,24 @@ CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}"
     "{% else %}{% for item in message['content'] %}"
-    "{% if item['type'] == 'video' %}<video>{% elif item['type'] == 'motion' %}<motion>"
+    f"{{% if item['type'] == 'video' %}}{VIDEO_TOKEN}{{% elif item['type'] == 'motion' %}}{MOTION_TOKEN}"
     "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}"
     "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 
 
+# Bare names of the models shipped in `modeling_macm`, and their folders there.
+EMBEDDED_MODELS = {"macm": "default_model", "macm-135m": "macm_135m"}
+
+
 def resolve_embedded_model(name_or_path):
-    """The bare name "macm", with no local folder of that name, means the model shipped in `modeling_macm`
-    (located without importing it: this package never imports the model code)."""
-    spec = importlib.util.find_spec("modeling_macm") if str(name_or_path) == "macm" and not os.path.isdir(name_or_path) else None
+    """A bare name of `EMBEDDED_MODELS` ("macm", "macm-135m"), with no local folder of that name, means the model
+    shipped in `modeling_macm` (located without importing it: this package never imports the model code)."""
+    name = str(name_or_path)
+    spec = importlib.util.find_spec("modeling_macm") if name in EMBEDDED_MODELS and not os.path.isdir(name_or_path) else None
     if spec is not None and spec.origin is not None:
-        embedded = Path(spec.origin).parent / "default_model"
+        embedded = Path(spec.origin).parent / EMBEDDED_MODELS[name]
         if embedded.is_dir():
             return embedded
     return name_or_path
@@ -49,7 +59,7 @@ class MACMProcessor(ProcessorMixin):
 
     Args:
         image_processor: a SigLIP/CLIP image processor (the PIL backends work without torchvision).
-        tokenizer: a tokenizer that knows `video_token` and `motion_token` as special tokens.
+        tokenizer: a tokenizer that knows the `<video>` and `<motion>` placeholders as special tokens.
         chat_template (`str`, *optional*): defaults to ChatML with video/motion items.
         num_frames (`int`): frames sampled uniformly from each video.
         patch_size (`int`), video_pool_stride (`int`), use_video_newline (`bool`): the vision tower's patch size
@@ -64,6 +74,10 @@ class MACMProcessor(ProcessorMixin):
             kinematic features, computed on the training set.
         kinematic_feature_version (`int`): which kinematic features to compute from a MotionTrack (see
             `processing_macm.kinematic`), as in `MACMConfig`; 1 for processors saved before versions existed.
+        video_token, motion_token (`str`, *optional*): the placeholders; default to the tokenizer's own
+            (`tokenizer.video_token`, as transformers' video processors read them), else `<video>` and `<motion>`.
+
+    The settings that mirror `MACMConfig` are validated there: build the processor with `from_model_config`.
     """
 
     def __init__(
@@ -85,12 +99,10 @@ class MACMProcessor(ProcessorMixin):
         motion_feature_mean: list[float] | None = None,
         motion_feature_std: list[float] | None = None,
         kinematic_feature_version: int = 1,
-        video_token: str = "<video>",
-        motion_token: str = "<motion>",
+        video_token: str | None = None,
+        motion_token: str | None = None,
         **kwargs,
     ):
-        if motion_representation not in ("overlay", "kinematic"):
-            raise ValueError(f"motion_representation must be 'overlay' or 'kinematic', got {motion_representation!r}.")
         if keyframe_sampling not in ("farthest", "uniform"):
             raise ValueError(f"keyframe_sampling must be 'farthest' or 'uniform', got {keyframe_sampling!r}.")
         self.num_frames = num_frames
@@ -107,13 +119,15 @@ class MACMProcessor(ProcessorMixin):
         self.motion_feature_mean = motion_feature_mean
         self.motion_feature_std = motion_feature_std
         self.kinematic_feature_version = kinematic_feature_version
-        self.video_token = video_token
-        self.motion_token = motion_token
-        for token in (video_token, motion_token):
-            if tokenizer is not None and token not in tokenizer.get_vocab():
-                raise ValueError(f"The tokenizer has no {token!r} token: add it with tokenizer.add_special_tokens.")
-        self.video_token_id = tokenizer.convert_tokens_to_ids(video_token) if tokenizer is not None else None
-        self.motion_token_id = tokenizer.convert_tokens_to_ids(motion_token) if tokenizer is not None else None
+        self.video_token = video_token or getattr(tokenizer, "video_token", None) or VIDEO_TOKEN
+        self.motion_token = motion_token or getattr(tokenizer, "motion_token", None) or MOTION_TOKEN
+        self.video_token_id = self.motion_token_id = None
+        if tokenizer is not None:
+            for token in (self.video_token, self.motion_token):
+                if token not in tokenizer.get_vocab():
+                    raise ValueError(f"The tokenizer has no {token!r} token: add it with tokenizer.add_special_tokens.")
+            self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
+            self.motion_token_id = tokenizer.convert_tokens_to_ids(self.motion_token)
         super().__init__(image_processor, tokenizer, chat_template=chat_template or CHAT_TEMPLATE)
 
     @classmethod
@@ -151,6 +165,10 @@ class MACMProcessor(ProcessorMixin):
         # is imported; otherwise it asks to run the checkpoint's code. tokenizer_config.json names the class.
         kwargs.setdefault("config", PreTrainedConfig())
         return super()._load_tokenizer_from_pretrained(sub_processor_type, pretrained_model_name_or_path, subfolder, **kwargs)
+
+    @property
+    def model_input_names(self) -> list[str]:
+        return [*self.tokenizer.model_input_names, "pixel_values_videos", *MOTION_INPUT_NAMES]
 
     @property
     def image_size(self) -> int:
@@ -193,8 +211,27 @@ class MACMProcessor(ProcessorMixin):
         Returns:
             `BatchFeature` with `input_ids`, `attention_mask`, `pixel_values_videos [B, N, 3, H, W]`,
             `motion_mask [B]` (which samples carry motion) and, for those samples only,
-            `motion_pixel_values [B_m, K, 3, H, W]` or `motion_features [B_m, T, F]` + `motion_attention_mask [B_m, T]`.
+            `motion_pixel_values [B_m, K, 3, H, W]` or `motion_features [B_m, T, F]` +
+            `motion_attention_mask [B_m, T]`.
         """
+        text, videos, motion = self._as_batch(text, videos, motion)
+        data = {}
+        if videos:
+            data["pixel_values_videos"] = torch.stack([self.video_input(video) for video in videos])  # [B, N, 3, H, W]
+        motion_inputs = [self.motion_input(item, videos[i] if videos else None) for i, item in enumerate(motion)]
+        motion_mask = [item is not None for item in motion_inputs]
+        prompts = [
+            self.expand_placeholders(i, prompt, bool(videos), has_motion)
+            for i, (prompt, has_motion) in enumerate(zip(text, motion_mask))
+        ]
+        tokenizer_kwargs.setdefault("padding", True)
+        data.update(self.tokenizer(prompts, return_tensors=return_tensors, **tokenizer_kwargs))
+        data["motion_mask"] = torch.tensor(motion_mask)
+        data.update(self._stack_motion([item for item in motion_inputs if item is not None]))
+        return BatchFeature(data, tensor_type=return_tensors)
+
+    def _as_batch(self, text, videos, motion) -> tuple[list[str], list, list]:
+        """One prompt, video and motion item (or None) per sample; the default prompt when `text` is None."""
         single = isinstance(text, str) or (text is None and _is_single_video(videos))
         videos = [videos] if _is_single_video(videos) else list(videos or [])
         if single and motion is not None and not isinstance(motion, list):
@@ -202,56 +239,45 @@ class MACMProcessor(ProcessorMixin):
         if text is None:
             if not videos:
                 raise ValueError("Pass `text`, `videos`, or both.")
-            prompt = self.default_prompt(with_motion=motion is not None)
-            text = [prompt] * len(videos)
+            text = [self.default_prompt(with_motion=motion is not None)] * len(videos)
         text = [text] if isinstance(text, str) else list(text)
         motion = [None] * len(text) if motion is None else list(motion)
         if videos and len(videos) != len(text):
             raise ValueError(f"Got {len(videos)} videos for {len(text)} prompts: pass one video per prompt.")
         if len(motion) != len(text):
             raise ValueError(f"Got {len(motion)} motion items for {len(text)} prompts: pass one per prompt (or None).")
+        return text, videos, motion
 
-        data = {}
-        if videos:
-            pixel_values = []
-            for video in videos:
-                frames = self.load_frames(video)
-                pixel_values.append(self._pixels(frames[sample_frame_indices(len(frames), self.num_frames)]))
-            data["pixel_values_videos"] = torch.stack(pixel_values)  # [B, N, 3, H, W]
+    def expand_placeholders(self, index: int, prompt: str, has_video: bool, has_motion: bool) -> str:
+        """Prompt `index` with `<video>` and `<motion>` repeated as many times as the model fills them; a sample
+        without motion loses its `<motion>`."""
+        for token in (self.video_token, self.motion_token):
+            if prompt.count(token) > 1:
+                raise ValueError(f"Prompt {index} holds {prompt.count(token)} {token} placeholders; at most one is supported.")
+        if self.video_token in prompt and not has_video:
+            raise ValueError(f"Prompt {index} has a {self.video_token} placeholder but no video was given.")
+        if has_video and self.video_token not in prompt:
+            raise ValueError(f"Prompt {index} has no {self.video_token} placeholder for its video; see apply_chat_template.")
+        if has_motion and self.motion_token not in prompt:
+            raise ValueError(f"Prompt {index} has no {self.motion_token} placeholder for its motion input.")
+        prompt = prompt.replace(self.video_token, self.video_token * self.num_video_tokens)
+        return prompt.replace(self.motion_token, self.motion_token * self.num_motion_tokens if has_motion else "")
 
-        motion_inputs = [self.motion_input(item, videos[i] if videos else None) for i, item in enumerate(motion)]
-        motion_mask = [item is not None for item in motion_inputs]
-        prompts = []
-        for i, prompt in enumerate(text):
-            for token, count in ((self.video_token, self.num_video_tokens), (self.motion_token, self.num_motion_tokens)):
-                if prompt.count(token) > 1:
-                    raise ValueError(f"Prompt {i} holds {prompt.count(token)} {token} placeholders; at most one is supported.")
-            if self.video_token in prompt and not videos:
-                raise ValueError(f"Prompt {i} has a {self.video_token} placeholder but no video was given.")
-            if videos and self.video_token not in prompt:
-                raise ValueError(f"Prompt {i} has no {self.video_token} placeholder for its video; see apply_chat_template.")
-            if motion_mask[i] and self.motion_token not in prompt:
-                raise ValueError(f"Prompt {i} has no {self.motion_token} placeholder for its motion input.")
-            if not motion_mask[i]:
-                prompt = prompt.replace(self.motion_token, "")
-            prompt = prompt.replace(self.video_token, self.video_token * self.num_video_tokens)
-            prompts.append(prompt.replace(self.motion_token, self.motion_token * self.num_motion_tokens))
-
-        tokenizer_kwargs.setdefault("padding", True)
-        data.update(self.tokenizer(prompts, return_tensors=return_tensors, **tokenizer_kwargs))
-        data["motion_mask"] = torch.tensor(motion_mask)
-        present = [item for item in motion_inputs if item is not None]
-        if present and self.motion_representation == "overlay":
-            data["motion_pixel_values"] = torch.stack(present)
-        elif present:
-            # Kinematic items are (features [T, F], valid [T]); frames past a clip's end are padding.
-            length = max(len(features) for features, _ in present)
-            data["motion_features"] = torch.zeros(len(present), length, self.motion_feature_size)
-            data["motion_attention_mask"] = torch.zeros(len(present), length, dtype=torch.long)
-            for i, (features, valid) in enumerate(present):
-                data["motion_features"][i, : len(features)] = features
-                data["motion_attention_mask"][i, : len(valid)] = valid.long()
-        return BatchFeature(data, tensor_type=return_tensors)
+    def _stack_motion(self, present: list) -> dict[str, torch.Tensor]:
+        """The motion inputs of the samples that have one: keyframes `[B_m, K, 3, H, W]`, or features `[B_m, T, F]`
+        padded to the longest clip with `motion_attention_mask [B_m, T]`."""
+        if not present:
+            return {}
+        if self.motion_representation == "overlay":
+            return {"motion_pixel_values": torch.stack(present)}
+        # Kinematic items are (features [T, F], valid [T]); frames past a clip's end are padding.
+        length = max(len(features) for features, _ in present)
+        features = torch.zeros(len(present), length, self.motion_feature_size)
+        attention_mask = torch.zeros(len(present), length, dtype=torch.long)
+        for i, (item_features, valid) in enumerate(present):
+            features[i, : len(item_features)] = item_features
+            attention_mask[i, : len(valid)] = valid.long()
+        return {"motion_features": features, "motion_attention_mask": attention_mask}
 
     def default_prompt(self, prompt: str = DEFAULT_PROMPT, with_motion: bool = True) -> str:
         """The chat-formatted prompt for one clip: video, motion (if any), then the question."""
@@ -266,6 +292,11 @@ class MACMProcessor(ProcessorMixin):
         if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
             raise ValueError(f"Video frames must be a non-empty [T, H, W, 3] RGB array, got shape {frames.shape}.")
         return frames
+
+    def video_input(self, video) -> torch.Tensor:
+        """One video (path or frames) → `num_frames` uniformly sampled frames, preprocessed: `[N, 3, H, W]`."""
+        frames = self.load_frames(video)
+        return self._pixels(frames[sample_frame_indices(len(frames), self.num_frames)])
 
     def _pixels(self, frames: np.ndarray) -> torch.Tensor:
         return self.image_processor(images=list(frames), return_tensors="pt")["pixel_values"]  # [N, 3, H, W]
@@ -333,4 +364,4 @@ def _is_single_video(videos) -> bool:
     return isinstance(videos, (str, os.PathLike)) or (isinstance(videos, np.ndarray) and videos.ndim == 4)
 
 
-__all__ = ["CHAT_TEMPLATE", "DEFAULT_PROMPT", "MACMProcessor"]
+__all__ = ["CHAT_TEMPLATE", "DEFAULT_PROMPT", "MOTION_TOKEN", "MACMProcessor", "VIDEO_TOKEN"]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import CORPUS, IMAGE_SIZE, PATCH_SIZE, moving_square_frames
+from utils import CORPUS, IMAGE_SIZE, PATCH_SIZE, moving_square_frames
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import (
     AutoModelForImageTextToText,

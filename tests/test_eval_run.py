@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from conftest import moving_square_frames, tiny_config, tiny_model, tiny_processor
+from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 from dataset_scripts.build import write_parquet
 from dataset_scripts.card import write_card
 from dataset_scripts.schema import DIMENSIONS, empty_row, track_to_row

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import moving_square_frames, tiny_config, tiny_model, tiny_processor
+from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 from transformers import AutoModelForImageTextToText, AutoProcessor, LlamaConfig, LlamaForCausalLM
 
-from modeling_macm import MACMConfig, MACMForConditionalGeneration
+from modeling_macm import EMBEDDED_MODEL_DIR, MACMConfig, MACMForConditionalGeneration
 
 
 def motion_for(representation: str, seed: int = 0):
@@ -171,6 +171,15 @@ def test_padded_batch_generates_as_each_alone(tokenizer):
         alone = processor(text=prompts[i], videos=videos[i], motion=motions[i])
         single = model.generate(**alone, **kwargs)[:, alone["input_ids"].shape[1] :]
         assert torch.equal(batched[i], single[0])
+
+
+def test_auto_classes_load_the_embedded_model_from_its_folder():
+    """The name "macm" is the M-ACM classes'; the Auto classes take the folder (see README, "What is in the box")."""
+    model = AutoModelForImageTextToText.from_pretrained(EMBEDDED_MODEL_DIR)
+    processor = AutoProcessor.from_pretrained(EMBEDDED_MODEL_DIR)
+    assert type(model) is MACMForConditionalGeneration
+    assert model.config.to_dict() == MACMForConditionalGeneration.from_pretrained("macm").config.to_dict()
+    assert processor.num_motion_tokens == model.config.motion_tokens_per_clip
 
 
 def test_checkpoint_of_another_model_type_is_refused(tmp_path):

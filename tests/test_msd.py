@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import moving_square_frames, tiny_config, tiny_model, tiny_processor
+from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 from test_modeling import motion_for
 from transformers import MaxLengthCriteria, StoppingCriteriaList
 

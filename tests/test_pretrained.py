@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 import torch
-from conftest import IMAGE_SIZE, PATCH_SIZE, moving_square_frames
+from utils import IMAGE_SIZE, PATCH_SIZE, moving_square_frames
 from transformers import (
     AutoModelForCausalLM,
     AutoModelForImageTextToText,

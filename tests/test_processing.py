@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 import torch
-from conftest import moving_square_frames, tiny_config, tiny_processor
+from utils import moving_square_frames, tiny_config, tiny_processor
 
 from processing_macm import MACMProcessor, VideoReadError, probe_video, read_video, write_video
 
@@ -45,6 +45,14 @@ def test_batch_pads_and_marks_motion(processor):
     motion_counts = (out["input_ids"] == processor.motion_token_id).sum(1).tolist()
     assert motion_counts == [0, processor.num_motion_tokens]
     assert out["attention_mask"][0, 0] == 0, "padding goes on the left for batched generation"
+
+
+def test_model_input_names_cover_every_output(tokenizer):
+    for representation, motion in (("overlay", np.zeros((2, 40, 40, 3), np.uint8)), ("kinematic", np.zeros((9, 202)))):
+        proc = tiny_processor(tokenizer, tiny_config(tokenizer, representation))
+        out = proc(videos=moving_square_frames(), motion=motion)
+        assert set(out) <= set(proc.model_input_names), set(out) - set(proc.model_input_names)
+        assert (proc.video_token, proc.motion_token) == (tokenizer.video_token, tokenizer.motion_token)
 
 
 def test_kinematic_normalisation_uses_stored_statistics(tokenizer):

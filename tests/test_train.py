@@ -7,7 +7,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import tiny_config, tiny_model, tiny_processor
+from utils import tiny_config, tiny_model, tiny_processor
 from train.collator import MACMCollator
 from train.data import InvalidRowError, RowsToConversations, load_conversations
 from train.sft import freeze_for_alignment, lora_config

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import moving_square_frames
+from utils import moving_square_frames
 from dataset_scripts.build import write_parquet
 from dataset_scripts.card import write_card
 from dataset_scripts.schema import empty_row, track_to_row

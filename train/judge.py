@@ -226,8 +226,8 @@ class Judge:
 
 
 def summarize_scores(scores: list[dict[str, float] | None]) -> dict:
-    """Mean score per dimension over the judged items, `Overall` = mean of the five (PAPER.md), and
-    how many items the judge could not score."""
+    """Mean score per dimension over the judged items, `Overall` = mean of the five (the paper's table
+    copies one column instead for several baselines), and how many items the judge could not score."""
     judged = [s for s in scores if s is not None]
     summary = {"num_judged": len(judged), "num_failed": len(scores) - len(judged)}
     if judged:

@@ -1,6 +1,6 @@
 """Motion-detail accuracy: does a caption say the right actions, sides, counts, speeds, in the right order?
 
-BLEU and CIDEr reward the annotation style more than motion accuracy (PAPER.md, "Known limits"). Where
+BLEU and CIDEr reward the annotation style more than motion accuracy. Where
 the ground truth is known, HMI-Synth's generating `program` (a list of steps `{"action", "side", "limb",
 "count", "speed", "direction", "start", "end"}`), the caption is parsed back into steps with the
 synthetic caption grammar (`dataset_scripts/synth/grammar.py`, `parse_caption`) and compared step by

@@ -7,8 +7,9 @@ import numpy as np
 
 from dataset_scripts.schema import row_to_track
 from modeling_macm import MACMConfig, MACMForConditionalGeneration
-from processing_macm import DEFAULT_PROMPT, MACMProcessor, train_tokenizer
+from processing_macm import DEFAULT_PROMPT, MACMProcessor
 from processing_macm.kinematic import KINEMATIC_FEATURE_SIZES, KINEMATIC_FEATURE_VERSION
+from train.tokenizer import train_tokenizer
 
 MAX_SCAN = 10_000  # conversations read for the tokenizer and the motion statistics
 
@@ -39,8 +40,8 @@ def build_from_scratch(model_config: dict, processor_config: dict, conversations
     model_config = {"motion_feature_size": KINEMATIC_FEATURE_SIZES[version], **model_config, "kinematic_feature_version": version}
     config = MACMConfig(
         **{**model_config, "text_config": text_config},
-        video_token_id=tokenizer.convert_tokens_to_ids("<video>"),
-        motion_token_id=tokenizer.convert_tokens_to_ids("<motion>"),
+        video_token_id=tokenizer.video_token_id,
+        motion_token_id=tokenizer.motion_token_id,
     )
     processor = MACMProcessor.from_model_config(config, tokenizer, **processor_config)
     if config.motion_representation == "kinematic":

@@ -68,7 +68,7 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
     """The model and processor: from `model_name_or_path` with the loading flags of the recipe (`dtype`,
     `attn_implementation`, `load_in_4bit`/`load_in_8bit`, `trust_remote_code`, `model_init_kwargs`), or built
     from scratch, where those flags have nothing to apply to and are refused."""
-    from trl import get_kbit_device_map, get_quantization_config
+    from trl import get_quantization_config
 
     quantization_config = get_quantization_config(model_args)
     if model_args.model_name_or_path is None:
@@ -94,6 +94,7 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
             "Quantized (4-/8-bit) weights cannot be trained in full: use stage 'instruct' (QLoRA) or 'align' "
             "(frozen, quantized towers), or drop load_in_4bit/load_in_8bit."
         )
+    from accelerate import PartialState
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     import modeling_macm  # noqa: F401  (registers the Auto classes)
@@ -104,7 +105,8 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
         attn_implementation=model_args.attn_implementation,
         trust_remote_code=training_args.trust_remote_code,
         quantization_config=quantization_config,
-        device_map=get_kbit_device_map() if quantization_config is not None else None,
+        # Quantized weights load straight onto this process's device (what TRL's removed get_kbit_device_map gave).
+        device_map={"": PartialState().local_process_index} if quantization_config is not None else None,
     )
     clashes = sorted(set(model_kwargs) & set(training_args.model_init_kwargs or {}))
     if clashes:
