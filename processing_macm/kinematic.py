@@ -30,6 +30,10 @@ from .motion_track import NUM_JOINTS, SMPL_JOINT_NAMES, MotionTrack
 KINEMATIC_FEATURE_VERSION = 2  # the newest: what models built from scratch use
 KINEMATIC_FEATURE_SIZES = {1: 3 * NUM_JOINTS * 3 + 3 + 1, 2: 3 * NUM_JOINTS * 3 + 3 + 1 + NUM_JOINTS}  # {1: 202, 2: 224}
 SEEN = 0.5  # a joint with at least this visibility is seen
+# A person whose `motion_energy` is below this stands still. Measured with MediaPipe (body heights): one
+# frame of a walker repeated 0.010 and 0.009; a man talking in a car 0.073; walking 0.25 and 0.49; arm and
+# leg actions 0.27-0.64.
+STILL_ENERGY = 0.05
 
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 # 2D keypoint indices of (left shoulder, right shoulder, left hip, right hip) per keypoint layout.
@@ -198,6 +202,25 @@ def kinematic_features(
     return features.astype(np.float32), mask
 
 
+def motion_energy(track: MotionTrack) -> float:
+    """How much the person moves over the clip, in body heights: the larger of (a) the most any seen joint
+    strays from its median position relative to the pelvis (90th percentile over the valid frames, in
+    units of the skeleton's median height) and (b) the same for the hip centre in the image (in units of
+    the 2D body's median height), which shows walking and stepping. 0 for a track with no person."""
+    if not track.has_person:
+        return 0.0
+    joints = track.joints_3d[track.valid]  # [T, 22, 3]
+    seen = joint_visibility(track)[track.valid] >= SEEN  # [T, 22]
+    height = max(float(np.median(joints[..., 1].max(axis=1) - joints[..., 1].min(axis=1))), 1e-3)
+    strays = np.linalg.norm(joints - np.median(joints, axis=0), axis=-1) / height  # [T, 22]
+    pose = float(np.percentile(np.where(seen, strays, 0.0), 90, axis=0).max())
+    keypoints = track.keypoints_2d[track.valid]  # [T, P, 3]
+    hips = keypoints[:, list(_TORSO_2D[keypoints.shape[1]][2:]), :2].mean(axis=1)  # [T, 2]
+    height_2d = max(float(np.median(keypoints[..., 1].max(axis=1) - keypoints[..., 1].min(axis=1))), 1.0)
+    root = float(np.percentile(np.linalg.norm(hips - np.median(hips, axis=0), axis=-1) / height_2d, 90))
+    return max(pose, root)
+
+
 def compute_feature_stats(features: list[np.ndarray], masks: list[np.ndarray] | None = None, min_std: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and std `[F]` float32 over the (unmasked) frames of many clips of one feature
     version, for the processor's `(x - mean) / std`. `min_std` keeps constant dimensions (the pelvis,
@@ -225,7 +248,9 @@ __all__ = [
     "KINEMATIC_FEATURE_SIZES",
     "KINEMATIC_FEATURE_VERSION",
     "SEEN",
+    "STILL_ENERGY",
     "compute_feature_stats",
     "joint_visibility",
     "kinematic_features",
+    "motion_energy",
 ]

@@ -39,6 +39,15 @@ def carphone_path() -> Path:
     return path
 
 
+def world_path() -> Path:
+    """Gradio's `media_assets/videos/world.mp4`: a turning globe, nobody in it."""
+    spec = importlib.util.find_spec("gradio")
+    path = spec and Path(spec.origin).parent / "media_assets" / "videos" / "world.mp4"
+    if not path or not path.exists():
+        raise FileNotFoundError(f"Gradio's media_assets/videos/world.mp4 is missing: {SETUP_HINT}.")
+    return path
+
+
 def vtest_path(folder) -> Path:
     """OpenCV's `vtest.avi` (Debian package opencv-doc): 768x576, 10 fps, 795 frames of pedestrians.
     Debian may ship it gzipped: it is then unpacked into `folder`."""
@@ -78,4 +87,4 @@ def walking_crop(out_path, size: tuple[int, int] = (288, 360)) -> Path:
     return write_video(out_path, frames, fps=10)
 
 
-__all__ = ["carphone_path", "vtest_path", "walking_crop"]
+__all__ = ["carphone_path", "vtest_path", "walking_crop", "world_path"]

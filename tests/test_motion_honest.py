@@ -1,0 +1,71 @@
+"""Honest outputs and the choice of person: nobody found, a person who does not move, several people.
+Real videos nobody here made (OpenCV's vtest.avi, Gradio's world.mp4) and the shipped default model."""
+
+import numpy as np
+import pytest
+from real_videos import world_path
+
+from macm_cli.captioner import NOBODY_CAPTION, STILL_CAPTION, MACMCaptioner, _stated_caption
+from processing_macm.kinematic import STILL_ENERGY, motion_energy
+from processing_macm.motion_track import MotionTrack
+from processing_macm.pose_backends import extract_motion
+from processing_macm.video_io import iter_frames, read_video, write_video
+
+
+def swaying_track(amplitude: float, num_frames: int = 30) -> MotionTrack:
+    """A person 1.7 m tall (P = 22 keypoints) whose right wrist swings sideways by `amplitude` metres."""
+    joints = np.zeros((num_frames, 22, 3), np.float32)
+    joints[:, :, 1] = np.linspace(-0.9, 0.8, 22)  # spread from the feet to the head
+    joints[:, 21, 0] += amplitude * np.sin(np.arange(num_frames) / 2)
+    keypoints = np.concatenate([joints[..., :2] * [100, -100] + [200, 200], np.ones((num_frames, 22, 1))], axis=-1)
+    return MotionTrack(fps=10, frame_size=(400, 400), keypoints_2d=keypoints, joints_3d=joints, valid=np.ones(num_frames, bool), backend="test")
+
+
+def test_stated_captions_follow_the_rules():
+    nobody = MotionTrack.empty(10, 10, (64, 64), "test")
+    assert _stated_caption(nobody)[0] == NOBODY_CAPTION and _stated_caption(nobody)[1].startswith("no person:")
+    still, moving = swaying_track(0.01), swaying_track(0.3)
+    assert motion_energy(still) < STILL_ENERGY < motion_energy(moving)
+    assert _stated_caption(still)[0] == STILL_CAPTION and _stated_caption(still)[1].startswith("still:")
+    assert _stated_caption(moving) is None
+    hidden = swaying_track(0.3)
+    hidden.keypoints_2d[:, 21, 2] = 0.1  # the swinging wrist is not seen: its guesses are no motion
+    assert _stated_caption(hidden)[0] == STILL_CAPTION
+
+
+@pytest.fixture(scope="module")
+def captioner():
+    return MACMCaptioner.from_pretrained("macm")
+
+
+@pytest.mark.slow
+def test_nobody_and_still_inputs_are_stated_not_described(captioner, walking_clip, tmp_path):
+    from PIL import Image
+
+    globe = write_video(tmp_path / "globe.mp4", [frame for i, _, frame in iter_frames(world_path()) if i < 20], fps=10)
+    frames, _ = read_video(walking_clip)
+    Image.fromarray(frames[0]).save(tmp_path / "walker.png")
+    still = write_video(tmp_path / "still.mp4", np.repeat(frames[:1], 20, axis=0), fps=10)
+    one = write_video(tmp_path / "one.mp4", frames[:1], fps=10)
+    results = captioner.caption([str(globe), str(tmp_path / "walker.png"), str(still), str(one)])
+    assert (results[0].caption, results[0].motion_used) == (NOBODY_CAPTION, False)
+    assert results[0].notice.startswith("no person:")
+    for result in results[1:]:
+        assert (result.caption, result.motion_used) == (STILL_CAPTION, True), result
+        assert result.notice.startswith("still:")
+    walking = captioner(str(walking_clip))  # the same person walking is described by the model
+    assert walking.caption not in (STILL_CAPTION, NOBODY_CAPTION) and walking.motion_used and walking.notice is None
+
+
+@pytest.mark.slow
+def test_person_index_picks_another_pedestrian(vtest):
+    frames = np.stack([frame for i, _, frame in iter_frames(vtest) if 630 <= i < 650])  # 2 s, several pedestrians
+    main = extract_motion(frames, fps=10, progress=False)
+    other = extract_motion(frames, fps=10, progress=False, person=1)
+    assert main.valid.mean() > 0.8 and other.valid.mean() > 0.5
+    first = lambda track: track.keypoints_2d[np.argmax(track.valid), :, :2].mean(axis=0)  # noqa: E731
+    assert np.abs(first(main) - first(other)).max() > 50  # pixels: two different people
+    height = lambda track: np.ptp(track.keypoints_2d[np.argmax(track.valid), :, 1])  # noqa: E731
+    assert height(main) >= height(other) * 0.8  # the main person is the tallest (give or take MediaPipe's box)
+    with pytest.raises(ValueError, match=r"Person 40 was asked for, but at most \d+ people were found"):
+        extract_motion(frames[:3], fps=10, progress=False, person=40)
