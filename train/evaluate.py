@@ -26,6 +26,7 @@ from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
 from train.metrics import caption_metrics, require
 from train.motion_accuracy import motion_accuracy
+from train.qa_accuracy import qa_kind_accuracy, true_false
 from train.report import write_json, write_report
 
 
@@ -167,18 +168,11 @@ def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: Json
             bar.update(len(batch))
 
 
-def _true_false(text: str) -> bool | None:
-    """The leading true/false (or yes/no) of an answer; None when it starts with neither."""
-    words = text.strip().lower().split()
-    first = words[0].strip(".,!:;\"'") if words else ""
-    return {"true": True, "yes": True, "false": False, "no": False}.get(first)
-
-
 def _reference_true_false(rows: list[dict], task: Task) -> bool:
     answer = rows[task.row_index]["qa"][task.qa_index]["answer"]
-    if _true_false(answer) is None:
+    if true_false(answer) is None:
         raise ValueError(f"{task.key}: a true_false question whose answer {answer!r} is neither true/false nor yes/no.")
-    return _true_false(answer)
+    return true_false(answer)
 
 
 def _judged(judge: Judge, judgments: JsonlLog, key: str, ask) -> dict:
@@ -193,7 +187,8 @@ def _judged(judge: Judge, judgments: JsonlLog, key: str, ask) -> dict:
 
 def qa_scores(rows: list[dict], tasks: list[Task], records: dict, judge: Judge | None, judgments: JsonlLog | None) -> dict | None:
     """QA accuracy per type: true/false by exact match of the leading true/false (yes/no), open-ended
-    by the judge (None without one). Failed generations and judge failures are counted, not scored."""
+    by the judge (None without one); and per kind of HMI-Synth question under "kinds" (train/qa_accuracy.py).
+    Failed generations and judge failures are counted, not scored."""
     qa = {}
     for qa_type in ("true_false", "open"):
         typed = [t for t in tasks if t.qa_index is not None and rows[t.row_index]["qa"][t.qa_index]["type"] == qa_type]
@@ -202,7 +197,7 @@ def qa_scores(rows: list[dict], tasks: list[Task], records: dict, judge: Judge |
         answered = [t for t in typed if records[t.key]["error"] is None]
         entry = {"num": len(typed), "num_failed": len(typed) - len(answered), "accuracy": None}
         if qa_type == "true_false":
-            correct = [_true_false(records[t.key]["output"]) == _reference_true_false(rows, t) for t in answered]
+            correct = [true_false(records[t.key]["output"]) == _reference_true_false(rows, t) for t in answered]
         elif judge is not None:
             verdicts = [
                 _judged(judge, judgments, t.key, lambda t=t, qa=rows[t.row_index]["qa"][t.qa_index]: judge.judge_answer(
@@ -215,6 +210,11 @@ def qa_scores(rows: list[dict], tasks: list[Task], records: dict, judge: Judge |
             correct = []  # open-ended answers need a judge
         entry["accuracy"] = sum(correct) / len(correct) if correct else None
         qa[qa_type] = entry
+    # HMI-Synth's templates (counts, sides, speeds, order, direction, true/false), checked by rule.
+    questions = [t for t in tasks if t.qa_index is not None]
+    kinds = qa_kind_accuracy([(rows[t.row_index]["qa"][t.qa_index], records[t.key]["output"]) for t in questions])
+    if kinds:
+        qa["kinds"] = kinds
     return qa or None
 
 

@@ -12,6 +12,7 @@ from processing_macm.atomic import atomic_path
 from train.judge import OVERALL
 from train.metrics import METRIC_NAMES, require
 from train.motion_accuracy import ASPECTS
+from train.qa_accuracy import KINDS
 
 
 def atomic_write(path, write) -> Path:
@@ -41,9 +42,16 @@ def _row(name: str, m: dict) -> list[str]:
     ]
 
 
+def _kind_cell(entry: dict | None) -> str:
+    if entry is None:
+        return "–"
+    return f"{_fmt(entry['accuracy'], 3)} ({entry['num'] - entry['num_failed']})"
+
+
 def results_table(runs: dict[str, dict]) -> str:
     """Markdown: one row per run; `–` where a score was not computed (no judge, no QA, no program).
-    Motion-detail accuracy and the judge's five dimensions get tables of their own when computed."""
+    Motion-detail accuracy, QA accuracy per kind of question and the judge's five dimensions get tables of their
+    own when computed."""
     header = ["run", "captioned", *METRIC_NAMES, "Judge Overall", "QA T/F acc", "QA open acc"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_row(name, m)) + " |" for name, m in runs.items()]
@@ -52,6 +60,14 @@ def results_table(runs: dict[str, dict]) -> str:
         lines += ["", "Motion-detail accuracy:", "", "| run | " + " | ".join(a.replace("_", " ") for a in ASPECTS) + " |",
                   "|" + "---|" * (len(ASPECTS) + 1)]  # fmt: skip
         lines += [f"| {name} | " + " | ".join(_fmt(m.get(a), 3) for a in ASPECTS) + " |" for name, m in checked.items()]
+    kinds = {name: m["qa"]["kinds"] for name, m in runs.items() if (m["qa"] or {}).get("kinds")}
+    if kinds:
+        present = [k for k in KINDS if any(k in per_run for per_run in kinds.values())]
+        lines += ["", "QA accuracy per kind of question (questions scored):", "",
+                  "| run | " + " | ".join(k.replace("_", "/") for k in present) + " |", "|" + "---|" * (len(present) + 1)]  # fmt: skip
+        lines += [
+            f"| {name} | " + " | ".join(_kind_cell(per_run.get(k)) for k in present) + " |" for name, per_run in kinds.items()
+        ]
     judged = {name: m["judge"] for name, m in runs.items() if m["judge"] and m["judge"].get(OVERALL) is not None}
     if judged:
         dims = [*DIMENSIONS, OVERALL]

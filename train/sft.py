@@ -12,8 +12,9 @@ fine-tuning), chosen with `stage`:
 - "full": every parameter trains, for a model built from scratch (nothing pretrained to keep frozen).
 
 The model comes from `model_name_or_path` (a MACM checkpoint: stage 1's output feeds stage 2), or,
-without one, is built from the recipe's `init_model_config` with a tokenizer trained on the
-dataset's text (see train/scratch.py). The dataset is an HMI folder or Hub repo (`macm build`);
+without one, is built on the pretrained language model `init_language_model` (train/pretrained.py), or
+from the recipe's `init_model_config` with a tokenizer trained on the dataset's text (see train/scratch.py).
+The dataset is an HMI folder or Hub repo (`macm build`);
 `dataset_streaming: true` streams it. The resolved arguments are written to
 `output_dir/train_config.yaml`, itself a recipe that reruns the same training.
 """
@@ -53,6 +54,14 @@ class MACMScriptArguments(ScriptArguments):
         default=None, metadata={"help": "MACMProcessor kwargs not in the config (num_frames, motion_fps, ...), from scratch."}
     )
     tokenizer_vocab_size: int = field(default=1000, metadata={"help": "Vocabulary of the tokenizer trained from scratch."})
+    init_language_model: str | None = field(
+        default=None,
+        metadata={"help": "Without model_name_or_path: a pretrained language model ('smollm2' or a causal LM folder) to build on."},
+    )
+    init_vision_model: str | None = field(
+        default=None,
+        metadata={"help": "With init_language_model: the vision tower's checkpoint (SigLIP/CLIP, or 'macm': the embedded model's)."},
+    )
     merge_adapter: bool = field(default=True, metadata={"help": "'instruct': also write the merged model to output_dir/merged."})
 
     def __post_init__(self):
@@ -72,8 +81,11 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
 
     quantization_config = get_quantization_config(model_args)
     if model_args.model_name_or_path is None:
-        if script_args.init_model_config is None:
-            raise ValueError("Give `model_name_or_path` (a MACM checkpoint) or `init_model_config` (a model built from scratch).")
+        if script_args.init_model_config is None and script_args.init_language_model is None:
+            raise ValueError(
+                "Give `model_name_or_path` (a MACM checkpoint), `init_language_model` (a model built on a pretrained "
+                "language model) or `init_model_config` (a model built from scratch)."
+            )
         loading_flags = {
             "load_in_4bit/load_in_8bit": quantization_config is not None,
             "trust_remote_code": training_args.trust_remote_code,
@@ -82,8 +94,18 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
         if any(loading_flags.values()):
             raise ValueError(
                 f"{[name for name, given in loading_flags.items() if given]} apply to loading a checkpoint, but this "
-                f"recipe builds the model from scratch (`init_model_config`); drop them or give `model_name_or_path`."
+                f"recipe builds its model (`init_model_config`, `init_language_model`); drop them or give "
+                f"`model_name_or_path`."
             )
+        if script_args.init_language_model is not None:
+            from train.pretrained import build_on_pretrained
+
+            return build_on_pretrained(
+                script_args.init_language_model, script_args.init_vision_model, script_args.init_model_config or {},
+                script_args.init_processor_config or {}, conversations,
+            )  # fmt: skip
+        if script_args.init_vision_model is not None:
+            raise ValueError("init_vision_model needs init_language_model (a model built on pretrained parts).")
         from train.scratch import build_from_scratch
 
         return build_from_scratch(
