@@ -151,7 +151,9 @@ class MACMPreTrainedModel(PreTrainedModel):
             from modeling_macm.composed import compose, composed_folder
         except ImportError:
             composed_folder = None
-        folder = composed_folder(pretrained_model_name_or_path) if composed_folder is not None else None
+        folder = None
+        if composed_folder is not None and pretrained_model_name_or_path is not None:  # None: weights in `state_dict`
+            folder = composed_folder(pretrained_model_name_or_path)
         if folder is not None:
             model = compose(folder, **kwargs)
             return model if isinstance(model, cls) else model.model
