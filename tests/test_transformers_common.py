@@ -4,7 +4,7 @@ LLaVA-OneVision (tests/models/llava_onevision/test_modeling_llava_onevision.py),
 
 The sdist does not ship `tests/generation/test_utils.py`, so `GenerationTesterMixin` cannot run here; the
 generation behaviour it would cover for this model (inputs_embeds, assisted decoding, static cache, placeholders
-never generated) is tested at the end of this file instead.
+never generated) is tested in test_modeling_generation.py instead.
 """
 
 import unittest
@@ -163,7 +163,7 @@ class MACMCommonTests(ModelTesterMixin):
                 out_embeds = model(inputs_embeds=inputs_embeds, **inputs)[0]
             torch.testing.assert_close(out_embeds, out_ids)
 
-    @unittest.skip("GenerationTesterMixin is not in transformers' sdist; generation is tested below in this file")
+    @unittest.skip("GenerationTesterMixin is not in transformers' sdist; generation: test_modeling_generation.py")
     def test_generation_tester_mixin_inheritance(self):
         pass
 
