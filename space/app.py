@@ -7,11 +7,10 @@ The model comes from `--model`, else the `MACM_MODEL` environment variable, else
 
 import argparse
 import copy
-import functools
 import os
 import tempfile
 import threading
-import traceback
+import uuid
 from functools import cache
 from pathlib import Path
 
@@ -24,12 +23,21 @@ from macm_cli.captioner import DEFAULT_MODEL, MACMCaptioner
 from processing_macm import DEFAULT_PROMPT, VideoReadError, probe_video
 from processing_macm.motion_track import SMPL_JOINT_NAMES
 from processing_macm.overlay import write_overlay_video
-from processing_macm.segments import BODY_PARTS, motion_window, timeline_lines, to_srt
 
 MODEL_PATH = os.environ.get("MACM_MODEL", DEFAULT_MODEL)
-MAX_SECONDS = 600.0  # a 10-minute clip is several minutes of pose on a 2-core CPU Space; longer ones wait too long
+MAX_SECONDS = 60.0  # longer clips take minutes on a CPU Space and say little more
+OUTPUT_DIR = Path(tempfile.gettempdir()) / "macm-space"
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 MSD_ALPHA_DEFAULT = "0.5, 0.2, 0.4, 0.8, 0.3, 2.0"
+# Joint speed is shown per body part: the mean speed of its joints (pelvis-centred, so whole-body
+# travel does not count; the legs and arms move relative to the hips).
+BODY_PARTS = {
+    "torso & head": ("spine1", "spine2", "spine3", "neck", "head", "left_collar", "right_collar"),
+    "left arm": ("left_shoulder", "left_elbow", "left_wrist"),
+    "right arm": ("right_shoulder", "right_elbow", "right_wrist"),
+    "left leg": ("left_hip", "left_knee", "left_ankle", "left_foot"),
+    "right leg": ("right_hip", "right_knee", "right_ankle", "right_foot"),
+}
 
 
 @cache
@@ -48,8 +56,7 @@ def model_settings():
     return (
         gr.Slider(value=processor.num_frames),
         gr.Slider(value=processor.num_keyframes, interactive=not overlay, info=keyframes_info),
-        f"Model: `{MODEL_PATH}` ({processor.motion_representation} motion pathway; motion window "
-        f"{motion_window(processor):g} s: longer clips are captioned in segments)",
+        f"Model: `{MODEL_PATH}` ({processor.motion_representation} motion pathway)",
     )
 
 
@@ -92,26 +99,6 @@ def speed_plot(track, keyframes: list[int]) -> Figure:
     return figure
 
 
-def in_request_folder(fn):
-    """Runs the generator `fn` with `workdir`, a temporary folder of the request's own, removed after the last
-    output is sent (Gradio has copied the files it serves into its cache by then). Any failure reaches the page
-    with its message: Gradio shows exceptions other than `gr.Error` as a bare "Error"."""
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        with tempfile.TemporaryDirectory(prefix="macm-space-") as workdir:
-            try:
-                yield from fn(*args, workdir=Path(workdir), **kwargs)
-            except gr.Error:
-                raise
-            except Exception as err:
-                traceback.print_exc()  # for the server's log; the visitor gets the message
-                raise gr.Error(" ".join(str(err).split()) or type(err).__name__) from err
-
-    return run
-
-
-@in_request_folder
 def caption_video(
     video: str | None,
     use_motion: bool,
@@ -123,13 +110,9 @@ def caption_video(
     num_keyframes: int,
     prompt: str,
     max_new_tokens: int,
-    progress=gr.Progress(track_tqdm=True),
-    *,
-    workdir: Path | None = None,
 ):
-    """Yields `(caption so far, overlay video, speed plot, notice, timeline, subtitles)`: motion first, then the
-    caption token by token as it is generated, by greedy decoding or MSD alike. A clip longer than the model's
-    motion window is captioned segment by segment (progress shown), then its timeline and subtitles appear."""
+    """Yields `(caption so far, overlay video, speed plot, notice)`: motion first, then the caption token by
+    token as it is generated, by greedy decoding or MSD alike."""
     check_video(video)
     captioner = load_captioner(MODEL_PATH)
     options = dict(use_motion=use_motion, prompt=prompt.strip() or DEFAULT_PROMPT, max_new_tokens=int(max_new_tokens))
@@ -146,32 +129,23 @@ def caption_video(
     request = MACMCaptioner(captioner.model, processor, captioner.pose_backend)
 
     overlay, plot, track = None, None, None
-    long_clip = probe_video(video).duration > motion_window(processor)
     notice = "Motion off: captioned from the video alone."
     if use_motion:
         try:
-            track = request.estimate_motion(video, progress=long_clip)
+            track = request.estimate_motion(video)
         except VideoReadError as err:
             raise gr.Error(f"{Path(video).name} could not be decoded to the end. Re-encode it as H.264 mp4 and upload again.") from err
         if track.has_person:
-            # A long clip's keyframes are chosen per segment; over the whole clip they would say little.
-            keyframes = [] if long_clip else processor.keyframe_indices(track).tolist()
-            overlay = str(write_overlay_video(video, track, workdir / "overlay.mp4", keyframes, progress=False))
+            keyframes = processor.keyframe_indices(track).tolist()
+            OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+            overlay = str(write_overlay_video(video, track, OUTPUT_DIR / f"{uuid.uuid4().hex}.mp4", keyframes, progress=False))
             plot = speed_plot(track, keyframes)
             times = ", ".join(f"{track.times[k]:.1f} s" for k in keyframes)
-            notice = f"Motion used: the person was found in {track.valid.mean():.0%} of the frames; " + (
-                "the clip is captioned segment by segment (timeline below)." if long_clip else f"keyframes (yellow border) at {times}."
-            )
+            notice = f"Motion used: the person was found in {track.valid.mean():.0%} of the frames; keyframes (yellow border) at {times}."
         else:
             notice = "⚠️ No person was found in this clip: it was captioned from the video alone."
-    yield "", overlay, plot, notice, None, None
+    yield "", overlay, plot, notice
 
-    if long_clip:
-        # Segments are captioned in batches, which a token streamer cannot follow: the progress bar does.
-        result = request(video, tracks=[track], progress=True, **options)
-        rows = [[line.split("] ")[0] + "]", segment["caption"]] for line, segment in zip(timeline_lines(result.segments), result.segments)]
-        yield result.caption, overlay, plot, notice, rows, write_subtitles(result.segments, workdir)
-        return
     streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
     outcome = {}
 
@@ -187,35 +161,18 @@ def caption_video(
     text = ""
     for chunk in streamer:
         text += chunk
-        yield text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()  # the video and plot again per token cost more than the token
+        yield text, gr.skip(), gr.skip(), gr.skip()  # sending the video and plot again per token costs more than the token
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
-    result = outcome["result"]
-    yield result.caption, overlay, plot, notice, None, write_subtitles(result.segments, workdir)
+    yield outcome["result"].caption, overlay, plot, notice
 
 
-def write_subtitles(segments: list[dict], folder: Path) -> str:
-    """The timeline as an .srt file to download (one cue per segment; a short clip is one cue)."""
-    path = folder / "captions.srt"
-    path.write_text(to_srt(segments), encoding="utf-8")
-    return str(path)
-
-
-# delete_cache: Gradio's own copies of uploads and served outputs older than an hour are removed every hour.
-with gr.Blocks(title="M-ACM: fine-grained human-motion captioning", delete_cache=(3600, 3600)) as demo:
+with gr.Blocks(title="M-ACM: fine-grained human-motion captioning") as demo:
     gr.Markdown(
         "# M-ACM: fine-grained human-motion captioning\n"
-        "Upload a clip of one person moving (up to 10 minutes) or record one. The pose is estimated with MediaPipe, "
-        "drawn over the video (yellow border: the keyframes the motion pathway sees) and the caption streams in. "
-        "A clip longer than the model's motion window (below) is cut into 2–10 s segments where the movement "
-        "changes, each captioned: a timeline and subtitles (.srt) follow. On a 2-core CPU a 10-minute clip takes "
-        "a few minutes, most of it pose estimation.\n\n"
-        "**What the built-in model can describe.** The default model (`macm`, unless the Space sets another) is a "
-        "2.7M-parameter model trained only on synthetic clips (HMI-Synth): one person, one short action after "
-        "another. On held-out synthetic clips it names the actions and their order well; repetition counts and "
-        "speeds are close to guesses, and it has never seen a real video: for real footage, clothing, scenes, "
-        "objects or several people its captions are not to be trusted. With motion on, only one person is followed."
+        "Upload a clip of one person moving (up to 60 s) or record one. The pose is estimated with MediaPipe, "
+        "drawn over the video (yellow border: the keyframes the motion pathway sees) and the caption streams in."
     )
     model_info = gr.Markdown()
     with gr.Row():
@@ -241,10 +198,8 @@ with gr.Blocks(title="M-ACM: fine-grained human-motion captioning", delete_cache
             notice = gr.Markdown(label="Notice")
             overlay = gr.Video(label="Pose overlay (keyframes marked)", interactive=False, elem_id="overlay")
             plot = gr.Plot(label="Joint speeds: which body parts moved when (dashed: keyframes)")
-            timeline = gr.Dataframe(headers=["time", "caption"], label="Timeline (long clips: one row per segment)", wrap=True, interactive=False)
-            subtitles = gr.File(label="Subtitles (.srt)")
     inputs = [video, use_motion, decoding, msd_alpha, msd_beta, msd_theta, num_frames, num_keyframes, prompt, max_new_tokens]
-    outputs = [caption, overlay, plot, notice, timeline, subtitles]
+    outputs = [caption, overlay, plot, notice]
     gr.Examples(
         examples=[[str(path)] for path in sorted(EXAMPLES_DIR.glob("*.mp4"))],
         inputs=[video],
