@@ -3,7 +3,7 @@ and how well segments match known action boundaries.
 
     python bench/bench_long.py lengths [--seconds 1 10 60 600]
     python bench/bench_long.py folder [--num-clips 20]
-    python bench/bench_long.py boundaries [--num-videos 4 --clips-per-video 10 --seed 21]
+    python bench/bench_long.py boundaries [--num-videos 4 --clips-per-video 10 --seed 21 --penalties 0.5 1 2 4 8]
 
 lengths: an HMI-Synth example clip of the Space (256², 15 fps) looped to each length, captioned by one
 `macm caption --json` process: its wall time, its pose time (from `timings`), the ratio, its peak RSS
@@ -95,39 +95,56 @@ def stitch(rows: list[dict], root: Path, out: Path, fps: float = 15.0) -> tuple[
     return actions, offset
 
 
-def bench_boundaries(num_videos: int, clips_per_video: int, seed: int, work: Path) -> None:
+def boundary_errors(starts: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """Mean seconds from each predicted boundary to the nearest true one, and from each true one to the nearest predicted."""
+    if len(starts) == 0:
+        return float("nan"), float("nan")
+    distances = np.abs(starts[:, None] - truth[None])  # [predicted, true]
+    return float(distances.min(1).mean()), float(distances.min(0).mean())
+
+
+def bench_boundaries(num_videos: int, clips_per_video: int, seed: int, penalties: list[float], work: Path) -> None:
     from dataset_scripts.synth import generate_dataset
     from dataset_scripts.synth.grammar import parse_caption
     from macm_cli.captioner import MACMCaptioner
+    from processing_macm.segments import PENALTY, movement_segments
 
-    root = generate_dataset(work / "synth", num_clips=num_videos * clips_per_video, seed=seed, size=256, num_workers=1)
+    # Version 1: the clips the embedded model was trained on (fixed 256² frames, so they stitch).
+    root = generate_dataset(work / "synth", num_clips=num_videos * clips_per_video, seed=seed, size=256, num_workers=1,
+                            progress=False, version=1)  # fmt: skip
     rows = [json.loads(line) for line in (root / "metadata.jsonl").read_text().splitlines()]
     captioner = MACMCaptioner.from_pretrained("macm")
-    precision, recall, named, total, lengths, counts = [], [], 0, 0, [], []
+    errors = {penalty: [] for penalty in penalties}
+    default, named, total, lengths, counts = [], 0, 0, [], []
     for v in range(num_videos):
         video = work / f"stitched_{v}.mp4"
         actions, length = stitch(rows[v * clips_per_video : (v + 1) * clips_per_video], root, video)
-        result = captioner(str(video))
         truth = np.array(sorted({a for a, _, _ in actions if a > 0} | {b for _, b, _ in actions if b < length - 0.05}))
-        predicted = np.array([s["start"] for s in result.segments[1:]])
-        if len(predicted):
-            precision.append(np.abs(predicted[:, None] - truth[None]).min(1).mean())
-            recall.append(np.abs(truth[:, None] - predicted[None]).min(1).mean())
+        track = captioner.estimate_motion(str(video))
+        for penalty in penalties:
+            ranges = movement_segments(track, penalty=penalty)
+            errors[penalty].append((*boundary_errors(np.array([first for first, _ in ranges[1:]]) / track.fps, truth), len(ranges)))
+        result = captioner(str(video), tracks=[track])
+        default.append(boundary_errors(np.array([s["start"] for s in result.segments[1:]]), truth))
         for segment in result.segments:
             overlap = {}
             for a, b, action in actions:
                 overlap[action] = overlap.get(action, 0.0) + max(0.0, min(b, segment["end"]) - max(a, segment["start"]))
-            dominant = max(overlap, key=overlap.get)
-            named += dominant in {found["action"] for found in parse_caption(segment["caption"])}
+            named += max(overlap, key=overlap.get) in {found["action"] for found in parse_caption(segment["caption"])}
             total += 1
         lengths.append(length)
-        counts.append((len(result.segments), len(actions)))
-        print(f"video {v}: {length:.1f} s, {len(actions)} actions, {len(result.segments)} segments; "
-              f"summary: {result.caption[:160]}", flush=True)  # fmt: skip
-    print(f"{num_videos} stitched videos of {np.mean(lengths):.1f} s on average ({clips_per_video} HMI-Synth clips each, seed {seed}):")
-    print(f"  mean distance predicted -> nearest true boundary {np.mean(precision):.2f} s; true -> nearest predicted {np.mean(recall):.2f} s")
-    print(f"  segments per video {np.mean([c[0] for c in counts]):.1f} for {np.mean([c[1] for c in counts]):.1f} actions")
-    print(f"  segments whose caption names their dominant action: {named}/{total} = {named / total:.2f}")
+        counts.append((len(result.segments), len(actions), len(truth)))
+        print(f"video {v}: {length:.1f} s, {len(actions)} actions, {len(result.segments)} segments; summary: {result.caption[:200]}", flush=True)
+    print(f"{num_videos} stitched videos of {np.mean(lengths):.1f} s on average ({clips_per_video} HMI-Synth v1 clips each, seed {seed}); "
+          f"{np.mean([c[1] for c in counts]):.1f} actions, {np.mean([c[2] for c in counts]):.1f} true boundaries per video")  # fmt: skip
+    for penalty, rows_ in errors.items():
+        rows_ = np.array(rows_)
+        print(f"  penalty {penalty:g}: predicted -> nearest true {np.nanmean(rows_[:, 0]):.2f} s, true -> nearest predicted "
+              f"{np.nanmean(rows_[:, 1]):.2f} s, {rows_[:, 2].mean():.1f} segments per video")  # fmt: skip
+    default = np.array(default)
+    print(f"  default penalty {PENALTY:g}, as captioned: predicted -> nearest true {np.nanmean(default[:, 0]):.2f} s, "
+          f"true -> nearest predicted {np.nanmean(default[:, 1]):.2f} s, {np.mean([c[0] for c in counts]):.1f} segments per video")  # fmt: skip
+    print(f"  segments whose caption names the action that fills most of them: {named}/{total} = {named / total:.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--num-videos", type=int, default=4)
     parser.add_argument("--clips-per-video", type=int, default=10)
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--penalties", type=float, nargs="+", default=[0.5, 1, 2, 4, 8], help="boundaries: segmentation penalties to compare")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -146,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.part == "folder":
             bench_folder(args.num_clips, work)
         else:
-            bench_boundaries(args.num_videos, args.clips_per_video, args.seed, work)
+            bench_boundaries(args.num_videos, args.clips_per_video, args.seed, args.penalties, work)
 
 
 if __name__ == "__main__":

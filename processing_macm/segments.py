@@ -31,7 +31,7 @@ BODY_PARTS = {
 }
 SMOOTH_SECONDS = 1.0  # one repetition of most actions: a wave's back and forth reads as one level
 STILL_SPEED = 0.05  # m/s; the log below treats speeds under this alike, so pose jitter makes no boundary
-PENALTY = 3.0  # per boundary, in units of the signal's per-frame noise variance times log(T); see bench_long.py
+PENALTY = 1.0  # per boundary, in (log speed)² · seconds; chosen with `bench/bench_long.py boundaries` (seed 21)
 
 
 def motion_window(processor) -> float:

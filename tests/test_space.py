@@ -12,11 +12,13 @@ import pytest
 gr = pytest.importorskip("gradio")
 from gradio_client import Client, handle_file  # noqa: E402
 
+from macm_cli.captioner import NOBODY_CAPTION  # noqa: E402
 from processing_macm import probe_video  # noqa: E402
 from processing_macm.motion_track import MotionTrack  # noqa: E402
 from space import app  # noqa: E402
 
-EXAMPLE = str(sorted(app.EXAMPLES_DIR.glob("*.mp4"))[0])  # an HMI-Synth clip: a person moving
+# An HMI-Synth clip of a person moving, shorter than the tiny model's 6.4 s motion window: captioned in one piece.
+EXAMPLE = str(min(app.EXAMPLES_DIR.glob("*.mp4"), key=lambda path: probe_video(path).duration))
 NUM_FRAMES, MAX_NEW_TOKENS = 4, 24
 
 
@@ -58,8 +60,10 @@ def expected_caption(checkpoint, video, max_new_tokens=MAX_NEW_TOKENS, **options
 @pytest.mark.slow
 def test_caption_overlay_and_plot(client, tiny_checkpoint, num_keyframes):
     job = client.submit(*request(EXAMPLE, num_keyframes), api_name="/caption")
-    caption, overlay, plot, notice = job.result(timeout=120)
+    caption, overlay, plot, notice, timeline, subtitles = job.result(timeout=120)
     assert caption and caption == expected_caption(tiny_checkpoint, EXAMPLE)
+    assert timeline is None or not timeline["data"]  # a short clip has no timeline, and its subtitles are one cue
+    assert Path(subtitles).read_text().startswith(f"1\n00:00:00,000 --> 00:00:{probe_video(EXAMPLE).duration:06.3f}".replace(".", ","))
     assert probe_video(overlay).num_frames == probe_video(EXAMPLE).num_frames
     assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
     assert notice.startswith("Motion used") and notice.count(" s") == num_keyframes
@@ -90,10 +94,10 @@ def test_frame_count_applies_to_its_request_only(client, tiny_checkpoint, num_ke
         processor.num_frames = NUM_FRAMES
 
 
-def test_no_person_is_captioned_video_only_with_a_notice(client, tiny_checkpoint, num_keyframes, video_path):
-    caption, overlay, plot, notice = client.predict(*request(video_path, num_keyframes), api_name="/caption")
+def test_no_person_is_stated_with_a_notice(client, tiny_checkpoint, num_keyframes, video_path):
+    caption, overlay, plot, notice, _, _ = client.predict(*request(video_path, num_keyframes), api_name="/caption")
     assert caption == expected_caption(tiny_checkpoint, video_path)
-    assert expected_caption(tiny_checkpoint, video_path, use_motion=False) == caption  # no person: video only
+    assert caption == NOBODY_CAPTION  # stated, not generated (README: honest outputs)
     assert overlay is None and plot is None
     assert "No person was found" in notice
 
@@ -121,6 +125,25 @@ def test_bad_uploads_get_an_error_and_the_app_keeps_serving(client, num_keyframe
         client.predict(*request(video_path, num_keyframes), api_name="/caption")
     monkeypatch.undo()
     assert client.predict(*request(video_path, num_keyframes, use_motion=False), api_name="/caption")[0]
+
+
+@pytest.mark.slow
+def test_long_clip_gets_a_timeline_and_subtitles(client, tiny_checkpoint, num_keyframes, tmp_path):
+    """A clip longer than the model's motion window (12.8 s): captioned in segments, shown as a timeline with an .srt."""
+    import srt
+
+    from conftest import moving_square_frames
+    from processing_macm import write_video
+
+    video = str(write_video(tmp_path / "long.mp4", moving_square_frames(140), fps=10))  # 14 s, nobody in it
+    caption, _, _, _, timeline, subtitles = client.predict(*request(video, num_keyframes), api_name="/caption")
+    expected = app.load_captioner(tiny_checkpoint)(video, max_new_tokens=MAX_NEW_TOKENS)
+    # The tiny model reads 6.4 s of motion (64 frames at 10 fps): three equal pieces, as nobody is there to follow.
+    assert caption == expected.caption and [(s["start"], s["end"]) for s in expected.segments] == [(0, 4.667), (4.667, 9.333), (9.333, 14)]
+    assert timeline["data"] == [["[00:00–00:05]", expected.segments[0]["caption"]], ["[00:05–00:09]", expected.segments[1]["caption"]],
+                                ["[00:09–00:14]", expected.segments[2]["caption"]]]  # fmt: skip
+    cues = list(srt.parse(Path(subtitles).read_text()))
+    assert [(c.start.total_seconds(), c.end.total_seconds(), c.content) for c in cues] == [(s["start"], s["end"], s["caption"]) for s in expected.segments]
 
 
 def test_speed_plot_shows_each_body_part_and_the_keyframes():
