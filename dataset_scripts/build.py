@@ -50,6 +50,7 @@ class BuildReport:
     rows: dict[str, int] = field(default_factory=dict)  # per split, in this shard
     problems: list[str] = field(default_factory=list)
     motion_errors: dict[str, str] = field(default_factory=dict)
+    motion_retries: dict[str, str] = field(default_factory=dict)  # `--executor ray`: clips whose worker died
 
     def summary(self) -> str:
         lines = [f"built {sum(self.rows.values())} clips {self.rows} into {self.dataset_dir} (shard {self.shard[0]}/{self.shard[1]})"]
@@ -59,6 +60,9 @@ class BuildReport:
         if self.motion_errors:
             lines.append(f"{len(self.motion_errors)} clip(s) without motion (rerun to retry):")
             lines += [f"  - {clip_id}: {error}" for clip_id, error in self.motion_errors.items()]
+        if self.motion_retries:
+            lines.append(f"{len(self.motion_retries)} clip(s) retried:")
+            lines += [f"  - {clip_id}: {what}" for clip_id, what in self.motion_retries.items()]
         return "\n".join(lines)
 
 
@@ -138,6 +142,8 @@ def build(
     max_fps: float | None = 10.0,
     command: str = "",
     overwrite: bool = False,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> BuildReport:
     """Builds (or completes) an HMI dataset from `source`; see the module docstring for the layout."""
     check_output_dir(Path(dataset_dir), overwrite)
@@ -170,7 +176,13 @@ def build(
         if count == 1:
             remove_stale_temporaries(dataset_dir)
         mine_rows = [clip.row for clips in mine.values() for clip in clips]
-        report.motion_errors = extract_tracks(dataset_dir, [(r["id"], r["video"]) for r in mine_rows], num_proc, backend, max_fps)
+        clips = [(r["id"], r["video"]) for r in mine_rows]
+        if executor == "ray":
+            from .ray_executor import extract_tracks_ray
+
+            report.motion_errors, report.motion_retries = extract_tracks_ray(dataset_dir, clips, backend, max_fps, ray_address)
+        else:
+            report.motion_errors = extract_tracks(dataset_dir, clips, num_proc, backend, max_fps)
         for row in mine_rows:
             if row["id"] not in report.motion_errors:
                 row["motion"] = track_to_row(MotionTrack.load(track_path(dataset_dir, row["id"])))
@@ -196,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", default="hmi", help="dataset folder (default ./hmi, so `load_dataset('hmi')` finds it)")
     parser.add_argument("--extract-motion", action="store_true", help="estimate a MotionTrack per clip (resumable)")
     parser.add_argument("--num-proc", type=int, default=1, help="processes for motion extraction")
+    parser.add_argument(
+        "--executor", choices=("local", "ray"), default="local",
+        help="motion extraction on this machine (--num-proc processes) or on Ray: one actor per CPU (`macm[scale]`)",
+    )  # fmt: skip
+    parser.add_argument("--ray-address", help="--executor ray: the cluster's address (default: a local Ray instance)")
     parser.add_argument("--shard", type=parse_shard, default=(0, 1), metavar="I/N", help="build only shard I of N (one per machine)")
     parser.add_argument("--strict", action="store_true", help="stop, writing nothing, if any source item has a problem")
     parser.add_argument("--video-root", help="jsonl: folder the video paths are relative to (default: the file's folder)")
@@ -209,12 +226,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.num_proc < 1:
         parser.error(f"--num-proc must be >= 1, got {args.num_proc}")
+    if args.executor == "ray" and not args.extract_motion:
+        parser.error("--executor ray runs motion extraction: add --extract-motion")
+    if args.executor == "ray" and args.num_proc > 1:
+        parser.error("--num-proc is the local executor's; Ray runs one actor per CPU of the cluster")
+    if args.ray_address and args.executor != "ray":
+        parser.error("--ray-address needs --executor ray")
     command = "macm build " + shlex.join(argv)
     try:
         report = build(
             args.source, args.fmt, args.output, extract_motion=args.extract_motion, num_proc=args.num_proc,
             shard=args.shard, strict=args.strict, video_root=args.video_root, license=args.license,
             backend=args.backend, max_fps=args.max_fps, command=command, overwrite=args.overwrite,
+            executor=args.executor, ray_address=args.ray_address,
         )  # fmt: skip
     except (SourceError, BuildError) as err:
         print(f"macm build: error: {err}", file=sys.stderr)

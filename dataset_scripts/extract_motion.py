@@ -21,12 +21,14 @@ def track_path(dataset_dir, clip_id: str) -> Path:
     return Path(dataset_dir) / MOTION_DIR / f"{file_stem(clip_id)}.npz"
 
 
-def _extract_one(item: dict, dataset_dir: str, backend: str, max_fps: float | None) -> dict:
+def _extract_one(item: dict, dataset_dir: str, backend: str, max_fps: float | None, **backend_options) -> dict:
+    """`backend_options` go to the backend (e.g. `graphs=` that a long-lived worker reuses, see ray_executor.py)."""
     from processing_macm.pose_backends import extract_motion
     from processing_macm.video_io import VideoReadError
 
     try:
-        track = extract_motion(os.path.join(dataset_dir, item["video"]), backend=backend, max_fps=max_fps, progress=False)
+        video = os.path.join(dataset_dir, item["video"])
+        track = extract_motion(video, backend=backend, max_fps=max_fps, progress=False, **backend_options)
     except VideoReadError as err:
         return {"motion_error": str(err)}
     track.save(track_path(dataset_dir, item["id"]))

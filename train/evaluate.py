@@ -153,18 +153,24 @@ def generate_batch(captioner, dataset, dataset_dir: Path, tasks: list[Task], con
     ]
 
 
+def batches(pending: list[Task], batch_size: int):
+    """Yields batches of up to `batch_size` consecutive tasks that share a prompt."""
+    while pending:
+        batch = [pending[0]]
+        while len(batch) < batch_size and len(pending) > len(batch) and pending[len(batch)].prompt == batch[0].prompt:
+            batch.append(pending[len(batch)])
+        yield batch
+        pending = pending[len(batch) :]
+
+
 def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig,
              batch_size: int, max_new_tokens: int) -> None:  # fmt: skip
     """Generates every task not yet in `log`, in batches of consecutive tasks that share a prompt."""
     pending = [t for t in tasks if t.key not in log]
     with tqdm(total=len(pending), desc=f"generating ({config.name})", unit="item") as bar:
-        while pending:
-            batch = [pending[0]]
-            while len(batch) < batch_size and len(pending) > len(batch) and pending[len(batch)].prompt == batch[0].prompt:
-                batch.append(pending[len(batch)])
+        for batch in batches(pending, batch_size):
             for record in generate_batch(captioner, dataset, dataset_dir, batch, config, max_new_tokens):
                 log.append(record)
-            pending = pending[len(batch) :]
             bar.update(len(batch))
 
 
@@ -274,9 +280,10 @@ def run_dir(out_dir: Path, identity: dict) -> Path:
 
 def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), split: str = "test", model: str = "",
              judge: Judge | None = None, batch_size: int = 4, max_samples: int | None = None,
-             max_new_tokens: int = 128, with_qa: bool = True) -> dict[str, dict]:  # fmt: skip
+             max_new_tokens: int = 128, with_qa: bool = True, generator=None) -> dict[str, dict]:  # fmt: skip
     """Generates (resuming), scores and reports each config; returns `{config name: metrics}`.
-    One config writes into `out_dir`, several into `out_dir/<slug>/` with the shared table at the top."""
+    One config writes into `out_dir`, several into `out_dir/<slug>/` with the shared table at the top.
+    `generator` (train/ray_eval.py's `RayGenerator`) generates on Ray actors instead of `captioner` here."""
     dataset_dir, out_dir = Path(dataset_dir).resolve(), Path(out_dir)
     dataset = load_split(dataset_dir, split, max_samples)
     # Everything but the motion arrays, which only generation reads (row by row).
@@ -289,7 +296,10 @@ def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), spl
         directory = run_dir(out_dir / config.slug if len(configs) > 1 else out_dir, identity)
         log, judgments = JsonlLog(directory / "predictions.jsonl"), JsonlLog(directory / "judgments.jsonl")
         try:
-            generate(captioner, dataset, dataset_dir, tasks, log, config, batch_size, max_new_tokens)
+            if generator is not None:
+                generator.generate(tasks, log, config, batch_size, max_new_tokens)
+            else:
+                generate(captioner, dataset, dataset_dir, tasks, log, config, batch_size, max_new_tokens)
             runs[config.name] = score(rows, tasks, log, judge, judgments)
         finally:
             log.close()
@@ -327,6 +337,11 @@ def parse_args(argv):
     p.add_argument("--max-samples", type=positive_int, help="evaluate the first N rows only")
     p.add_argument("--max-new-tokens", type=positive_int, default=128, help="longest generation, in tokens (default 128)")
     p.add_argument("--skip-qa", action="store_true", help="captions only, no question answering")
+    p.add_argument(
+        "--executor", choices=("local", "ray"), default="local",
+        help="generate in this process or on Ray actors, one model each (a GPU each when the cluster has GPUs; `macm[scale]`)",
+    )  # fmt: skip
+    p.add_argument("--ray-address", help="--executor ray: the cluster's address (default: a local Ray instance)")
     judge = p.add_argument_group("judge (five-dimension scores and open-ended QA; none: those are skipped)")
     judge.add_argument("--judge-url", help="OpenAI-compatible API base, e.g. http://localhost:8000/v1")
     judge.add_argument("--judge-model", help="model name the endpoint serves")
@@ -340,6 +355,8 @@ def parse_args(argv):
         p.error("give --judge-url or --judge-local, not both")
     if args.judge_url and not args.judge_model:
         p.error("--judge-url needs --judge-model (the model name the endpoint serves)")
+    if args.ray_address and args.executor != "ray":
+        p.error("--ray-address needs --executor ray")
     return args
 
 
@@ -353,16 +370,24 @@ def main(argv: list[str] | None = None) -> int:
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise UserError(f"-o {args.output}: that is a file; give a folder for the results.")
     judge = build_judge(args)
-    captioner = MACMCaptioner.from_pretrained(args.model)
+    captioner, generator = None, None
+    if args.executor == "ray":
+        from train.ray_eval import RayGenerator
+
+        generator = RayGenerator(args.model, args.dataset, args.split, args.max_samples, args.ray_address)
+        representation = generator.motion_representation
+    else:
+        captioner = MACMCaptioner.from_pretrained(args.model)
+        representation = captioner.model.config.motion_representation
     configs = ABLATION if args.ablation else (
         RunConfig("M-ACM", use_motion=not args.no_motion, decoding=args.decoding, keyframe_sampling=args.keyframe_sampling),)  # fmt: skip
-    if args.ablation and captioner.model.config.motion_representation == "kinematic":
+    if args.ablation and representation == "kinematic":
         configs = tuple(c for c in configs if c.name != "+keyframe sampling")
         print("The kinematic pathway reads every frame, not keyframes: the ablation has no keyframe-sampling row.")
     runs = evaluate(captioner, args.dataset, args.output, configs, args.split, str(Path(args.model).resolve()), judge,
-                    args.batch_size, args.max_samples, args.max_new_tokens, with_qa=not args.skip_qa)  # fmt: skip
+                    args.batch_size, args.max_samples, args.max_new_tokens, with_qa=not args.skip_qa, generator=generator)  # fmt: skip
     print((Path(args.output) / "results.md").read_text())
     return 1 if all(m["num_failed"] == m["num_items"] for m in runs.values()) else 0
 
 
-__all__ = ["ABLATION", "JsonlLog", "RunConfig", "evaluate", "generate", "main", "score"]
+__all__ = ["ABLATION", "JsonlLog", "RunConfig", "batches", "evaluate", "generate", "main", "score"]
