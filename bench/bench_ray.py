@@ -58,12 +58,16 @@ def timed_build(source: Path, out: Path, options: list[str], watch: str | None =
 
 def ray_start_seconds() -> float:
     """A fresh process: `ray.init` of a local instance (no dashboard) until it answers."""
-    code = "import time, ray; t = time.perf_counter(); ray.init(include_dashboard=False); print(time.perf_counter() - t)"
-    return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()[-1])
+    code = (
+        "import time, ray; t = time.perf_counter(); ray.init(include_dashboard=False); print(time.perf_counter() - t)"
+    )
+    return float(
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()[-1]
+    )
 
 
 def load() -> str:
-    return "load average %.1f %.1f %.1f" % os.getloadavg()
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def main() -> None:
@@ -85,7 +89,9 @@ def main() -> None:
         source = tmp / "src" / "items.jsonl"
         source.write_text("".join(json.dumps(item) + "\n" for item in items))
         seconds = sum(rows[i % len(rows)]["duration"] for i in range(args.clips))
-        print(f"{args.clips} clips ({len(rows)} distinct videos), {seconds:.0f} s of video, motion at <= 10 fps, {os.cpu_count()} CPUs")
+        print(
+            f"{args.clips} clips ({len(rows)} distinct videos), {seconds:.0f} s of video, motion at <= 10 fps, {os.cpu_count()} CPUs"
+        )
 
         print(f"local Ray instance start-up: {ray_start_seconds():.2f} s ({load()})")
         local_s, _ = timed_build(source, tmp / "local", ["--num-proc", "2"])

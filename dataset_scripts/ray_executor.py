@@ -30,7 +30,9 @@ def require_ray():
     try:
         import ray
     except ImportError as err:
-        raise ImportError("--executor ray needs Ray: `pip install 'macm[scale]'` (or `bash scripts/setup.sh --dev`).") from err
+        raise ImportError(
+            "--executor ray needs Ray: `pip install 'macm[scale]'` (or `bash scripts/setup.sh --dev`)."
+        ) from err
     return ray
 
 
@@ -93,7 +95,10 @@ class _PoseWorker:
             self.options["graphs"] = pose_graphs()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        return {"id": list(batch["id"]), "motion_error": [self._extract(c, v) for c, v in zip(batch["id"], batch["video"])]}
+        return {
+            "id": list(batch["id"]),
+            "motion_error": [self._extract(c, v) for c, v in zip(batch["id"], batch["video"])],
+        }
 
     def _extract(self, clip_id: str, video: str) -> str:
         import ray
@@ -105,7 +110,9 @@ class _PoseWorker:
             return f"its worker died on all {MAX_ATTEMPTS} attempts (killed, out of memory or crashed); a rerun tries again"
         if attempt <= _crashes(clip_id):
             os._exit(1)
-        return _extract_one({"id": clip_id, "video": video}, self.dataset_dir, self.backend, self.max_fps, **self.options)["motion_error"]
+        return _extract_one(
+            {"id": clip_id, "video": video}, self.dataset_dir, self.backend, self.max_fps, **self.options
+        )["motion_error"]
 
 
 def extract_tracks_ray(
@@ -123,7 +130,7 @@ def extract_tracks_ray(
     todo = [(clip_id, video) for clip_id, video in clips if not track_path(dataset_dir, clip_id).is_file()]
     if not todo:
         return {}, {}
-    ray = connect(address)
+    connect(address)
     import ray.data
 
     ledger = ray.remote(num_cpus=0)(_Ledger).remote()

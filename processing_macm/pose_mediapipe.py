@@ -284,7 +284,7 @@ def pose_graphs(min_confidence: float = 0.5) -> tuple[_QuietPose, _QuietPose]:
 
 
 def _pose_options(min_confidence: float) -> dict:
-    return dict(model_complexity=1, min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence)
+    return {"model_complexity": 1, "min_detection_confidence": min_confidence, "min_tracking_confidence": min_confidence}
 
 
 def estimate_mediapipe(

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from utils import moving_square_frames
-from dataset_scripts.build import build, main as build_main
+
+from dataset_scripts.build import build
+from dataset_scripts.build import main as build_main
 from dataset_scripts.card import write_card
 from dataset_scripts.extract_motion import track_path
 from dataset_scripts.ray_executor import CRASH_ENV, MAX_ATTEMPTS
@@ -64,9 +65,13 @@ def test_ray_build_gives_the_local_rows_with_workers_killed_mid_clip(local_ray, 
     # its workers and was given up, as an unreadable video is (no motion, a rerun tries it again).
     retries = report["motion_retries"]
     assert sorted(retries) == ["nobody", "walk-1"]
-    assert retries["walk-1"].startswith("worker died mid-clip (pid ") and retries["walk-1"].endswith("done on attempt 2")
+    assert retries["walk-1"].startswith("worker died mid-clip (pid ") and retries["walk-1"].endswith(
+        "done on attempt 2"
+    )
     assert retries["nobody"].count("pid ") == MAX_ATTEMPTS and retries["nobody"].endswith("gave up")
-    assert report["motion_errors"] == {"nobody": f"its worker died on all {MAX_ATTEMPTS} attempts (killed, out of memory or crashed); a rerun tries again"}
+    assert report["motion_errors"] == {
+        "nobody": f"its worker died on all {MAX_ATTEMPTS} attempts (killed, out of memory or crashed); a rerun tries again"
+    }
     assert "2 clip(s) retried:" in capsys.readouterr().out
     assert local.motion_errors == {} and report["rows"] == local.rows == {"train": 4}
 
@@ -114,7 +119,9 @@ def person_track(seed: int, num_frames: int = 12) -> MotionTrack:
     rng = np.random.default_rng(seed)
     keypoints = np.concatenate([rng.uniform(8, 40, (num_frames, len(MEDIAPIPE_LANDMARK_NAMES), 2)),
                                 np.ones((num_frames, len(MEDIAPIPE_LANDMARK_NAMES), 1))], axis=-1)  # fmt: skip
-    return MotionTrack(10.0, (48, 48), keypoints, rng.normal(0, 0.3, (num_frames, NUM_JOINTS, 3)), np.ones(num_frames, bool), "smpl")
+    return MotionTrack(
+        10.0, (48, 48), keypoints, rng.normal(0, 0.3, (num_frames, NUM_JOINTS, 3)), np.ones(num_frames, bool), "smpl"
+    )
 
 
 @pytest.fixture
@@ -129,8 +136,12 @@ def eval_dataset(tmp_path) -> Path:
         write_video(root / f"videos/c{i}.mp4", moving_square_frames(seed=i), fps=10)
         rows.append(empty_row(id=f"c{i}", video=f"videos/c{i}.mp4", caption=f"The person raises the left arm {i + 1} times.",
                               motion=track_to_row(person_track(i)), source="test", license="cc0"))  # fmt: skip
-    rows[0]["qa"] = [{"question": "The person jumps.", "answer": "False", "type": "true_false", "dimension": DIMENSIONS[0]}]
-    rows.append(empty_row(id="missing", video="videos/missing.mp4", caption="A man jumps.", source="test", license="cc0"))
+    rows[0]["qa"] = [
+        {"question": "The person jumps.", "answer": "False", "type": "true_false", "dimension": DIMENSIONS[0]}
+    ]
+    rows.append(
+        empty_row(id="missing", video="videos/missing.mp4", caption="A man jumps.", source="test", license="cc0")
+    )
     write_parquet(root / "data/test-00000-of-00001.parquet", rows)
     write_card(root, "written by hand")
     return root

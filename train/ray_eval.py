@@ -50,7 +50,9 @@ class RayGenerator:
         resources = {"num_gpus": 1} if gpus else {"num_cpus": 1}
         num_actors = num_actors or gpus or int(ray.cluster_resources().get("CPU", 1))
         worker = ray.remote(max_restarts=-1, max_task_retries=MAX_ATTEMPTS - 1, **resources)(_CaptionWorker)
-        self.actors = [worker.remote(model, str(Path(dataset_dir).resolve()), split, max_samples) for _ in range(num_actors)]
+        self.actors = [
+            worker.remote(model, str(Path(dataset_dir).resolve()), split, max_samples) for _ in range(num_actors)
+        ]
         self.pool = ActorPool(self.actors)
         self.ray = ray
 
@@ -64,7 +66,7 @@ class RayGenerator:
         from train.evaluate import batches
 
         pending = list(batches([t for t in tasks if t.key not in log], batch_size))
-        submit = lambda actor, batch: actor.generate.remote(batch, config, max_new_tokens)  # noqa: E731
+        submit = lambda actor, batch: actor.generate.remote(batch, config, max_new_tokens)
         with tqdm(total=sum(map(len, pending)), desc=f"generating on Ray ({config.name})", unit="item") as bar:
             for records in self.pool.map(submit, pending):  # in submission order: the log reads as the local one
                 for record in records:
