@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import GenerationConfig
+from transformers import initialization as init
 
 from .composition import load_language_model
 from .configuration_macm import MACMConfig
@@ -83,7 +84,7 @@ def compose(folder: str | os.PathLike, dtype: torch.dtype | str | None = None, *
     check_shipped(folder)
     base = json.loads((folder / BASE_FILE).read_text())
     config = MACMConfig.from_pretrained(folder)
-    language, _ = load_language_model(base["language_model"], dtype=torch.float32)
+    language, _ = load_language_model(base["language_model"], with_tokenizer=False, dtype=torch.float32)
     vocab_size = language.get_input_embeddings().weight.shape[0]
     if (vocab_size, language.config.hidden_size) != (base["vocab_size"], config.text_config.hidden_size):
         raise ValueError(
@@ -96,10 +97,12 @@ def compose(folder: str | os.PathLike, dtype: torch.dtype | str | None = None, *
     state[EMBEDDINGS] = torch.cat([state[EMBEDDINGS], parts.pop(ADDED_INPUT)])
     if not config.tie_word_embeddings:
         state["lm_head.weight"] = torch.cat([language.get_output_embeddings().weight, parts.pop(ADDED_OUTPUT)])
-    model = MACMForConditionalGeneration(config)
+    with init.no_init_weights():  # every weight is loaded next: a random initialisation would be thrown away
+        model = MACMForConditionalGeneration(config)
     missing, unexpected = model.load_state_dict({**state, **parts}, strict=False)
     if unexpected or set(missing) - ({"lm_head.weight"} if config.tie_word_embeddings else set()):  # tied: no key of its own
         raise ValueError(f"{folder / PARTS_FILE} does not fit its config: missing {missing}, unexpected {unexpected}; pack it again.")
+    model.tie_weights()
     model.generation_config = GenerationConfig.from_pretrained(folder)
     model = PeftModel.from_pretrained(model, folder).merge_and_unload()
     return model.to(dtype if dtype not in (None, "auto") else torch.float32).eval()
@@ -116,7 +119,7 @@ def pack(run_dir: str | os.PathLike, out_dir: str | os.PathLike, language_model:
         raise FileNotFoundError(f"{run_dir} holds no PEFT adapter ({', '.join(ADAPTER_FILES)}): give a stage-2 (instruct) output_dir.")
     base_path = json.loads((run_dir / ADAPTER_FILES[0]).read_text())["base_model_name_or_path"]
     base = MACMForConditionalGeneration.from_pretrained(base_path, dtype=torch.float32)
-    language, _ = load_language_model(language_model, dtype=torch.float32)
+    language, _ = load_language_model(language_model, with_tokenizer=False, dtype=torch.float32)
     vocab_size = language.get_input_embeddings().weight.shape[0]
     # The base's language model must be `language_model` itself (stage 1 froze it), or composing would change it.
     trained = base.model.language_model.embed_tokens.weight[:vocab_size]

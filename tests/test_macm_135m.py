@@ -184,6 +184,7 @@ def test_question_kinds_follow_the_synth_templates():
     assert is_correct("true_false", "False, it is the left arm.", "False") and not is_correct("true_false", "Maybe.", "True")
 
 
+@pytest.mark.slow  # the caption metrics run METEOR's Java
 def test_eval_reports_qa_accuracy_per_kind(tmp_path):
     """`macm eval`'s scoring and table, on logged answers: right ones for counts and sides, wrong speeds."""
     qa = synth_qa()
