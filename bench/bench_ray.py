@@ -2,12 +2,14 @@
 clips/s of each, the Ray executor's overhead, the start-up of a local Ray instance and the memory of
 one pose actor.
 
-    python bench/bench_ray.py --synth DIR [--clips 40]
+    python bench/bench_ray.py --synth DIR [--clips 40] [--small 10]
 
 Takes the videos of an HMI-Synth folder (`macm synth` output) in turn under `--clips` ids (a jsonl
 source in a scratch folder). Each extraction is a fresh `macm build` process, as a user runs it
-(process start included; for Ray also the start of its local instance). The load average is printed
-beside each figure: on a shared machine it says how much the timings are inflated.
+(process start included; for Ray also the start of its local instance and its actors). A second run
+on the first `--small` clips splits each executor's time into start-up and per-clip time, which is
+what a large dataset sees. The load average is printed beside each figure: on a shared machine it
+says how much the timings are inflated.
 """
 
 import argparse
@@ -74,33 +76,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--synth", required=True, help="an HMI-Synth folder (its videos are used)")
     parser.add_argument("--clips", type=int, default=40)
+    parser.add_argument(
+        "--small", type=int, default=10, help="a second, smaller run: separates start-up from per-clip time"
+    )
     args = parser.parse_args()
 
     rows = [json.loads(line) for line in (Path(args.synth) / "metadata.jsonl").read_text().splitlines()]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        (tmp / "src").mkdir()
         items = []
         for i in range(args.clips):
             video = Path(args.synth) / rows[i % len(rows)]["video"]
             if not (tmp / "src" / video.name).exists():
-                (tmp / "src").mkdir(exist_ok=True)
                 shutil.copyfile(video, tmp / "src" / video.name)
             items.append({"id": f"clip{i:03d}", "video": video.name, "caption": "x"})
-        source = tmp / "src" / "items.jsonl"
-        source.write_text("".join(json.dumps(item) + "\n" for item in items))
         seconds = sum(rows[i % len(rows)]["duration"] for i in range(args.clips))
         print(
-            f"{args.clips} clips ({len(rows)} distinct videos), {seconds:.0f} s of video, motion at <= 10 fps, {os.cpu_count()} CPUs"
+            f"{args.clips} clips ({len(rows)} videos in turn), {seconds:.0f} s of video, motion at <= 10 fps, {os.cpu_count()} CPUs"
         )
-
         print(f"local Ray instance start-up: {ray_start_seconds():.2f} s ({load()})")
-        local_s, _ = timed_build(source, tmp / "local", ["--num-proc", "2"])
-        print(f"--num-proc 2:     {args.clips / local_s:.3f} clips/s ({local_s:.1f} s; {load()})")
-        ray_s, actor_rss = timed_build(source, tmp / "ray", ["--executor", "ray"], watch="_PoseWorker")
-        print(f"--executor ray:   {args.clips / ray_s:.3f} clips/s ({ray_s:.1f} s, Ray's start included; {load()})")
-        print(f"Ray overhead: {100 * (ray_s / local_s - 1):+.1f}% of the time")
-        print(f"per clip on one CPU (Ray, one actor per CPU): {ray_s * os.cpu_count() / args.clips:.2f} s")
+
+        executors = {"--num-proc 2": ["--num-proc", "2"], "--executor ray": ["--executor", "ray"]}
+        times, actor_rss = {}, 0
+        for count in (args.small, args.clips):
+            source = tmp / "src" / f"items-{count}.jsonl"
+            source.write_text("".join(json.dumps(item) + "\n" for item in items[:count]))
+            for name, options in executors.items():
+                out = tmp / f"{name.split()[-1]}-{count}"
+                times[name, count], rss = timed_build(
+                    source, out, options, watch="_PoseWorker" if "ray" in name else None
+                )
+                actor_rss = max(actor_rss, rss)
+                rate = count / times[name, count]
+                print(f"{name:<15} {count:>3} clips: {rate:.3f} clips/s ({times[name, count]:.1f} s; {load()})")
+        local, ray = (times[name, args.clips] for name in executors)
+        print(f"Ray overhead on {args.clips} clips: {100 * (ray / local - 1):+.1f}% of the time")
+        # Two sizes give a line: time = start-up + clips x per-clip time.
+        for name in executors:
+            per_clip = (times[name, args.clips] - times[name, args.small]) / (args.clips - args.small)
+            print(f"{name:<15} start-up {times[name, args.small] - args.small * per_clip:.1f} s, then {per_clip:.2f} s per "
+                  f"clip ({per_clip * os.cpu_count():.2f} CPU-s per clip)")  # fmt: skip
         print(f"peak RSS of one pose actor: {actor_rss / 2**20:.0f} MiB")
+        for folder in ("motion", "data"):
+            size = sum(path.stat().st_size for path in (tmp / f"ray-{args.clips}" / folder).iterdir())
+            print(f"{folder}/: {size / args.clips / 2**10:.0f} KiB per clip")
 
 
 if __name__ == "__main__":

@@ -232,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--num-proc is the local executor's; Ray runs one actor per CPU of the cluster")
     if args.ray_address and args.executor != "ray":
         parser.error("--ray-address needs --executor ray")
+    if args.ray_address:
+        from .ray_executor import check_address
+
+        check_address(args.ray_address)  # before any copying
     command = "macm build " + shlex.join(argv)
     try:
         report = build(

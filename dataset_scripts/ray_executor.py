@@ -13,6 +13,7 @@ up (reported, as an unreadable video is) instead of retried forever. Ray is impo
 """
 
 import os
+import socket
 from collections import defaultdict
 from pathlib import Path
 
@@ -36,19 +37,31 @@ def require_ray():
     return ray
 
 
+def check_address(address: str) -> None:
+    """Fails at once, with a ConnectionError saying what to do, for a `HOST:PORT` where nothing listens
+    (`ray.init` would wait minutes on it). Other forms (`auto`, `ray://...`) are left to Ray."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as err:
+        raise ConnectionError(
+            f"No Ray cluster answers at --ray-address {address} ({err.strerror or err}); start one with "
+            "`ray start --head` on the head node (and `ray start --address HEAD:6379` on the others), or leave "
+            "out --ray-address to run on this machine."
+        ) from None
+
+
 def connect(address: str | None = None):
     """Ray, connected: to the running cluster at `address` (`ray start --head` prints it), else to the
     instance this process already started, else to a new local instance sized to this machine."""
     ray = require_ray()
     if ray.is_initialized():
         return ray
-    try:
-        ray.init(address=address, include_dashboard=False, configure_logging=False)
-    except ConnectionError as err:
-        raise ConnectionError(
-            f"No Ray cluster answers at --ray-address {address} ({err}); start one with `ray start --head` on the "
-            "head node (and `ray start --address HEAD:6379` on the others), or leave out --ray-address to run locally."
-        ) from None
+    if address:
+        check_address(address)
+    ray.init(address=address, include_dashboard=False, configure_logging=False)
     return ray
 
 
@@ -156,4 +169,4 @@ def extract_tracks_ray(
     return {row["id"]: row["motion_error"] for row in done if row["motion_error"]}, retried
 
 
-__all__ = ["CRASH_ENV", "MAX_ATTEMPTS", "connect", "extract_tracks_ray", "require_ray"]
+__all__ = ["CRASH_ENV", "MAX_ATTEMPTS", "check_address", "connect", "extract_tracks_ray", "require_ray"]

@@ -112,6 +112,12 @@ def test_ray_options_are_checked_before_any_work(source, tmp_path, capsys):
         with pytest.raises(SystemExit):
             build_main([str(source), "--format", "jsonl", "-o", out, *args])
         assert message in capsys.readouterr().err
+    # Nothing listens on port 1: one line saying so, at once (ray.init would wait for minutes).
+    from macm_cli import main as macm
+
+    args = ["build", str(source), "--format", "jsonl", "-o", out, "--extract-motion", "--executor", "ray"]
+    assert macm([*args, "--ray-address", "127.0.0.1:1"]) == 1
+    assert "macm build: error: No Ray cluster answers at --ray-address 127.0.0.1:1" in capsys.readouterr().err
     assert not Path(out).exists()
 
 

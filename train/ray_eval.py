@@ -4,7 +4,8 @@ Each actor loads the model once (on its own GPU when the cluster has GPUs, else 
 dataset split, and generates whole batches with `generate_batch`, the local executor's function, so
 the records are the same. The driver makes the same batches as `generate`, hands them to the free
 actors and appends the records to `predictions.jsonl` in batch order: scoring, the report and
-resuming are unchanged. An actor that dies is restarted by Ray and its batch retried. Every node
+resuming are unchanged. An actor that dies is restarted by Ray and its batch retried, up to
+`MAX_ATTEMPTS` in all; then the run stops, and resumes as any stopped run does. Every node
 needs the model and the dataset folder at the same path (a shared disk).
 """
 
@@ -43,6 +44,11 @@ class RayGenerator:
 
     def __init__(self, model: str, dataset_dir, split: str = "test", max_samples: int | None = None,
                  address: str | None = None, num_actors: int | None = None):  # fmt: skip
+        from macm_cli import check_pretrained
+
+        check_pretrained(model)  # here, at once: in an actor a bad path would fail as a Ray traceback
+        if Path(model).is_dir():
+            model = str(Path(model).resolve())  # the actors do not run in this folder
         ray = connect(address)
         from ray.util import ActorPool
 
