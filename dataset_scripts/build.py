@@ -5,7 +5,9 @@ Output layout (loadable with `datasets.load_dataset(DATASET_DIR)`, offline or st
     DATASET_DIR/data/<split>-<i>-of-<n>.parquet         typed rows (schema.py); one file per split and shard
     DATASET_DIR/videos/<id>.<ext>                       the clips, referenced by relative path
     DATASET_DIR/motion/<id>.npz                         MotionTrack per clip (`--extract-motion`)
-    DATASET_DIR/build_report[-<i>-of-<n>].json          what was built, every problem with its item
+    DATASET_DIR/build_report[-<i>-of-<n>].json          what was built, every problem with its item;
+                                                        written first with `complete: false`, so that an
+                                                        interrupted build is known as ours and resumes
 
 Every file is written to a temporary name and renamed, so an interrupted build leaves no partial
 file under a final name; running it again redoes only what is missing. `--shard i/n` builds every
@@ -51,9 +53,12 @@ class BuildReport:
     problems: list[str] = field(default_factory=list)
     motion_errors: dict[str, str] = field(default_factory=dict)
     motion_retries: dict[str, str] = field(default_factory=dict)  # `--executor ray`: clips whose worker died
+    complete: bool = False  # False while the build runs (and after an interruption)
 
     def summary(self) -> str:
-        lines = [f"built {sum(self.rows.values())} clips {self.rows} into {self.dataset_dir} (shard {self.shard[0]}/{self.shard[1]})"]
+        lines = [
+            f"built {sum(self.rows.values())} clips {self.rows} into {self.dataset_dir} (shard {self.shard[0]}/{self.shard[1]})"
+        ]
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s), those items were skipped:")
             lines += [f"  - {problem}" for problem in self.problems]
@@ -149,10 +154,16 @@ def build(
     check_output_dir(Path(dataset_dir), overwrite)
     read = read_source(source, fmt, video_root=video_root, license=license)
     if strict and read.problems:
-        raise BuildError(f"--strict: {len(read.problems)} problem(s) in {source}:\n" + "\n".join(f"  - {p}" for p in read.problems))
+        raise BuildError(
+            f"--strict: {len(read.problems)} problem(s) in {source}:\n" + "\n".join(f"  - {p}" for p in read.problems)
+        )
     dataset_dir = Path(dataset_dir)
     index, count = shard
     report = BuildReport(str(dataset_dir), shard, problems=[str(p) for p in read.problems])
+    report_path = dataset_dir / (
+        "build_report.json" if count == 1 else f"build_report-{index:05d}-of-{count:05d}.json"
+    )
+    _write_text(report_path, json.dumps(asdict(report), indent=2) + "\n")
 
     by_split: dict[str, list] = defaultdict(list)
     for clip in read.clips:
@@ -180,7 +191,9 @@ def build(
         if executor == "ray":
             from .ray_executor import extract_tracks_ray
 
-            report.motion_errors, report.motion_retries = extract_tracks_ray(dataset_dir, clips, backend, max_fps, ray_address)
+            report.motion_errors, report.motion_retries = extract_tracks_ray(
+                dataset_dir, clips, backend, max_fps, ray_address
+            )
         else:
             report.motion_errors = extract_tracks(dataset_dir, clips, num_proc, backend, max_fps)
         for row in mine_rows:
@@ -195,8 +208,8 @@ def build(
         report.rows[split] = len(clips)
 
     write_card(dataset_dir, command)
-    suffix = "" if count == 1 else f"-{index:05d}-of-{count:05d}"
-    _write_text(dataset_dir / f"build_report{suffix}.json", json.dumps(asdict(report), indent=2) + "\n")
+    report.complete = True
+    _write_text(report_path, json.dumps(asdict(report), indent=2) + "\n")
     return report
 
 
@@ -205,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="macm build", description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="HMI-Bench folder, .jsonl/.json file, or HMI-Synth folder")
     parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
-    parser.add_argument("-o", "--output", default="hmi", help="dataset folder (default ./hmi, so `load_dataset('hmi')` finds it)")
+    parser.add_argument(
+        "-o", "--output", default="hmi", help="dataset folder (default ./hmi, so `load_dataset('hmi')` finds it)"
+    )
     parser.add_argument("--extract-motion", action="store_true", help="estimate a MotionTrack per clip (resumable)")
     parser.add_argument("--num-proc", type=int, default=1, help="processes for motion extraction")
     parser.add_argument(
@@ -213,9 +228,15 @@ def main(argv: list[str] | None = None) -> int:
         help="motion extraction on this machine (--num-proc processes) or on Ray: one actor per CPU (`macm[scale]`)",
     )  # fmt: skip
     parser.add_argument("--ray-address", help="--executor ray: the cluster's address (default: a local Ray instance)")
-    parser.add_argument("--shard", type=parse_shard, default=(0, 1), metavar="I/N", help="build only shard I of N (one per machine)")
-    parser.add_argument("--strict", action="store_true", help="stop, writing nothing, if any source item has a problem")
-    parser.add_argument("--video-root", help="jsonl: folder the video paths are relative to (default: the file's folder)")
+    parser.add_argument(
+        "--shard", type=parse_shard, default=(0, 1), metavar="I/N", help="build only shard I of N (one per machine)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="stop, writing nothing, if any source item has a problem"
+    )
+    parser.add_argument(
+        "--video-root", help="jsonl: folder the video paths are relative to (default: the file's folder)"
+    )
     parser.add_argument("--license", help="licence to record for every clip (default: the source's, else 'unknown')")
     parser.add_argument("--backend", default="mediapipe", help="pose backend for --extract-motion")
     parser.add_argument("--max-fps", type=float, default=10.0, help="highest rate motion is estimated at")

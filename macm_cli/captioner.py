@@ -17,16 +17,25 @@ import numpy as np
 import torch
 
 from modeling_macm import MACMForConditionalGeneration
-from processing_macm import DEFAULT_PROMPT, MACMProcessor, probe_video
+from processing_macm import DEFAULT_PROMPT, MACMProcessor, VideoReadError, probe_video
+from processing_macm.kinematic import STILL_ENERGY, motion_energy
 from processing_macm.motion_track import MotionTrack
 from processing_macm.overlay import render_overlay
 from processing_macm.segments import (
-    motion_window, movement_segments, segment_bounds, segment_frames, slice_track, split_span, summarize,
+    motion_window,
+    movement_segments,
+    segment_bounds,
+    segment_frames,
+    slice_track,
+    split_span,
+    summarize,
 )
 from processing_macm.video_io import sample_frame_indices
 
-
 DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
+NOBODY_CAPTION = "No person is visible in the video."
+STILL_CAPTION = "The person stands still."
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
 @dataclass
@@ -54,17 +63,31 @@ class MACMCaptioner:
         self.pose_backend = pose_backend
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike = DEFAULT_MODEL, pose_backend: str = "mediapipe", **model_kwargs):
+    def from_pretrained(
+        cls, name_or_path: str | os.PathLike = DEFAULT_MODEL, pose_backend: str = "mediapipe", **model_kwargs
+    ):
+        from . import check_pretrained
+
+        check_pretrained(name_or_path)  # a missing folder or an unreachable Hub id: one clear error, at once
         model = MACMForConditionalGeneration.from_pretrained(name_or_path, **model_kwargs)
         return cls(model, MACMProcessor.from_pretrained(name_or_path), pose_backend)
 
     def __call__(self, video, **kwargs) -> CaptionResult:
         return self.caption([video], **kwargs)[0]
 
-    def estimate_motion(self, video, progress: bool = False):
+    def estimate_motion(self, video, progress: bool = False, person: int = 0):
         from processing_macm.pose_backends import extract_motion
 
-        return extract_motion(video, backend=self.pose_backend, max_fps=self.processor.motion_fps, progress=progress)
+        # A still image (one frame) has no frame rate of its own, and needs none.
+        fps = self.processor.motion_fps if isinstance(video, np.ndarray) and len(video) == 1 else None
+        return extract_motion(
+            video,
+            backend=self.pose_backend,
+            max_fps=self.processor.motion_fps,
+            progress=progress,
+            fps=fps,
+            person=person,
+        )
 
     @torch.no_grad()
     def caption(
@@ -76,8 +99,9 @@ class MACMCaptioner:
         decoding: str = "greedy",
         keyframe_sampling: str | None = None,
         max_new_tokens: int = 96,
-        batch_size: int = 8,
+        batch_size: int = 16,
         progress: bool = False,
+        person: int = 0,
         **generate_kwargs,
     ) -> list[CaptionResult]:
         """Captions `videos` (paths or `[T, H, W, 3]` frames) as one batch.
@@ -86,13 +110,20 @@ class MACMCaptioner:
         into 2-10 s segments at movement boundaries of its pose track (equal pieces without one), each
         captioned, `batch_size` at a time; its `caption` is then `summarize` of theirs (see `segments`).
 
+        Honest outputs (with motion): a video in which nobody is found is captioned `NOBODY_CAPTION`
+        (`motion_used` False), and a person who does not move (`motion_energy` below `STILL_ENERGY`: a
+        still image, a one-frame video, someone standing still) `STILL_CAPTION`; the model is not run for
+        them and `notice` says which rule fired. An image file (PNG, JPEG, ...) is read as a one-frame video.
+
         Args:
             tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
             prompt: the question; defaults to `DEFAULT_PROMPT`.
             use_motion: False captions from the frames alone (the video-only ablation).
             decoding: "greedy", "sample" or "msd" (Motion Synergetic Decoding).
             keyframe_sampling: "farthest" (the paper's) or "uniform"; defaults to the processor's setting.
+            batch_size: segments of a long video captioned in one `generate` call.
             progress: show tqdm bars (on stderr) for pose estimation and for segments.
+            person: whom to follow when there are several (0: the main person; see `extract_motion`).
         """
         if decoding not in ("greedy", "sample", "msd"):
             raise ValueError(f"decoding must be 'greedy', 'sample' or 'msd', got {decoding!r}.")
@@ -103,34 +134,69 @@ class MACMCaptioner:
             processor.keyframe_sampling = keyframe_sampling
         timings = {}
         names = [os.fspath(v) if isinstance(v, (str, os.PathLike)) else "<frames>" for v in videos]
+        videos = [_read_image(v) if _is_image(v) else v for v in videos]  # an image: a one-frame video [1, H, W, 3]
         if not use_motion:
             tracks = [None] * len(videos)
         elif tracks is None:
             start = time.perf_counter()
-            tracks = [self.estimate_motion(video, progress=progress) for video in videos]
+            tracks = [self.estimate_motion(video, progress=progress, person=person) for video in videos]
             timings["pose"] = time.perf_counter() - start
         notices = [
-            None if not use_motion or (track is not None and track.has_person) else "no person was found: captioned from the video alone"
+            None
+            if not use_motion or (track is not None and track.has_person)
+            else "no person was found: captioned from the video alone"
             for track in tracks
         ]
         usable = [track if track is not None and track.has_person else None for track in tracks]
         options = dict(prompt=prompt, decoding=decoding, max_new_tokens=max_new_tokens, **generate_kwargs)
 
         durations = [_duration(video, track) for video, track in zip(videos, tracks)]
-        short = [i for i, d in enumerate(durations) if d is None or d <= motion_window(processor) + 1e-6]
         results: list[CaptionResult | None] = [None] * len(videos)
+        for i, track in enumerate(tracks):
+            stated = _stated_caption(track) if use_motion and track is not None else None
+            if stated is not None:
+                whole = (
+                    []
+                    if durations[i] is None
+                    else [{"start": 0.0, "end": round(durations[i], 3), "caption": stated[0]}]
+                )
+                results[i] = CaptionResult(
+                    names[i], stated[0], track.has_person, [], stated[1], dict(timings, new_tokens=0), whole
+                )
+        short = [
+            i
+            for i, d in enumerate(durations)
+            if results[i] is None and (d is None or d <= motion_window(processor) + 1e-6)
+        ]
         if short:
-            texts, keyframes, stages = self._generate(processor, [videos[i] for i in short], [usable[i] for i in short], **options)
+            texts, keyframes, stages = self._generate(
+                processor, [videos[i] for i in short], [usable[i] for i in short], **options
+            )
             for i, text, keys in zip(short, texts, keyframes):
-                whole = [] if durations[i] is None else [{"start": 0.0, "end": round(durations[i], 3), "caption": text}]
-                results[i] = CaptionResult(names[i], text, usable[i] is not None, keys, notices[i], {**timings, **stages}, whole)
+                whole = (
+                    [] if durations[i] is None else [{"start": 0.0, "end": round(durations[i], 3), "caption": text}]
+                )
+                results[i] = CaptionResult(
+                    names[i], text, usable[i] is not None, keys, notices[i], {**timings, **stages}, whole
+                )
         for i in [i for i in range(len(videos)) if results[i] is None]:
             results[i] = self._caption_segments(
-                processor, videos[i], usable[i], durations[i], names[i], notices[i], timings, batch_size, progress, options
+                processor,
+                videos[i],
+                usable[i],
+                durations[i],
+                names[i],
+                notices[i],
+                timings,
+                batch_size,
+                progress,
+                options,
             )
         return results
 
-    def _caption_segments(self, processor, video, track, duration, name, notice, timings, batch_size, progress, options):
+    def _caption_segments(
+        self, processor, video, track, duration, name, notice, timings, batch_size, progress, options
+    ):
         """A video longer than the motion window: cut into segments (at movement boundaries of `track`, else
         into equal pieces) and captioned `batch_size` segments at a time, as one streaming decode reaches them."""
         from tqdm.auto import tqdm
@@ -162,13 +228,19 @@ class MACMCaptioner:
             first = frame_at(begin)
             count = max(1, min(int(round(end * video_fps)), num_video_frames) - first)
             under_keys = [frame_at(begin + key / track.fps) for key in part_keys]
-            wanted.append(np.concatenate([first + sample_frame_indices(count, processor.num_frames), under_keys]).astype(np.int64))
+            wanted.append(
+                np.concatenate([first + sample_frame_indices(count, processor.num_frames), under_keys]).astype(
+                    np.int64
+                )
+            )
         timings = {**timings, "segmentation": time.perf_counter() - start}
 
         captions, batch, stages = [], [], []
 
         def flush():
-            texts, _, stage = self._generate(processor, [clip for clip, _ in batch], [item for _, item in batch], **options)
+            texts, _, stage = self._generate(
+                processor, [clip for clip, _ in batch], [item for _, item in batch], **options
+            )
             captions.extend(texts)
             stages.append((stage, len(batch)))
             batch.clear()
@@ -187,7 +259,9 @@ class MACMCaptioner:
         for stage in ("decode_and_preprocess", "generate"):
             timings[stage] = sum(times[stage] for times, _ in stages)
         timings["new_tokens"] = sum(times["new_tokens"] * n for times, n in stages) / len(spans)
-        segments = [{"start": round(a, 3), "end": round(b, 3), "caption": text} for (a, b), text in zip(spans, captions)]
+        segments = [
+            {"start": round(a, 3), "end": round(b, 3), "caption": text} for (a, b), text in zip(spans, captions)
+        ]
         keyframes = [int(first + key) for (first, _), part_keys in zip(ranges, keys) for key in part_keys]
         used = any(part is not None for part in parts)
         return CaptionResult(name, summarize(captions), used, keyframes, notice, timings, segments)
@@ -198,7 +272,9 @@ class MACMCaptioner:
         timings = {}
         start = time.perf_counter()
         keyframes = [
-            processor.keyframe_indices(t).tolist() if isinstance(t, MotionTrack) and processor.motion_representation == "overlay" else []
+            processor.keyframe_indices(t).tolist()
+            if isinstance(t, MotionTrack) and processor.motion_representation == "overlay"
+            else []
             for t in motion
         ]
         prompts = [processor.default_prompt(prompt or DEFAULT_PROMPT, with_motion=t is not None) for t in motion]
@@ -219,6 +295,37 @@ class MACMCaptioner:
         return [text.strip() for text in texts], keyframes, timings
 
 
+def _is_image(video) -> bool:
+    return isinstance(video, (str, os.PathLike)) and os.path.splitext(os.fspath(video))[1].lower() in IMAGE_SUFFIXES
+
+
+def _read_image(path) -> np.ndarray:
+    """An image file as one RGB frame `[1, H, W, 3]` uint8."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))[None]
+    except FileNotFoundError as err:
+        raise VideoReadError(f"Image not found: {os.fspath(path)!r}.") from err
+    except (UnidentifiedImageError, OSError) as err:
+        raise VideoReadError(f"{os.fspath(path)!r} is not a readable image ({err}).") from err
+
+
+def _stated_caption(track: MotionTrack) -> tuple[str, str] | None:
+    """(caption, notice) for a track the model should not describe: nobody in it, or a person who does not
+    move; None otherwise."""
+    if not track.has_person:
+        return NOBODY_CAPTION, "no person: nobody was found in the video, so no actions are described"
+    energy = motion_energy(track)
+    if energy < STILL_ENERGY:
+        return (
+            STILL_CAPTION,
+            f"still: the person does not move (motion energy {energy:.3f} < {STILL_ENERGY} body heights)",
+        )
+    return None
+
+
 def _duration(video, track) -> float | None:
     """Seconds of `video`: its track's length, else its header's; None for frames without a track."""
     if track is not None:
@@ -228,4 +335,4 @@ def _duration(video, track) -> float | None:
     return None
 
 
-__all__ = ["CaptionResult", "DEFAULT_MODEL", "MACMCaptioner"]
+__all__ = ["CaptionResult", "DEFAULT_MODEL", "MACMCaptioner", "NOBODY_CAPTION", "STILL_CAPTION"]

@@ -16,7 +16,6 @@ from transformers import BatchFeature, PreTrainedConfig, ProcessorMixin
 
 from .video_io import read_video, sample_frame_indices
 
-
 DEFAULT_PROMPT = "Describe the person's movements in detail."
 # The placeholders of tokenizers built here (`train_tokenizer`, `prepare_tokenizer`); a tokenizer that names its
 # own (`tokenizer.video_token`, `tokenizer.motion_token`) is read instead.
@@ -45,7 +44,11 @@ def resolve_embedded_model(name_or_path):
     """A bare name of `EMBEDDED_MODELS` ("macm", "macm-135m"), with no local folder of that name, means the model
     shipped in `modeling_macm` (located without importing it: this package never imports the model code)."""
     name = str(name_or_path)
-    spec = importlib.util.find_spec("modeling_macm") if name in EMBEDDED_MODELS and not os.path.isdir(name_or_path) else None
+    spec = (
+        importlib.util.find_spec("modeling_macm")
+        if name in EMBEDDED_MODELS and not os.path.isdir(name_or_path)
+        else None
+    )
     if spec is not None and spec.origin is not None:
         embedded = Path(spec.origin).parent / EMBEDDED_MODELS[name]
         if embedded.is_dir():
@@ -79,6 +82,11 @@ class MACMProcessor(ProcessorMixin):
 
     The settings that mirror `MACMConfig` are validated there: build the processor with `from_model_config`.
     """
+
+    # A kinematic track longer than the motion window (`motion_max_frames / motion_fps` seconds): "error" refuses
+    # it; "resample" reads the whole clip at the lower rate that fits (training sets it, train/collator.py).
+    # Not an __init__ argument: it is not saved with the processor.
+    long_motion = "error"
 
     def __init__(
         self,
@@ -125,7 +133,9 @@ class MACMProcessor(ProcessorMixin):
         if tokenizer is not None:
             for token in (self.video_token, self.motion_token):
                 if token not in tokenizer.get_vocab():
-                    raise ValueError(f"The tokenizer has no {token!r} token: add it with tokenizer.add_special_tokens.")
+                    raise ValueError(
+                        f"The tokenizer has no {token!r} token: add it with tokenizer.add_special_tokens."
+                    )
             self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
             self.motion_token_id = tokenizer.convert_tokens_to_ids(self.motion_token)
         super().__init__(image_processor, tokenizer, chat_template=chat_template or CHAT_TEMPLATE)
@@ -160,11 +170,15 @@ class MACMProcessor(ProcessorMixin):
         return super().from_pretrained(resolve_embedded_model(pretrained_model_name_or_path), **kwargs)
 
     @classmethod
-    def _load_tokenizer_from_pretrained(cls, sub_processor_type, pretrained_model_name_or_path, subfolder="", **kwargs):
+    def _load_tokenizer_from_pretrained(
+        cls, sub_processor_type, pretrained_model_name_or_path, subfolder="", **kwargs
+    ):
         # AutoTokenizer first reads config.json, whose model_type "macm" is known only once the model package
         # is imported; otherwise it asks to run the checkpoint's code. tokenizer_config.json names the class.
         kwargs.setdefault("config", PreTrainedConfig())
-        return super()._load_tokenizer_from_pretrained(sub_processor_type, pretrained_model_name_or_path, subfolder, **kwargs)
+        return super()._load_tokenizer_from_pretrained(
+            sub_processor_type, pretrained_model_name_or_path, subfolder, **kwargs
+        )
 
     @property
     def model_input_names(self) -> list[str]:
@@ -253,11 +267,15 @@ class MACMProcessor(ProcessorMixin):
         without motion loses its `<motion>`."""
         for token in (self.video_token, self.motion_token):
             if prompt.count(token) > 1:
-                raise ValueError(f"Prompt {index} holds {prompt.count(token)} {token} placeholders; at most one is supported.")
+                raise ValueError(
+                    f"Prompt {index} holds {prompt.count(token)} {token} placeholders; at most one is supported."
+                )
         if self.video_token in prompt and not has_video:
             raise ValueError(f"Prompt {index} has a {self.video_token} placeholder but no video was given.")
         if has_video and self.video_token not in prompt:
-            raise ValueError(f"Prompt {index} has no {self.video_token} placeholder for its video; see apply_chat_template.")
+            raise ValueError(
+                f"Prompt {index} has no {self.video_token} placeholder for its video; see apply_chat_template."
+            )
         if has_motion and self.motion_token not in prompt:
             raise ValueError(f"Prompt {index} has no {self.motion_token} placeholder for its motion input.")
         prompt = prompt.replace(self.video_token, self.video_token * self.num_video_tokens)
@@ -281,8 +299,12 @@ class MACMProcessor(ProcessorMixin):
 
     def default_prompt(self, prompt: str = DEFAULT_PROMPT, with_motion: bool = True) -> str:
         """The chat-formatted prompt for one clip: video, motion (if any), then the question."""
-        content = [{"type": "video"}] + ([{"type": "motion"}] if with_motion else []) + [{"type": "text", "text": prompt}]
-        return self.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
+        content = (
+            [{"type": "video"}] + ([{"type": "motion"}] if with_motion else []) + [{"type": "text", "text": prompt}]
+        )
+        return self.apply_chat_template(
+            [{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False
+        )
 
     def load_frames(self, video) -> np.ndarray:
         """A path or a `[T, H, W, 3]` uint8 array → `[T, H, W, 3]` frames (a path decodes `num_frames` only)."""
@@ -321,7 +343,9 @@ class MACMProcessor(ProcessorMixin):
     def _normalise(self, features: np.ndarray, valid: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         size = self.motion_feature_size
         if features.ndim != 2 or features.shape[-1] != size or len(features) == 0:
-            raise ValueError(f"Kinematic motion must be a non-empty [T, {size}] feature array, got shape {features.shape}.")
+            raise ValueError(
+                f"Kinematic motion must be a non-empty [T, {size}] feature array, got shape {features.shape}."
+            )
         if len(features) > self.motion_max_frames:
             raise ValueError(
                 f"Kinematic motion has {len(features)} frames, more than motion_max_frames={self.motion_max_frames}; "
@@ -336,15 +360,16 @@ class MACMProcessor(ProcessorMixin):
         from .motion_track import MotionTrack
 
         if not isinstance(track, MotionTrack):
-            raise TypeError(
-                f"Motion items must be a MotionTrack, a numpy array or None, got {type(track).__name__}."
-            )
+            raise TypeError(f"Motion items must be a MotionTrack, a numpy array or None, got {type(track).__name__}.")
         if not track.has_person:
             return None
         if self.motion_representation == "kinematic":
             from .kinematic import kinematic_features
 
-            return self._normalise(*kinematic_features(track, self.motion_fps, version=self.kinematic_feature_version))
+            rate = self.motion_fps
+            if self.long_motion == "resample":
+                rate = min(rate, self.motion_max_frames * track.fps / track.num_frames)  # the whole clip in the window
+            return self._normalise(*kinematic_features(track, rate, version=self.kinematic_feature_version))
         from .overlay import overlay_keyframes
 
         if video is None:

@@ -7,10 +7,11 @@ The model comes from `--model`, else the `MACM_MODEL` environment variable, else
 
 import argparse
 import copy
+import functools
 import os
 import tempfile
 import threading
-import uuid
+import traceback
 from functools import cache
 from pathlib import Path
 
@@ -23,21 +24,12 @@ from macm_cli.captioner import DEFAULT_MODEL, MACMCaptioner
 from processing_macm import DEFAULT_PROMPT, VideoReadError, probe_video
 from processing_macm.motion_track import SMPL_JOINT_NAMES
 from processing_macm.overlay import write_overlay_video
+from processing_macm.segments import BODY_PARTS, motion_window, timeline_lines, to_srt
 
 MODEL_PATH = os.environ.get("MACM_MODEL", DEFAULT_MODEL)
-MAX_SECONDS = 60.0  # longer clips take minutes on a CPU Space and say little more
-OUTPUT_DIR = Path(tempfile.gettempdir()) / "macm-space"
+MAX_SECONDS = 600.0  # a 10-minute clip is several minutes of pose on a 2-core CPU Space; longer ones wait too long
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 MSD_ALPHA_DEFAULT = "0.5, 0.2, 0.4, 0.8, 0.3, 2.0"
-# Joint speed is shown per body part: the mean speed of its joints (pelvis-centred, so whole-body
-# travel does not count; the legs and arms move relative to the hips).
-BODY_PARTS = {
-    "torso & head": ("spine1", "spine2", "spine3", "neck", "head", "left_collar", "right_collar"),
-    "left arm": ("left_shoulder", "left_elbow", "left_wrist"),
-    "right arm": ("right_shoulder", "right_elbow", "right_wrist"),
-    "left leg": ("left_hip", "left_knee", "left_ankle", "left_foot"),
-    "right leg": ("right_hip", "right_knee", "right_ankle", "right_foot"),
-}
 
 
 @cache
@@ -51,12 +43,15 @@ def model_settings():
     processor = load_captioner(MODEL_PATH).processor
     overlay = processor.motion_representation == "overlay"
     keyframes_info = (
-        "fixed by this model: its overlay pathway reads exactly this many" if overlay else "marked in the overlay preview"
+        "fixed by this model: its overlay pathway reads exactly this many"
+        if overlay
+        else "marked in the overlay preview"
     )
     return (
         gr.Slider(value=processor.num_frames),
         gr.Slider(value=processor.num_keyframes, interactive=not overlay, info=keyframes_info),
-        f"Model: `{MODEL_PATH}` ({processor.motion_representation} motion pathway)",
+        f"Model: `{MODEL_PATH}` ({processor.motion_representation} motion pathway; motion window "
+        f"{motion_window(processor):g} s: longer clips are captioned in segments)",
     )
 
 
@@ -69,7 +64,9 @@ def check_video(video: str | None) -> None:
     except VideoReadError as err:
         raise gr.Error(f"{Path(video).name} is not a readable video. Upload an mp4, webm or mov clip.") from err
     if info.duration > MAX_SECONDS:
-        raise gr.Error(f"The clip is {info.duration:.0f} s long; this demo takes up to {MAX_SECONDS:.0f} s. Trim it and upload again.")
+        raise gr.Error(
+            f"The clip is {info.duration:.0f} s long; this demo takes up to {MAX_SECONDS:.0f} s. Trim it and upload again."
+        )
 
 
 def parse_alpha(text: str) -> list[float]:
@@ -78,7 +75,9 @@ def parse_alpha(text: str) -> list[float]:
     except ValueError:
         alpha = []
     if len(alpha) != 6:
-        raise gr.Error(f"MSD α needs six numbers (α1..α6) separated by commas, e.g. {MSD_ALPHA_DEFAULT}; got {text!r}.")
+        raise gr.Error(
+            f"MSD α needs six numbers (α1..α6) separated by commas, e.g. {MSD_ALPHA_DEFAULT}; got {text!r}."
+        )
     return alpha
 
 
@@ -99,6 +98,26 @@ def speed_plot(track, keyframes: list[int]) -> Figure:
     return figure
 
 
+def in_request_folder(fn):
+    """Runs the generator `fn` with `workdir`, a temporary folder of the request's own, removed after the last
+    output is sent (Gradio has copied the files it serves into its cache by then). Any failure reaches the page
+    with its message: Gradio shows exceptions other than `gr.Error` as a bare "Error"."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with tempfile.TemporaryDirectory(prefix="macm-space-") as workdir:
+            try:
+                yield from fn(*args, workdir=Path(workdir), **kwargs)
+            except gr.Error:
+                raise
+            except Exception as err:
+                traceback.print_exc()  # for the server's log; the visitor gets the message
+                raise gr.Error(" ".join(str(err).split()) or type(err).__name__) from err
+
+    return run
+
+
+@in_request_folder
 def caption_video(
     video: str | None,
     use_motion: bool,
@@ -110,14 +129,20 @@ def caption_video(
     num_keyframes: int,
     prompt: str,
     max_new_tokens: int,
+    progress=gr.Progress(track_tqdm=True),
+    *,
+    workdir: Path | None = None,
 ):
-    """Yields `(caption so far, overlay video, speed plot, notice)`: motion first, then the caption token by
-    token as it is generated, by greedy decoding or MSD alike."""
+    """Yields `(caption so far, overlay video, speed plot, notice, timeline, subtitles)`: motion first, then the
+    caption token by token as it is generated, by greedy decoding or MSD alike. A clip longer than the model's
+    motion window is captioned segment by segment (progress shown), then its timeline and subtitles appear."""
     check_video(video)
     captioner = load_captioner(MODEL_PATH)
     options = dict(use_motion=use_motion, prompt=prompt.strip() or DEFAULT_PROMPT, max_new_tokens=int(max_new_tokens))
     if decoding == "msd":
-        options.update(decoding="msd", msd_alpha=parse_alpha(msd_alpha), msd_beta=float(msd_beta), msd_theta=float(msd_theta))
+        options.update(
+            decoding="msd", msd_alpha=parse_alpha(msd_alpha), msd_beta=float(msd_beta), msd_theta=float(msd_theta)
+        )
     # A per-request processor copy carries this request's frame and keyframe counts: requests never see each other's.
     processor = copy.copy(captioner.processor)
     processor.num_frames, processor.num_keyframes = int(num_frames), int(num_keyframes)
@@ -129,23 +154,39 @@ def caption_video(
     request = MACMCaptioner(captioner.model, processor, captioner.pose_backend)
 
     overlay, plot, track = None, None, None
+    long_clip = probe_video(video).duration > motion_window(processor)
     notice = "Motion off: captioned from the video alone."
     if use_motion:
         try:
-            track = request.estimate_motion(video)
+            track = request.estimate_motion(video, progress=long_clip)
         except VideoReadError as err:
-            raise gr.Error(f"{Path(video).name} could not be decoded to the end. Re-encode it as H.264 mp4 and upload again.") from err
+            raise gr.Error(
+                f"{Path(video).name} could not be decoded to the end. Re-encode it as H.264 mp4 and upload again."
+            ) from err
         if track.has_person:
-            keyframes = processor.keyframe_indices(track).tolist()
-            OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-            overlay = str(write_overlay_video(video, track, OUTPUT_DIR / f"{uuid.uuid4().hex}.mp4", keyframes, progress=False))
+            # A long clip's keyframes are chosen per segment; over the whole clip they would say little.
+            keyframes = [] if long_clip else processor.keyframe_indices(track).tolist()
+            overlay = str(write_overlay_video(video, track, workdir / "overlay.mp4", keyframes, progress=False))
             plot = speed_plot(track, keyframes)
             times = ", ".join(f"{track.times[k]:.1f} s" for k in keyframes)
-            notice = f"Motion used: the person was found in {track.valid.mean():.0%} of the frames; keyframes (yellow border) at {times}."
+            notice = f"Motion used: the person was found in {track.valid.mean():.0%} of the frames; " + (
+                "the clip is captioned segment by segment (timeline below)."
+                if long_clip
+                else f"keyframes (yellow border) at {times}."
+            )
         else:
             notice = "⚠️ No person was found in this clip: it was captioned from the video alone."
-    yield "", overlay, plot, notice
+    yield "", overlay, plot, notice, None, None
 
+    if long_clip:
+        # Segments are captioned in batches, which a token streamer cannot follow: the progress bar does.
+        result = request(video, tracks=[track], progress=True, **options)
+        rows = [
+            [line.split("] ")[0] + "]", segment["caption"]]
+            for line, segment in zip(timeline_lines(result.segments), result.segments)
+        ]
+        yield result.caption, overlay, plot, notice, rows, write_subtitles(result.segments, workdir)
+        return
     streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
     outcome = {}
 
@@ -154,6 +195,8 @@ def caption_video(
             outcome["result"] = request(video, tracks=[track], streamer=streamer, **options)
         except Exception as err:  # re-raised below, in the request's thread
             outcome["error"] = err
+        finally:
+            # A stated caption (nobody found, a still person) runs no generation, which would end the stream.
             streamer.end()
 
     thread = threading.Thread(target=generate)
@@ -161,18 +204,42 @@ def caption_video(
     text = ""
     for chunk in streamer:
         text += chunk
-        yield text, gr.skip(), gr.skip(), gr.skip()  # sending the video and plot again per token costs more than the token
+        yield (
+            text,
+            gr.skip(),
+            gr.skip(),
+            gr.skip(),
+            gr.skip(),
+            gr.skip(),
+        )  # the video and plot again per token cost more than the token
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
-    yield outcome["result"].caption, overlay, plot, notice
+    result = outcome["result"]
+    yield result.caption, overlay, plot, notice, None, write_subtitles(result.segments, workdir)
 
 
-with gr.Blocks(title="M-ACM: fine-grained human-motion captioning") as demo:
+def write_subtitles(segments: list[dict], folder: Path) -> str:
+    """The timeline as an .srt file to download (one cue per segment; a short clip is one cue)."""
+    path = folder / "captions.srt"
+    path.write_text(to_srt(segments), encoding="utf-8")
+    return str(path)
+
+
+# delete_cache: Gradio's own copies of uploads and served outputs older than an hour are removed every hour.
+with gr.Blocks(title="M-ACM: fine-grained human-motion captioning", delete_cache=(3600, 3600)) as demo:
     gr.Markdown(
         "# M-ACM: fine-grained human-motion captioning\n"
-        "Upload a clip of one person moving (up to 60 s) or record one. The pose is estimated with MediaPipe, "
-        "drawn over the video (yellow border: the keyframes the motion pathway sees) and the caption streams in."
+        "Upload a clip of one person moving (up to 10 minutes) or record one. The pose is estimated with MediaPipe, "
+        "drawn over the video (yellow border: the keyframes the motion pathway sees) and the caption streams in. "
+        "A clip longer than the model's motion window (below) is cut into 2–10 s segments where the movement "
+        "changes, each captioned: a timeline and subtitles (.srt) follow. On a 2-core CPU a 10-minute clip takes "
+        "a few minutes, most of it pose estimation.\n\n"
+        "**What the built-in model can describe.** The default model (`macm`, unless the Space sets another) is a "
+        "2.7M-parameter model trained only on synthetic clips (HMI-Synth): one person, one short action after "
+        "another. On held-out synthetic clips it names the actions and their order well; repetition counts and "
+        "speeds are close to guesses, and it has never seen a real video: for real footage, clothing, scenes, "
+        "objects or several people its captions are not to be trusted. With motion on, only one person is followed."
     )
     model_info = gr.Markdown()
     with gr.Row():
@@ -183,7 +250,9 @@ with gr.Blocks(title="M-ACM: fine-grained human-motion captioning") as demo:
                                 "“How many times does the person squat?”")  # fmt: skip
             with gr.Row():
                 use_motion = gr.Checkbox(label="Use motion", value=True)
-                decoding = gr.Radio(["greedy", "msd"], value="greedy", label="Decoding", info="msd: Motion Synergetic Decoding")
+                decoding = gr.Radio(
+                    ["greedy", "msd"], value="greedy", label="Decoding", info="msd: Motion Synergetic Decoding"
+                )
             with gr.Accordion("MSD settings", open=False):
                 msd_alpha = gr.Textbox(label="α1..α6", value=MSD_ALPHA_DEFAULT)
                 msd_beta = gr.Slider(0.0, 1.0, value=0.2, step=0.05, label="β (plausibility cut-off)")
@@ -194,12 +263,32 @@ with gr.Blocks(title="M-ACM: fine-grained human-motion captioning") as demo:
             max_new_tokens = gr.Slider(8, 256, value=96, step=8, label="Max new tokens")
             run = gr.Button("Caption", variant="primary")
         with gr.Column():
-            caption = gr.Textbox(label="Caption (or the answer to the question)", lines=5, buttons=["copy"], elem_id="caption")
+            caption = gr.Textbox(
+                label="Caption (or the answer to the question)", lines=5, buttons=["copy"], elem_id="caption"
+            )
             notice = gr.Markdown(label="Notice")
             overlay = gr.Video(label="Pose overlay (keyframes marked)", interactive=False, elem_id="overlay")
             plot = gr.Plot(label="Joint speeds: which body parts moved when (dashed: keyframes)")
-    inputs = [video, use_motion, decoding, msd_alpha, msd_beta, msd_theta, num_frames, num_keyframes, prompt, max_new_tokens]
-    outputs = [caption, overlay, plot, notice]
+            timeline = gr.Dataframe(
+                headers=["time", "caption"],
+                label="Timeline (long clips: one row per segment)",
+                wrap=True,
+                interactive=False,
+            )
+            subtitles = gr.File(label="Subtitles (.srt)")
+    inputs = [
+        video,
+        use_motion,
+        decoding,
+        msd_alpha,
+        msd_beta,
+        msd_theta,
+        num_frames,
+        num_keyframes,
+        prompt,
+        max_new_tokens,
+    ]
+    outputs = [caption, overlay, plot, notice, timeline, subtitles]
     gr.Examples(
         examples=[[str(path)] for path in sorted(EXAMPLES_DIR.glob("*.mp4"))],
         inputs=[video],
@@ -214,8 +303,12 @@ demo.queue(max_size=32)
 def main(argv: list[str] | None = None) -> None:
     global MODEL_PATH
     parser = argparse.ArgumentParser(prog="macm demo", description="Run the M-ACM Gradio demo locally.")
-    parser.add_argument("--model", default=MODEL_PATH, help="M-ACM checkpoint folder (default: $MACM_MODEL or the embedded model)")
-    parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: Gradio's, 7860 or the next free one)")
+    parser.add_argument(
+        "--model", default=MODEL_PATH, help="M-ACM checkpoint folder (default: $MACM_MODEL or the embedded model)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="port on 127.0.0.1 (default: Gradio's, 7860 or the next free one)"
+    )
     args = parser.parse_args(argv)
     MODEL_PATH = args.model
     load_captioner(MODEL_PATH)  # fail fast on a bad path, and spare the first visitor the load

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import moving_square_frames, tiny_config, tiny_model, tiny_processor
 from PIL import Image
+from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 
 from macm_cli import MACMCaptioner, UserError, main
+from macm_cli.captioner import NOBODY_CAPTION
 from processing_macm import VideoReadError, write_video
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack
 
@@ -71,36 +72,84 @@ def assert_error(code, err, command: str, expected: str, exit_code: int = 1):
 # (argv, expected message, exit code): the command's own checks, before any model or pose run.
 CASES = [
     (["caption", "missing.mp4"], "missing.mp4: no such file; give a video file", 1),
-    (["caption", "still.png"], "still.png is a still image: there is no movement to describe", 1),
-    (["caption", "clip.mp4", "--model", "no/such/folder"], "--model no/such/folder: no such folder; check the path", 1),
+    (
+        ["caption", "clip.mp4", "--model", "no/such/folder"],
+        "--model no/such/folder: no such folder; check the path",
+        1,
+    ),
     (["caption", "clip.mp4", "--model", "notes.txt"], "--model notes.txt: that is a file; give a model folder", 1),
     (["caption", "clip.mp4", "--backend", "bogus"], "argument --backend: invalid choice: 'bogus'", 2),
     (["caption", "clip.mp4", "--max-new-tokens", "-5"], "argument --max-new-tokens: must be at least 1, got -5", 2),
     (["caption", "clip.mp4", "--max-new-tokens", "many"], "argument --max-new-tokens: expected a whole number", 2),
     (["caption", "clip.mp4", "--decoding", "beam"], "argument --decoding: invalid choice: 'beam'", 2),
     (["caption", "notes_dir"], "the folder 'notes_dir' holds no video", 1),
-    (["caption", "clip.mp4", "--srt", "notes.txt/out.srt"], "--srt notes.txt/out.srt: notes.txt is a file, not a folder", 1),
+    (
+        ["caption", "clip.mp4", "--srt", "notes.txt/out.srt"],
+        "--srt notes.txt/out.srt: notes.txt is a file, not a folder",
+        1,
+    ),
     (["caption", "clip.mp4", "--vtt", "."], "--vtt .: that is a folder; give a file path", 1),
     (["motion", "clip.mp4", "-o", "track.json"], "-o must end in .npz, got 'track.json'", 2),
-    (["motion", "clip.mp4", "-o", "notes.txt/track.npz"], "-o notes.txt/track.npz: notes.txt is a file, not a folder", 1),
+    (
+        ["motion", "clip.mp4", "-o", "notes.txt/track.npz"],
+        "-o notes.txt/track.npz: notes.txt is a file, not a folder",
+        1,
+    ),
     (["motion", "missing.mp4", "-o", "track.npz"], "missing.mp4: no such file; give a video file", 1),
     (["motion", "clip.mp4", "-o", "t.npz", "--overlay", "preview.avi"], "--overlay writes an H.264 mp4", 2),
     (["motion", "clip.mp4", "-o", "t.npz", "--keyframes", "0"], "argument --keyframes: must be at least 1, got 0", 2),
     (["motion", "clip.mp4", "-o", "t.npz", "--max-fps", "-2"], "--max-fps must be positive", 2),
-    (["motion", "clip.mp4", "-o", "t.npz", "--backend", "openpose"], "argument --backend: invalid choice: 'openpose'", 2),
+    (
+        ["motion", "clip.mp4", "-o", "t.npz", "--backend", "openpose"],
+        "argument --backend: invalid choice: 'openpose'",
+        2,
+    ),
     (["motion", "fake.mp4", "-o", "t.npz"], "could not be opened as a video", 1),
     (["build", "no_such_source", "--format", "hmi-bench", "-o", "out"], "no_such_source", 1),
     (["build", "notes_dir", "--format", "parquet", "-o", "out"], "argument --format: invalid choice: 'parquet'", 2),
     (["build", "notes_dir", "--format", "hmi-bench", "--shard", "3/2"], "--shard i/n needs 0 <= i < n, got '3/2'", 2),
     (["build", "notes_dir", "--format", "hmi-bench", "--num-proc", "0"], "--num-proc must be >= 1, got 0", 2),
-    (["train", "--dataset_name", "no/such/dataset", "--stage", "align", "--bf16", "false"], "--dataset_name no/such/dataset: no such folder", 1),
-    (["train", "--dataset_name", "notes_dir", "--stage", "align", "--bf16", "false", "--model_name_or_path", "gone/away/model"],
-     "--model_name_or_path gone/away/model: no such folder", 1),  # fmt: skip
-    (["train", "--dataset_name", "notes_dir", "--stage", "bogus"], "stage must be one of ('align', 'instruct', 'full')", 1),
+    (
+        ["train", "--dataset_name", "no/such/dataset", "--stage", "align", "--bf16", "false"],
+        "--dataset_name no/such/dataset: no such folder",
+        1,
+    ),
+    (
+        [
+            "train",
+            "--dataset_name",
+            "notes_dir",
+            "--stage",
+            "align",
+            "--bf16",
+            "false",
+            "--model_name_or_path",
+            "gone/away/model",
+        ],
+        "--model_name_or_path gone/away/model: no such folder",
+        1,
+    ),  # fmt: skip
+    (
+        ["train", "--dataset_name", "notes_dir", "--stage", "bogus"],
+        "stage must be one of ('align', 'instruct', 'full')",
+        1,
+    ),
     (["train", "--config", "missing.yaml"], "missing.yaml", 1),
-    (["eval", "--model", "macm", "--dataset", "no_such_dataset", "-o", "out"], "--dataset no_such_dataset: not an HMI dataset folder", 1),
-    (["eval", "--model", "macm", "--dataset", "d", "-o", "o", "--judge-url", "http://x/v1"], "--judge-url needs --judge-model", 2),
-    (["eval", "--model", "macm", "--dataset", "d", "-o", "o", "--batch-size", "0"], "argument --batch-size: must be at least 1", 2),
+    (
+        ["eval", "--model", "macm", "--dataset", "no_such_dataset", "-o", "out"],
+        "--dataset no_such_dataset: not an HMI dataset folder",
+        1,
+    ),
+    (
+        ["eval", "--model", "macm", "--dataset", "d", "-o", "o", "--judge-url", "http://x/v1"],
+        "--judge-url needs --judge-model",
+        2,
+    ),
+    (
+        ["eval", "--model", "macm", "--dataset", "d", "-o", "o", "--batch-size", "0"],
+        "argument --batch-size: must be at least 1",
+        2,
+    ),
     (["demo", "--model", "no/such/checkpoint"], "--model no/such/checkpoint: no such folder; check the path", 1),
     (["demo", "--port", "http"], "argument --port: invalid int value: 'http'", 2),
 ]
@@ -149,7 +198,12 @@ def test_caption_hub_id_offline_fails_at_once(workdir, capsys, monkeypatch):
     before = snapshot(workdir)
     start = time.perf_counter()
     code, _, err = run(capsys, ["caption", "clip.mp4", "--model", "nosuchuser/model"])
-    assert_error(code, err, "caption", "--model nosuchuser/model: no such folder, and not in the Hugging Face cache; a Hub id needs network")
+    assert_error(
+        code,
+        err,
+        "caption",
+        "--model nosuchuser/model: no such folder, and not in the Hugging Face cache; a Hub id needs network",
+    )
     assert time.perf_counter() - start < 2.0
     assert snapshot(workdir) == before
 
@@ -171,11 +225,13 @@ def test_caption_unreadable_video_with_a_model(workdir, capsys, tiny_checkpoint)
     assert snapshot(workdir) == before
 
 
-def test_caption_one_frame_video(workdir, capsys):
+@pytest.mark.parametrize("name", ["still.png", "one.mp4"])
+def test_caption_of_a_still_input_describes_no_action(workdir, capsys, name):
+    """An image or a one-frame video is not an error, and gets no invented actions (here: nobody in it)."""
     write_video(workdir / "one.mp4", moving_square_frames(1), fps=10)
     before = snapshot(workdir)
-    code, _, err = run(capsys, ["caption", "one.mp4"])
-    assert_error(code, err, "caption", "one.mp4 has a single frame: there is no movement to describe")
+    code, out, _ = run(capsys, ["caption", name])
+    assert code == 0 and out.strip() == NOBODY_CAPTION
     assert snapshot(workdir) == before
 
 
@@ -202,7 +258,9 @@ def test_caption_empty_generation_is_an_error(workdir, capsys, silent_checkpoint
 def test_caption_json_counts_tokens_and_total_time(workdir, capsys, tiny_checkpoint):
     import json
 
-    code, out, err = run(capsys, ["caption", "clip.mp4", "--model", tiny_checkpoint, "--no-motion", "--json", "--max-new-tokens", "5"])
+    code, out, err = run(
+        capsys, ["caption", "clip.mp4", "--model", tiny_checkpoint, "--no-motion", "--json", "--max-new-tokens", "5"]
+    )
     assert code == 0, err
     timings = json.loads(out)["timings"]
     assert isinstance(timings["new_tokens"], int) and 0 <= timings["new_tokens"] <= 5

@@ -66,7 +66,18 @@ def test_unchecked_aspect_is_none_not_a_score():
     assert result["action_recall"] == 1.0
 
 
-@pytest.mark.parametrize("caption", ["", "The person stands still."])
+@pytest.mark.parametrize("caption", ["", "The person smiles at the camera."])
 def test_caption_without_actions(caption):
     result = motion_accuracy([(caption, PROGRAM)])
     assert result["action_recall"] == 0.0 and result["action_precision"] is None and result["exact"] == 0.0
+
+
+def test_standing_still_is_an_action_of_its_own():
+    """HMI-Synth v2 programs have idle steps: "stands still" is right for them and wrong elsewhere."""
+    assert (
+        motion_accuracy([("The person stands still.", [step("stand_still", side=None, count=None, speed=None)])])[
+            "action_recall"
+        ]
+        == 1.0
+    )
+    assert motion_accuracy([("The person stands still.", PROGRAM)])["action_precision"] == 0.0
