@@ -46,12 +46,19 @@ def main() -> None:
             subprocess.run(command, check=True, capture_output=True)
             elapsed = time.perf_counter() - start
             rates[num_proc] = len(rows) / elapsed
-            print(f"motion extraction num_proc={num_proc}: {rates[num_proc]:.2f} clips/s ({elapsed:.1f} s, process start included)")
+            print(
+                f"motion extraction num_proc={num_proc}: {rates[num_proc]:.2f} clips/s ({elapsed:.1f} s, process start included)"
+            )
         print(f"scaling 2 vs 1 processes: x{rates[2] / rates[1]:.2f}")
 
         videos = [str((synth / row["video"]).resolve()) for row in rows]
         items = tmp / "items.jsonl"
-        items.write_text("".join(json.dumps({"id": f"clip{i:03d}", "video": videos[i % len(videos)], "caption": "x"}) + "\n" for i in range(100)))
+        items.write_text(
+            "".join(
+                json.dumps({"id": f"clip{i:03d}", "video": videos[i % len(videos)], "caption": "x"}) + "\n"
+                for i in range(100)
+            )
+        )
         start = time.perf_counter()
         build(items, "jsonl", tmp / "hmi")
         print(f"build, 100 clips (copy videos + Parquet + card, no motion): {time.perf_counter() - start:.2f} s")

@@ -23,7 +23,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_space import ten_second_clip  # noqa: E402
 
-
 # Runs `macm` in this interpreter and prints its peak resident set size on the way out.
 PEAK_RSS_WRAPPER = """
 import atexit, runpy, sys
@@ -38,7 +37,9 @@ runpy.run_module("macm_cli", run_name="__main__")
 
 def command_run(video: str, model: str, decoding: str, use_motion: bool) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `macm caption --json` process."""
-    args = ["caption", video, "--json", "--model", model, "--decoding", decoding] + ([] if use_motion else ["--no-motion"])
+    args = ["caption", video, "--json", "--model", model, "--decoding", decoding] + (
+        [] if use_motion else ["--no-motion"]
+    )
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", PEAK_RSS_WRAPPER, *args], capture_output=True, text=True,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip

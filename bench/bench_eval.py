@@ -26,11 +26,22 @@ from dataset_scripts.build import write_parquet  # noqa: E402
 from dataset_scripts.card import write_card  # noqa: E402
 from dataset_scripts.schema import empty_row, track_to_row  # noqa: E402
 from processing_macm import write_video  # noqa: E402
-from train.tokenizer import train_tokenizer  # noqa: E402
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack  # noqa: E402
 from train.evaluate import RunConfig, evaluate  # noqa: E402
+from train.tokenizer import train_tokenizer  # noqa: E402
 
-PROGRAM = [{"action": "raise_arm", "side": "left", "limb": "arm", "count": 2, "speed": "slow", "direction": "overhead", "start": 0.0, "end": 1.2}]
+PROGRAM = [
+    {
+        "action": "raise_arm",
+        "side": "left",
+        "limb": "arm",
+        "count": 2,
+        "speed": "slow",
+        "direction": "overhead",
+        "start": 0.0,
+        "end": 1.2,
+    }
+]
 
 
 def make_dataset(root: Path, clips: int, frames: int) -> Path:
@@ -42,7 +53,9 @@ def make_dataset(root: Path, clips: int, frames: int) -> Path:
         write_video(root / f"videos/c{i}.mp4", moving_square_frames(frames, size=64, seed=i % 8), fps=10)
         points = len(MEDIAPIPE_LANDMARK_NAMES)
         keypoints = np.concatenate([rng.uniform(8, 56, (frames, points, 2)), np.ones((frames, points, 1))], axis=-1)
-        track = MotionTrack(10.0, (64, 64), keypoints, rng.normal(0, 0.3, (frames, NUM_JOINTS, 3)), np.ones(frames, bool), "smpl")
+        track = MotionTrack(
+            10.0, (64, 64), keypoints, rng.normal(0, 0.3, (frames, NUM_JOINTS, 3)), np.ones(frames, bool), "smpl"
+        )
         rows.append(empty_row(
             id=f"c{i}", video=f"videos/c{i}.mp4", caption=CORPUS[i % 3], motion=track_to_row(track),
             ground_truth={"joints_3d": np.zeros((frames, NUM_JOINTS, 3), np.float32), "program": json.dumps(PROGRAM)},
@@ -71,8 +84,13 @@ def main() -> None:
         tiny_processor(tokenizer, config).save_pretrained(tmp / "model")
         captioner = MACMCaptioner.from_pretrained(tmp / "model")
         dataset = make_dataset(tmp / "bench", args.clips, args.frames)
-        print(f"{args.clips} clips of {args.frames} frames (64x64), batch {args.batch_size}, <= {args.max_new_tokens} new tokens")
-        runs = (RunConfig("vision-only greedy", use_motion=False, decoding="greedy"), RunConfig("motion + MSD + farthest"))
+        print(
+            f"{args.clips} clips of {args.frames} frames (64x64), batch {args.batch_size}, <= {args.max_new_tokens} new tokens"
+        )
+        runs = (
+            RunConfig("vision-only greedy", use_motion=False, decoding="greedy"),
+            RunConfig("motion + MSD + farthest"),
+        )
         for run in runs:
             start = time.perf_counter()
             metrics = evaluate(captioner, dataset, tmp / run.slug, (run,), batch_size=args.batch_size,

@@ -1,6 +1,6 @@
 """Prefill and per-token decode latency of a small M-ACM: video-only vs +overlay vs +kinematic, one run.
 
-    .venv/bin/python bench/bench_latency.py [--repeats 3] [--new-tokens 32]
+.venv/bin/python bench/bench_latency.py [--repeats 3] [--new-tokens 32]
 """
 
 import argparse
@@ -18,10 +18,25 @@ from train.tokenizer import train_tokenizer
 
 def small_config(tokenizer, representation: str) -> MACMConfig:
     return MACMConfig(
-        vision_config=dict(model_type="siglip_vision_model", hidden_size=192, intermediate_size=768, num_hidden_layers=4,
-                           num_attention_heads=3, image_size=224, patch_size=16, vision_use_head=False),
-        text_config=dict(model_type="qwen2", hidden_size=384, intermediate_size=1024, num_hidden_layers=6,
-                         num_attention_heads=6, num_key_value_heads=2, vocab_size=len(tokenizer)),
+        vision_config=dict(
+            model_type="siglip_vision_model",
+            hidden_size=192,
+            intermediate_size=768,
+            num_hidden_layers=4,
+            num_attention_heads=3,
+            image_size=224,
+            patch_size=16,
+            vision_use_head=False,
+        ),
+        text_config=dict(
+            model_type="qwen2",
+            hidden_size=384,
+            intermediate_size=1024,
+            num_hidden_layers=6,
+            num_attention_heads=6,
+            num_key_value_heads=2,
+            vocab_size=len(tokenizer),
+        ),
         video_token_id=tokenizer.convert_tokens_to_ids("<video>"),
         motion_token_id=tokenizer.convert_tokens_to_ids("<motion>"),
         motion_representation=representation,
@@ -56,20 +71,33 @@ def main():
     for name, (representation, motion) in cases.items():
         config = small_config(tokenizer, representation)
         model = MACMForConditionalGeneration(config).eval()
-        processor = MACMProcessor(SiglipImageProcessorPil(size={"height": 224, "width": 224}), tokenizer, num_frames=8,
-                                  patch_size=16, motion_representation=representation)
+        processor = MACMProcessor(
+            SiglipImageProcessorPil(size={"height": 224, "width": 224}),
+            tokenizer,
+            num_frames=8,
+            patch_size=16,
+            motion_representation=representation,
+        )
         inputs = processor(videos=video, motion=motion)
         with torch.no_grad():
-            prefill = timed(lambda: model(**inputs), args.repeats)
-            full = timed(lambda: model.generate(**inputs, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens,
-                                                do_sample=False), args.repeats)
+            prefill = timed(lambda model=model, inputs=inputs: model(**inputs), args.repeats)
+            full = timed(
+                lambda model=model, inputs=inputs: model.generate(
+                    **inputs, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False
+                ),
+                args.repeats,
+            )
         per_token = (full - prefill) / (args.new_tokens - 1)
         rows[name] = (inputs["input_ids"].shape[1], prefill, per_token)
     base = rows["video-only"]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.new_tokens} new tokens, median of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.new_tokens} new tokens, median of {args.repeats}"
+    )
     print(f"{'case':<12} {'prompt':>7} {'prefill ms':>11} {'x video':>8} {'ms/token':>9} {'x video':>8}")
     for name, (length, prefill, per_token) in rows.items():
-        print(f"{name:<12} {length:>7} {prefill * 1e3:>11.1f} {prefill / base[1]:>8.2f} {per_token * 1e3:>9.2f} {per_token / base[2]:>8.2f}")
+        print(
+            f"{name:<12} {length:>7} {prefill * 1e3:>11.1f} {prefill / base[1]:>8.2f} {per_token * 1e3:>9.2f} {per_token / base[2]:>8.2f}"
+        )
 
 
 if __name__ == "__main__":

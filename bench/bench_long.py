@@ -44,7 +44,9 @@ def looped_clip(path: Path, seconds: float) -> str:
 def run_caption(args: list[str]) -> tuple[float, float, list[dict]]:
     """Wall seconds, peak RSS (MB) and the JSON lines of one `macm caption ... --json` process."""
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", PEAK_RSS_WRAPPER, "caption", *args, "--json"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_WRAPPER, "caption", *args, "--json"], capture_output=True, text=True
+    )
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"`macm caption {' '.join(args)}` failed:\n{result.stderr[-2000:]}")
@@ -59,7 +61,10 @@ def bench_lengths(seconds: list[float], work: Path) -> None:
         clip = looped_clip(work / f"loop_{length:g}s.mp4", length)
         wall, peak, (result,) = run_caption([clip])
         pose = result["timings"]["pose"]
-        print(f"| {length:g} s | {wall:.1f} | {pose:.1f} | {wall / pose:.2f} | {peak:.0f} | {len(result['segments'])} |", flush=True)
+        print(
+            f"| {length:g} s | {wall:.1f} | {pose:.1f} | {wall / pose:.2f} | {peak:.0f} | {len(result['segments'])} |",
+            flush=True,
+        )
 
 
 def bench_folder(num_clips: int, work: Path) -> None:
@@ -123,18 +128,25 @@ def bench_boundaries(num_videos: int, clips_per_video: int, seed: int, penalties
         track = captioner.estimate_motion(str(video))
         for penalty in penalties:
             ranges = movement_segments(track, penalty=penalty)
-            errors[penalty].append((*boundary_errors(np.array([first for first, _ in ranges[1:]]) / track.fps, truth), len(ranges)))
+            errors[penalty].append(
+                (*boundary_errors(np.array([first for first, _ in ranges[1:]]) / track.fps, truth), len(ranges))
+            )
         result = captioner(str(video), tracks=[track])
         default.append(boundary_errors(np.array([s["start"] for s in result.segments[1:]]), truth))
         for segment in result.segments:
             overlap = {}
             for a, b, action in actions:
-                overlap[action] = overlap.get(action, 0.0) + max(0.0, min(b, segment["end"]) - max(a, segment["start"]))
+                overlap[action] = overlap.get(action, 0.0) + max(
+                    0.0, min(b, segment["end"]) - max(a, segment["start"])
+                )
             named += max(overlap, key=overlap.get) in {found["action"] for found in parse_caption(segment["caption"])}
             total += 1
         lengths.append(length)
         counts.append((len(result.segments), len(actions), len(truth)))
-        print(f"video {v}: {length:.1f} s, {len(actions)} actions, {len(result.segments)} segments; summary: {result.caption[:200]}", flush=True)
+        print(
+            f"video {v}: {length:.1f} s, {len(actions)} actions, {len(result.segments)} segments; summary: {result.caption[:200]}",
+            flush=True,
+        )
     print(f"{num_videos} stitched videos of {np.mean(lengths):.1f} s on average ({clips_per_video} HMI-Synth v1 clips each, seed {seed}); "
           f"{np.mean([c[1] for c in counts]):.1f} actions, {np.mean([c[2] for c in counts]):.1f} true boundaries per video")  # fmt: skip
     for penalty, rows_ in errors.items():
@@ -155,7 +167,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--num-videos", type=int, default=4)
     parser.add_argument("--clips-per-video", type=int, default=10)
     parser.add_argument("--seed", type=int, default=21)
-    parser.add_argument("--penalties", type=float, nargs="+", default=[0.5, 1, 2, 4, 8], help="boundaries: segmentation penalties to compare")
+    parser.add_argument(
+        "--penalties",
+        type=float,
+        nargs="+",
+        default=[0.5, 1, 2, 4, 8],
+        help="boundaries: segmentation penalties to compare",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

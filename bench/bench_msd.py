@@ -21,7 +21,6 @@ from modeling_macm.decoding_msd import msd_scores
 from processing_macm import MACMProcessor
 from train.tokenizer import train_tokenizer
 
-
 CORPUS = ["The person raises the left arm twice, then waves with the right hand and walks forward."] * 8
 SIZES = {  # name: (text hidden, layers, heads, kv heads, vocab, vision hidden, image size, frames)
     "small": (64, 2, 4, 2, None, 32, 32, 4),
@@ -64,7 +63,9 @@ def naive_msd(model, inputs, video_only_inputs, new_tokens: int) -> torch.LongTe
     for _ in range(new_tokens):
         motion_logits = model(**motion_step, past_key_values=caches[0], use_cache=True, logits_to_keep=1).logits[:, -1]
         video_logits = model(**video_step, past_key_values=caches[1], use_cache=True, logits_to_keep=1).logits[:, -1]
-        scores = msd_scores(motion_logits.float(), video_logits.float(), config.msd_alpha, config.msd_beta, config.msd_theta)
+        scores = msd_scores(
+            motion_logits.float(), video_logits.float(), config.msd_alpha, config.msd_beta, config.msd_theta
+        )
         tokens.append(scores.argmax(-1, keepdim=True))
         motion_step = video_step = {"input_ids": tokens[-1]}
     return torch.cat(tokens, dim=-1)

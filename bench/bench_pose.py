@@ -49,13 +49,17 @@ def bench(video: Path, max_fps: float | None, num_keyframes: int) -> None:
     start = time.perf_counter()
     info = probe_video(video)
     track, seconds = timed(lambda: extract_motion(video, max_fps=max_fps, progress=False))
-    print(f"{video.name} ({info.width}x{info.height}, {info.num_frames} frames @ {info.fps:.2f} fps), max_fps={max_fps}:")
+    print(
+        f"{video.name} ({info.width}x{info.height}, {info.num_frames} frames @ {info.fps:.2f} fps), max_fps={max_fps}:"
+    )
     print(f"  mediapipe pose : {seconds:7.2f} s  {track.num_frames / seconds:6.1f} track frames/s  "
           f"{info.num_frames / seconds:6.1f} video frames/s  person in {track.valid.mean():.0%}")  # fmt: skip
     _, seconds = timed(lambda: sample_keyframes(track, num_keyframes))
     print(f"  keyframes (K={num_keyframes}) : {seconds * 1e3:7.2f} ms")
     (features, mask), seconds = timed(lambda: kinematic_features(track))
-    print(f"  kinematic      : {seconds * 1e3:7.2f} ms  -> {list(features.shape)} (newest version), {mask.mean():.0%} unmasked")
+    print(
+        f"  kinematic      : {seconds * 1e3:7.2f} ms  -> {list(features.shape)} (newest version), {mask.mean():.0%} unmasked"
+    )
     _, seconds = timed(lambda: overlay_keyframes(video, track, num_keyframes))
     print(f"  overlay K={num_keyframes}    : {seconds * 1e3:7.2f} ms (decode + draw)")
     print(f"  end to end     : {time.perf_counter() - start:7.2f} s")

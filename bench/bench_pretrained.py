@@ -44,8 +44,16 @@ def main(argv: list[str] | None = None) -> None:
     language = AutoModelForCausalLM.from_pretrained(directory, gguf_file=gguf_file)
     tokenizer = load_tokenizer(directory, gguf_file=gguf_file)
     # A small SigLIP-shaped tower at 224 px / patch 16: 14×14 patches → 49 tokens per frame after pooling.
-    vision = SiglipVisionModel(SiglipVisionConfig(hidden_size=256, intermediate_size=1024, num_hidden_layers=4,
-                                                  num_attention_heads=4, image_size=224, patch_size=16))
+    vision = SiglipVisionModel(
+        SiglipVisionConfig(
+            hidden_size=256,
+            intermediate_size=1024,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            image_size=224,
+            patch_size=16,
+        )
+    )
     with tempfile.TemporaryDirectory() as folder:
         vision.save_pretrained(Path(folder) / "vision")
         model = MACMForConditionalGeneration.from_pretrained_components(Path(folder) / "vision", language, tokenizer)
@@ -58,20 +66,24 @@ def main(argv: list[str] | None = None) -> None:
     cases = {
         "text only": processor.tokenizer.apply_chat_template(
             [{"role": "user", "content": "Describe how a person performs a squat."}],
-            add_generation_prompt=True, return_tensors="pt", return_dict=True,
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
         ),
         "video": processor(text=processor.default_prompt(with_motion=False), videos=frames),
         "video + motion": processor(text=processor.default_prompt(), videos=frames, motion=keyframes),
     }
-    print(f"M-ACM: SmolLM2-135M + SigLIP-256x4, {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters, "
-          f"float32, {args.threads} threads, {args.num_frames} frames, {model.config.num_keyframes} keyframes")
+    print(
+        f"M-ACM: SmolLM2-135M + SigLIP-256x4, {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters, "
+        f"float32, {args.threads} threads, {args.num_frames} frames, {model.config.num_keyframes} keyframes"
+    )
     print(f"{'input':<16}{'prompt tokens':>14}{'prefill s':>11}{'generate s':>12}{'decode tok/s':>14}")
     generate = dict(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False)
     with torch.inference_mode():
         for name, inputs in cases.items():
             inputs = dict(inputs)
-            prefill, _ = timed(lambda: model(**inputs, logits_to_keep=1), args.repeats)
-            total, _ = timed(lambda: model.generate(**inputs, **generate), args.repeats)
+            prefill, _ = timed(lambda: model(**inputs, logits_to_keep=1), args.repeats)  # noqa: B023 (timed now)
+            total, _ = timed(lambda: model.generate(**inputs, **generate), args.repeats)  # noqa: B023 (timed now)
             decode_rate = (args.new_tokens - 1) / max(total - prefill, 1e-9)  # the first token comes from the prefill
             print(f"{name:<16}{inputs['input_ids'].shape[1]:>14}{prefill:>11.3f}{total:>12.2f}{decode_rate:>14.1f}")
 

@@ -25,7 +25,9 @@ def ten_second_clip(out_dir: Path) -> str:
 
     frames, info = read_video(sorted(EXAMPLES_DIR.glob("*.mp4"))[0])
     repeats = int(np.ceil(10 * info.fps / len(frames)))
-    return str(write_video(out_dir / "ten_seconds.mp4", np.concatenate([frames] * repeats)[: round(10 * info.fps)], info.fps))
+    return str(
+        write_video(out_dir / "ten_seconds.mp4", np.concatenate([frames] * repeats)[: round(10 * info.fps)], info.fps)
+    )
 
 
 def timed_request(client, video: str, settings: list) -> tuple[float, float, str]:
@@ -62,7 +64,17 @@ def main(argv: list[str] | None = None) -> None:
     app.MODEL_PATH = args.model
     captioner = app.load_captioner(args.model)
     processor = captioner.processor
-    settings = [True, args.decoding, app.MSD_ALPHA_DEFAULT, 0.2, 2.0, processor.num_frames, processor.num_keyframes, "", args.max_new_tokens]
+    settings = [
+        True,
+        args.decoding,
+        app.MSD_ALPHA_DEFAULT,
+        0.2,
+        2.0,
+        processor.num_frames,
+        processor.num_keyframes,
+        "",
+        args.max_new_tokens,
+    ]
     with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
         video = args.video or ten_second_clip(Path(tmp))
         info = probe_video(video)
@@ -72,14 +84,18 @@ def main(argv: list[str] | None = None) -> None:
         _, url, _ = app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
         try:
             client = Client(url, verbose=False)
-            print(f"model {args.model} ({processor.motion_representation}), clip {info.duration:.1f} s {info.width}x{info.height} "
-                  f"@ {info.fps:g} fps, {processor.num_frames} frames, {args.decoding}, max {args.max_new_tokens} new tokens, "
-                  f"{os.cpu_count()} CPU cores")
+            print(
+                f"model {args.model} ({processor.motion_representation}), clip {info.duration:.1f} s {info.width}x{info.height} "
+                f"@ {info.fps:g} fps, {processor.num_frames} frames, {args.decoding}, max {args.max_new_tokens} new tokens, "
+                f"{os.cpu_count()} CPU cores"
+            )
             timed_request(client, video, settings)  # warm-up: pose model, first-call allocations
             single = [timed_request(client, video, settings) for _ in range(args.repeats)]
             first = statistics.median(s[0] for s in single)
             total = statistics.median(s[1] for s in single)
-            print(f"1 user : upload -> first caption token {first:.2f} s, -> full caption {total:.2f} s (median of {args.repeats})")
+            print(
+                f"1 user : upload -> first caption token {first:.2f} s, -> full caption {total:.2f} s (median of {args.repeats})"
+            )
 
             start = time.perf_counter()
             with ThreadPoolExecutor(args.users) as pool:
@@ -87,8 +103,10 @@ def main(argv: list[str] | None = None) -> None:
             wall = time.perf_counter() - start
             latencies = sorted(r[1] for r in results)
             same = all(r[2] == single[0][2] for r in results)
-            print(f"{args.users} users: all done in {wall:.2f} s = {args.users / wall * 60:.1f} captions/min; "
-                  f"latency min {latencies[0]:.2f} s, max {latencies[-1]:.2f} s; captions identical to 1-user: {same}")
+            print(
+                f"{args.users} users: all done in {wall:.2f} s = {args.users / wall * 60:.1f} captions/min; "
+                f"latency min {latencies[0]:.2f} s, max {latencies[-1]:.2f} s; captions identical to 1-user: {same}"
+            )
         finally:
             app.demo.close()
 

@@ -42,8 +42,15 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        out = generate_dataset(Path(tmp) / "synth", args.num_clips, args.seed, args.size, num_workers=args.num_workers,
-                               progress=False, version=args.version)
+        out = generate_dataset(
+            Path(tmp) / "synth",
+            args.num_clips,
+            args.seed,
+            args.size,
+            num_workers=args.num_workers,
+            progress=False,
+            version=args.version,
+        )
         render_s = time.perf_counter() - start
         load_render = os.getloadavg()[0]
         rows = [json.loads(line) for line in (out / "metadata.jsonl").read_text().splitlines()]
@@ -56,16 +63,20 @@ def main() -> None:
             track_s = time.perf_counter() - start
     n = args.num_clips
     seconds = sum(row["duration"] for row in rows)
-    print(f"HMI-Synth v{args.version}, clips: {n} ({seconds / n:.1f} s of video each), workers: {args.num_workers}, "
-          f"load average {load_before:.1f} before, {load_render:.1f} after rendering")
+    print(
+        f"HMI-Synth v{args.version}, clips: {n} ({seconds / n:.1f} s of video each), workers: {args.num_workers}, "
+        f"load average {load_before:.1f} before, {load_render:.1f} after rendering"
+    )
     print(f"composition: {composition(rows)}")
     print(f"render only:          {3600 * n / render_s:7.0f} clips/h ({render_s:.1f} s, includes worker start-up)")
     print(f"size on disk: {size_mb / n:.3f} MB per clip (video + joints + metadata)")
     if args.no_tracks:
         return
     print(f"MediaPipe tracks:     {3600 * n / track_s:7.0f} clips/h ({track_s:.1f} s)")
-    print(f"render + tracks:      {3600 * n / (render_s + track_s):7.0f} clips/h "
-          f"-> 2,000 clips in {2000 * (render_s + track_s) / n / 60:.0f} min")
+    print(
+        f"render + tracks:      {3600 * n / (render_s + track_s):7.0f} clips/h "
+        f"-> 2,000 clips in {2000 * (render_s + track_s) / n / 60:.0f} min"
+    )
     print(f"person found by MediaPipe: {100 * sum(found) / len(found):.1f}% of frames (mean over clips)")
 
 

@@ -28,7 +28,11 @@ def worker(args) -> None:
     overrides = ["--max_steps", str(args.steps), "--eval_strategy", "no", "--eval_on_start", "false", "--save_strategy", "no",
                  "--disable_tqdm", "true", "--logging_steps", str(args.steps), "--use_motion", str(args.use_motion), *extra]  # fmt: skip
     train(config, Path(args.dataset), Path(args.out), *overrides)
-    state = json.loads((Path(args.out) / "trainer_state.json").read_text()) if (Path(args.out) / "trainer_state.json").exists() else None
+    state = (
+        json.loads((Path(args.out) / "trainer_state.json").read_text())
+        if (Path(args.out) / "trainer_state.json").exists()
+        else None
+    )
     log = state["log_history"] if state else []
     samples = next((entry["train_samples_per_second"] for entry in log if "train_samples_per_second" in entry), None)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -67,7 +71,10 @@ def main() -> None:
         if args.stage == "instruct" and not args.model:
             args.model = str(tmp / "align")
             subprocess.run([sys.executable, __file__, "--worker", "--dataset", str(dataset), "--out", args.model, "--steps", "1", "--stage", "align"], check=True, capture_output=True)  # fmt: skip
-        results = {name: run_variant(dataset, tmp / name, use_motion, args) for name, use_motion in (("video-only", False), ("+motion", True))}
+        results = {
+            name: run_variant(dataset, tmp / name, use_motion, args)
+            for name, use_motion in (("video-only", False), ("+motion", True))
+        }
     print(f"tiny recipe, stage {args.stage}, {args.steps} steps x batch 4, CPU")
     print(f"{'variant':<12} {'samples/s':>10} {'peak RSS MiB':>13}")
     for name, result in results.items():

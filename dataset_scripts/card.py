@@ -94,16 +94,23 @@ def dataset_card(
     ]  # fmt: skip
     for split in sorted(split_counts):
         lines += [f"  - split: {split}", f"    path: data/{split}-*-of-*.parquet"]
-    lines += ["dataset_info:", f"  description: {_yaml_quote(f'HMI-format rows; Parquet shards sha256:{fingerprint}')}"]
+    lines += [
+        "dataset_info:",
+        f"  description: {_yaml_quote(f'HMI-format rows; Parquet shards sha256:{fingerprint}')}",
+    ]
     lines += ["  splits:"]
     for split in sorted(split_counts):
-        lines += [f"  - name: {split}", f"    num_bytes: {split_bytes.get(split, 0)}", f"    num_examples: {split_counts[split]}"]
+        lines += [
+            f"  - name: {split}",
+            f"    num_bytes: {split_bytes.get(split, 0)}",
+            f"    num_examples: {split_counts[split]}",
+        ]
     total = sum(split_bytes.values())
     lines += [f"  download_size: {total}", f"  dataset_size: {total}"]
     lines += ["---", "", f"# {name}", ""]
     lines += [
-        "Human-motion video captions in the HMI format of M-ACM (\"Towards Fine-Grained Human Motion Video",
-        "Captioning\", Song et al., ACM MM 2025), built with",
+        'Human-motion video captions in the HMI format of M-ACM ("Towards Fine-Grained Human Motion Video',
+        'Captioning", Song et al., ACM MM 2025), built with',
         "",
         f"```bash\n{build_command}\n```",
         "",
@@ -156,7 +163,9 @@ def write_card(dataset_dir, build_command: str) -> Path:
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    card = dataset_card(dataset_dir.resolve().name, dict(counts), dict(sources), build_command, dict(sizes), digest.hexdigest())
+    card = dataset_card(
+        dataset_dir.resolve().name, dict(counts), dict(sources), build_command, dict(sizes), digest.hexdigest()
+    )
     target = dataset_dir / "README.md"
     with atomic_path(target) as tmp:
         tmp.write_text(card, encoding="utf-8")

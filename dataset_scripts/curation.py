@@ -50,7 +50,9 @@ class CurationConfig:
             raise ValueError(f"Need 0 < min_seconds <= max_seconds, got {self.min_seconds} and {self.max_seconds}.")
         if self.max_seconds < 2 * self.min_seconds:
             # Otherwise a scene just over max_seconds cannot be split into segments of min_seconds.
-            raise ValueError(f"max_seconds ({self.max_seconds}) must be at least twice min_seconds ({self.min_seconds}).")
+            raise ValueError(
+                f"max_seconds ({self.max_seconds}) must be at least twice min_seconds ({self.min_seconds})."
+            )
 
 
 @dataclass
@@ -162,7 +164,9 @@ def judge(stats: dict, config: CurationConfig = CurationConfig()) -> tuple[bool,
             (stats["enough_face_points"] <= need, f"fewer than {config.min_face_points} face points in {1 - stats['enough_face_points']:.0%} of frames"),
             (stats["box_big_enough"] <= need, f"person box under 1/{round(1 / config.min_box_fraction)} of the frame in {1 - stats['box_big_enough']:.0%} of frames"),
         ]  # fmt: skip
-        reasons = [text for failed, text in failures if failed] or [f"a single well-seen person in only {stats['good']:.0%} of frames"]
+        reasons = [text for failed, text in failures if failed] or [
+            f"a single well-seen person in only {stats['good']:.0%} of frames"
+        ]
         return False, reasons[0]
     if stats["movement"] < config.min_movement:
         return False, f"still: keypoints move {stats['movement']:.3f} person heights/s (< {config.min_movement})"
@@ -222,7 +226,11 @@ def curate(videos, out_dir, config: CurationConfig = CurationConfig()) -> list[D
                 write_video(clip, frames, fps)
                 decision.stats["clip"] = str(clip.relative_to(out_dir))
             decisions.append(decision)
-    report = {"kept": sum(d.kept for d in decisions), "dropped": sum(not d.kept for d in decisions), "segments": [asdict(d) for d in decisions]}
+    report = {
+        "kept": sum(d.kept for d in decisions),
+        "dropped": sum(not d.kept for d in decisions),
+        "segments": [asdict(d) for d in decisions],
+    }
     tmp = out_dir / ".curation_report.json.tmp"
     tmp.write_text(json.dumps(report, indent=2) + "\n")
     tmp.replace(out_dir / "curation_report.json")

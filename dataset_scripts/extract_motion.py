@@ -52,7 +52,11 @@ def _spawned_workers():
 
 
 def extract_tracks(
-    dataset_dir, clips: list[tuple[str, str]], num_proc: int = 1, backend: str = "mediapipe", max_fps: float | None = 10.0
+    dataset_dir,
+    clips: list[tuple[str, str]],
+    num_proc: int = 1,
+    backend: str = "mediapipe",
+    max_fps: float | None = 10.0,
 ) -> dict[str, str]:
     """Writes `motion/<id>.npz` for every `(id, video path relative to dataset_dir)` that lacks one.
 

@@ -10,7 +10,9 @@ def load_hmi_split(dataset_dir, split: str, streaming: bool = False):
     """`datasets.load_dataset(dataset_dir, split=split, streaming=streaming)` of a built HMI folder."""
     card = Path(dataset_dir) / "README.md"
     if not card.is_file():
-        raise FileNotFoundError(f"{dataset_dir} is not an HMI dataset folder (no README.md with `configs:`); build one with `macm build`.")
+        raise FileNotFoundError(
+            f"{dataset_dir} is not an HMI dataset folder (no README.md with `configs:`); build one with `macm build`."
+        )
     if "\ndataset_info:" not in card.read_text(encoding="utf-8"):
         # Without it datasets 5.2 may serve an earlier build's cached rows (card.py says why).
         raise ValueError(

@@ -78,7 +78,12 @@ def hmi_features():
             "caption": Value("string"),
             "captions": {"fine": List(segment), "contextual": List(segment), "summary": Value("string")},
             "qa": List(
-                {"question": Value("string"), "answer": Value("string"), "type": Value("string"), "dimension": Value("string")}
+                {
+                    "question": Value("string"),
+                    "answer": Value("string"),
+                    "type": Value("string"),
+                    "dimension": Value("string"),
+                }
             ),
             "motion": motion,
             "ground_truth": {
@@ -142,7 +147,7 @@ def track_to_row(track: MotionTrack) -> dict:
 def row_to_track(row: dict) -> MotionTrack | None:
     """The MotionTrack in a row (or in its `motion` struct), None when the row has none.
     Accepts rows in any `datasets` format (python lists or numpy arrays)."""
-    motion = row["motion"] if "motion" in row else row
+    motion = row.get("motion", row)
     if motion is None:
         return None
     optional = {name: motion.get(name) for name in ("global_orient", "body_pose", "betas", "transl")}
@@ -163,4 +168,14 @@ def program_from_row(row: dict) -> list[dict] | None:
     return None if truth is None or truth["program"] is None else json.loads(truth["program"])
 
 
-__all__ = ["DIMENSIONS", "QA_TYPES", "empty_row", "file_stem", "hmi_features", "program_from_row", "require_datasets", "row_to_track", "track_to_row"]
+__all__ = [
+    "DIMENSIONS",
+    "QA_TYPES",
+    "empty_row",
+    "file_stem",
+    "hmi_features",
+    "program_from_row",
+    "require_datasets",
+    "row_to_track",
+    "track_to_row",
+]

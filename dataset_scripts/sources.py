@@ -335,7 +335,9 @@ def _read_jsonl(path: Path, video_root: Path | None, license: str | None) -> Sou
 def _read_synth(folder: Path) -> SourceRead:
     metadata = folder / "metadata.jsonl"
     if not metadata.is_file():
-        raise SourceError(f"{str(folder)!r} is not an HMI-Synth folder: it has no metadata.jsonl (make one with `macm synth`).")
+        raise SourceError(
+            f"{str(folder)!r} is not an HMI-Synth folder: it has no metadata.jsonl (make one with `macm synth`)."
+        )
     problems: list[Problem] = []
     clips = []
     for where, record in _json_records(metadata, problems):
@@ -348,7 +350,9 @@ def _read_synth(folder: Path) -> SourceRead:
             _, captions = _captions(record.get("captions"))
             joints_path = folder / record["joints"]
             if outside_root(joints_path, folder):
-                raise ValueError(f"ground-truth joints {record['joints']!r} resolve outside the source folder; refused")
+                raise ValueError(
+                    f"ground-truth joints {record['joints']!r} resolve outside the source folder; refused"
+                )
             try:
                 joints = np.load(joints_path, allow_pickle=False)
             except (OSError, ValueError) as err:
@@ -369,4 +373,13 @@ def _read_synth(folder: Path) -> SourceRead:
     return SourceRead(clips, problems, folder)
 
 
-__all__ = ["FORMATS", "VIDEO_EXTENSIONS", "Clip", "Problem", "SourceError", "SourceRead", "outside_root", "read_source"]
+__all__ = [
+    "FORMATS",
+    "VIDEO_EXTENSIONS",
+    "Clip",
+    "Problem",
+    "SourceError",
+    "SourceRead",
+    "outside_root",
+    "read_source",
+]

@@ -16,7 +16,10 @@ COMMANDS = {
     "motion": ("macm_cli.motion", "extract a MotionTrack (.npz) from a video, with an optional overlay preview"),
     "synth": ("dataset_scripts.synth", "generate HMI-Synth clips with ground-truth captions and QA"),
     "build": ("dataset_scripts.build", "build an HMI-format dataset (Parquet + card) from a source"),
-    "curate": ("dataset_scripts.curation", "scene cuts, 2-10 s segments, pose/movement filters with a keep/drop report"),
+    "curate": (
+        "dataset_scripts.curation",
+        "scene cuts, 2-10 s segments, pose/movement filters with a keep/drop report",
+    ),
     "train": ("train.sft", "fine-tune with TRL SFT + LoRA from a recipe"),
     "eval": ("train.evaluate", "evaluate on HMI-Bench-format data with the paper's metrics"),
     "demo": ("space.app", "run the Gradio demo locally"),
@@ -79,7 +82,9 @@ def check_output_file(path: str | os.PathLike, option: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as err:
-        raise UserError(f"{option} {path}: cannot write in {folder} ({err.strerror or err}); choose another path.") from None
+        raise UserError(
+            f"{option} {path}: cannot write in {folder} ({err.strerror or err}); choose another path."
+        ) from None
     return path
 
 
@@ -160,4 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["COMMANDS", "CaptionResult", "MACMCaptioner", "UserError", "check_output_file", "check_pretrained", "main", "positive_int"]
+__all__ = [
+    "COMMANDS",
+    "CaptionResult",
+    "MACMCaptioner",
+    "UserError",
+    "check_output_file",
+    "check_pretrained",
+    "main",
+    "positive_int",
+]

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("question", help='e.g. "How many times does the person squat?"')
     args, options = parser.parse_known_args(argv)
     if not args.question.strip():
-        parser.error("the question is empty; ask something, e.g. \"Which arm does the person raise?\"")
+        parser.error('the question is empty; ask something, e.g. "Which arm does the person raise?"')
     if "--prompt" in options:
         parser.error("the question is the second argument; --prompt is `macm caption`'s form of it")
     return caption.main([args.video, "--prompt", args.question, *options])

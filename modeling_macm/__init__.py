@@ -12,7 +12,6 @@ from processing_macm import MACMProcessor
 from .configuration_macm import MACMConfig
 from .modeling_macm import EMBEDDED_MODEL_DIR, MACMForConditionalGeneration, MACMModel, MACMPreTrainedModel
 
-
 AutoConfig.register(MACMConfig.model_type, MACMConfig, exist_ok=True)
 AutoModel.register(MACMConfig, MACMModel, exist_ok=True)
 AutoModelForImageTextToText.register(MACMConfig, MACMForConditionalGeneration, exist_ok=True)

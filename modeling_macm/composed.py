@@ -35,7 +35,6 @@ from .composition import load_language_model
 from .configuration_macm import MACMConfig
 from .modeling_macm import MACMForConditionalGeneration
 
-
 COMPOSED_MODELS = {"macm-135m": Path(__file__).parent / "macm_135m"}
 BASE_FILE = "base_model.json"
 PARTS_FILE = "base_parts.safetensors"
@@ -66,7 +65,9 @@ def composed_folder(name_or_path: str | os.PathLike) -> Path | None:
 
 
 def check_shipped(folder: Path) -> None:
-    missing = [name for name in ("config.json", BASE_FILE, PARTS_FILE, *ADAPTER_FILES) if not (folder / name).is_file()]
+    missing = [
+        name for name in ("config.json", BASE_FILE, PARTS_FILE, *ADAPTER_FILES) if not (folder / name).is_file()
+    ]
     if missing:
         name = next((n for n, path in COMPOSED_MODELS.items() if path == folder), str(folder))
         raise NotShippedError(
@@ -100,8 +101,12 @@ def compose(folder: str | os.PathLike, dtype: torch.dtype | str | None = None, *
     with init.no_init_weights():  # every weight is loaded next: a random initialisation would be thrown away
         model = MACMForConditionalGeneration(config)
     missing, unexpected = model.load_state_dict({**state, **parts}, strict=False)
-    if unexpected or set(missing) - ({"lm_head.weight"} if config.tie_word_embeddings else set()):  # tied: no key of its own
-        raise ValueError(f"{folder / PARTS_FILE} does not fit its config: missing {missing}, unexpected {unexpected}; pack it again.")
+    if unexpected or set(missing) - (
+        {"lm_head.weight"} if config.tie_word_embeddings else set()
+    ):  # tied: no key of its own
+        raise ValueError(
+            f"{folder / PARTS_FILE} does not fit its config: missing {missing}, unexpected {unexpected}; pack it again."
+        )
     model.tie_weights()
     model.generation_config = GenerationConfig.from_pretrained(folder)
     model = PeftModel.from_pretrained(model, folder).merge_and_unload()
@@ -116,14 +121,18 @@ def pack(run_dir: str | os.PathLike, out_dir: str | os.PathLike, language_model:
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not all((run_dir / name).is_file() for name in ADAPTER_FILES):
-        raise FileNotFoundError(f"{run_dir} holds no PEFT adapter ({', '.join(ADAPTER_FILES)}): give a stage-2 (instruct) output_dir.")
+        raise FileNotFoundError(
+            f"{run_dir} holds no PEFT adapter ({', '.join(ADAPTER_FILES)}): give a stage-2 (instruct) output_dir."
+        )
     base_path = json.loads((run_dir / ADAPTER_FILES[0]).read_text())["base_model_name_or_path"]
     base = MACMForConditionalGeneration.from_pretrained(base_path, dtype=torch.float32)
     language, _ = load_language_model(language_model, with_tokenizer=False, dtype=torch.float32)
     vocab_size = language.get_input_embeddings().weight.shape[0]
     # The base's language model must be `language_model` itself (stage 1 froze it), or composing would change it.
     trained = base.model.language_model.embed_tokens.weight[:vocab_size]
-    if trained.shape != language.get_input_embeddings().weight.shape or not torch.equal(trained, language.get_input_embeddings().weight):
+    if trained.shape != language.get_input_embeddings().weight.shape or not torch.equal(
+        trained, language.get_input_embeddings().weight
+    ):
         raise ValueError(f"The language model of {base_path} is not {language_model!r}: pack only models built on it.")
 
     state = base.state_dict()
@@ -138,7 +147,9 @@ def pack(run_dir: str | os.PathLike, out_dir: str | os.PathLike, language_model:
     save_file(parts, out_dir / PARTS_FILE, metadata={"format": "pt"})
     for name in ADAPTER_FILES:
         shutil.copyfile(run_dir / name, out_dir / name)
-    (out_dir / BASE_FILE).write_text(json.dumps({"language_model": language_model, "vocab_size": vocab_size}, indent=2) + "\n")
+    (out_dir / BASE_FILE).write_text(
+        json.dumps({"language_model": language_model, "vocab_size": vocab_size}, indent=2) + "\n"
+    )
     return out_dir
 
 

@@ -23,7 +23,6 @@ from processing_macm import CHAT_TEMPLATE, MOTION_TOKEN, VIDEO_TOKEN, MACMProces
 from .configuration_macm import MACMConfig
 from .modeling_macm import MACMForConditionalGeneration
 
-
 # Where LLaVA recipes read each tower family: SigLIP has no CLS token and is read at its last layer;
 # CLIP is read at its second-to-last layer without the CLS token (LLaVA-1.5).
 VISION_DEFAULTS = {
@@ -82,7 +81,9 @@ def image_processor_for(source: str | os.PathLike | None, image_size: int, **hub
     settings = {}
     if source is not None:
         saved, _ = SiglipImageProcessorPil.get_image_processor_dict(source, **hub_kwargs)
-        settings = {key: saved[key] for key in ("image_mean", "image_std", "resample", "rescale_factor") if key in saved}
+        settings = {
+            key: saved[key] for key in ("image_mean", "image_std", "resample", "rescale_factor") if key in saved
+        }
     return SiglipImageProcessorPil(size={"height": image_size, "width": image_size}, **settings)
 
 

@@ -39,7 +39,6 @@ from .composition import (
 )
 from .configuration_macm import MACMConfig
 
-
 SOURCE_MODEL_TYPE = LlavaOnevisionConfig.model_type
 # `LlavaOnevisionForConditionalGeneration.state_dict()` names → M-ACM's; everything else keeps its name.
 RENAMES = {"model.multi_modal_projector.": "model.video_projector.", "model.image_newline": "model.video_newline"}
@@ -99,7 +98,9 @@ def macm_state_dict(source_state: dict[str, torch.Tensor]) -> dict[str, torch.Te
                 name = new + name[len(old) :]
         state[name] = tensor
     projector = "model.video_projector."
-    state.update({"model.motion_projector." + n[len(projector) :]: t for n, t in state.items() if n.startswith(projector)})
+    state.update(
+        {"model.motion_projector." + n[len(projector) :]: t for n, t in state.items() if n.startswith(projector)}
+    )
     return state
 
 
@@ -112,7 +113,10 @@ def motion_chat_template(template: str | dict | None) -> str:
         return template
     match = VIDEO_LOOP.search(template or "")
     if match is None:
-        warnings.warn("The source has no LLaVA-OneVision chat template with a video loop; using M-ACM's ChatML template.")
+        warnings.warn(
+            "The source has no LLaVA-OneVision chat template with a video loop; using M-ACM's ChatML template.",
+            stacklevel=2,
+        )
         return CHAT_TEMPLATE
     motion_loop = match.group(0).replace("'video'", "'motion'").replace(VIDEO_TOKEN, MOTION_TOKEN)
     return template[: match.end()] + motion_loop + template[match.end() :]
@@ -190,8 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", metavar="SRC", help="LLaVA-OneVision checkpoint: a local folder or a Hub id")
     parser.add_argument("-o", "--output", metavar="DST", required=True, help="folder to write the M-ACM checkpoint to")
     parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
-    parser.add_argument("--num-frames", type=int, help="frames the processor samples per video (default: MACMProcessor's)")
-    parser.add_argument("--num-keyframes", type=int, default=MACMConfig.num_keyframes, help="overlay keyframes per clip")
+    parser.add_argument(
+        "--num-frames", type=int, help="frames the processor samples per video (default: MACMProcessor's)"
+    )
+    parser.add_argument(
+        "--num-keyframes", type=int, default=MACMConfig.num_keyframes, help="overlay keyframes per clip"
+    )
     parser.add_argument("--revision", help="Hub revision of SRC")
     parser.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
     args = parser.parse_args(argv)
@@ -216,4 +224,3 @@ __all__ = ["check_source", "convert", "macm_config_from", "macm_state_dict", "mo
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

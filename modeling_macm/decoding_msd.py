@@ -87,8 +87,16 @@ def sampling_warpers(config: GenerationConfig) -> LogitsProcessorList:
 
 # `generate` options this loop does not implement (it would otherwise ignore them silently).
 UNSUPPORTED_OPTIONS = (
-    "min_new_tokens", "min_length", "repetition_penalty", "no_repeat_ngram_size", "bad_words_ids",
-    "logits_processor", "return_dict_in_generate", "output_scores", "output_logits", "inputs_embeds",
+    "min_new_tokens",
+    "min_length",
+    "repetition_penalty",
+    "no_repeat_ngram_size",
+    "bad_words_ids",
+    "logits_processor",
+    "return_dict_in_generate",
+    "output_scores",
+    "output_logits",
+    "inputs_embeds",
 )
 
 
@@ -112,12 +120,16 @@ def motion_synergetic_generate(
     passed to the model as is. Options this loop does not implement raise instead of being ignored."""
     unsupported = sorted(name for name in UNSUPPORTED_OPTIONS if kwargs.get(name) not in (None, False))
     if unsupported:
-        raise ValueError(f"Motion Synergetic Decoding does not support {unsupported}; drop them or decode without MSD.")
+        raise ValueError(
+            f"Motion Synergetic Decoding does not support {unsupported}; drop them or decode without MSD."
+        )
     streamer = kwargs.pop("streamer", None)
     config = copy.deepcopy(generation_config or model.generation_config)
     model_inputs = config.update(**kwargs)
     if config.num_beams not in (None, 1):
-        raise ValueError(f"Motion Synergetic Decoding is greedy or sampling; num_beams={config.num_beams} is not supported.")
+        raise ValueError(
+            f"Motion Synergetic Decoding is greedy or sampling; num_beams={config.num_beams} is not supported."
+        )
     max_new_tokens = config.max_new_tokens or config.max_length - input_ids.shape[1]
     eos = torch.tensor([] if config.eos_token_id is None else config.eos_token_id, dtype=torch.long).flatten()
     pad_token_id = config.pad_token_id if config.pad_token_id is not None else int(eos[0])
@@ -126,7 +138,9 @@ def motion_synergetic_generate(
         attention_mask = torch.ones_like(input_ids)
 
     batch_size = input_ids.shape[0]
-    step_ids, mask, has_motion = two_branch_batch(input_ids, attention_mask, model.config.motion_token_id, pad_token_id)
+    step_ids, mask, has_motion = two_branch_batch(
+        input_ids, attention_mask, model.config.motion_token_id, pad_token_id
+    )
     # The model scatters motion clips into the rows holding `<motion>` tokens, in order: only the first B
     # rows do, so the motion inputs fit unchanged. Video clips go one per row, so they are duplicated.
     if pixel_values_videos is not None:
@@ -140,15 +154,19 @@ def motion_synergetic_generate(
     for _ in range(max_new_tokens):
         # Positions count real tokens only, so left padding does not shift them (as transformers does).
         position_ids = (mask.cumsum(-1) - 1).clamp(min=0)[:, -step_ids.shape[1] :]
-        logits = model(
-            input_ids=step_ids,
-            attention_mask=mask,
-            position_ids=position_ids,
-            past_key_values=cache,
-            use_cache=True,
-            logits_to_keep=1,
-            **model_inputs,
-        ).logits[:, -1].float()  # [B + B_m, V]
+        logits = (
+            model(
+                input_ids=step_ids,
+                attention_mask=mask,
+                position_ids=position_ids,
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+                **model_inputs,
+            )
+            .logits[:, -1]
+            .float()
+        )  # [B + B_m, V]
         if config.suppress_tokens:  # the placeholders, in both branches (see MACMForConditionalGeneration.generate)
             logits = logits.index_fill(-1, torch.tensor(config.suppress_tokens, device=logits.device), float("-inf"))
         model_inputs = {}  # video and motion now live in the cache

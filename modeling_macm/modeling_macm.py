@@ -25,7 +25,6 @@ from typing_extensions import Unpack
 from .configuration_macm import MACMConfig
 from .decoding_msd import motion_synergetic_generate
 
-
 # The small model trained here on HMI-Synth ships inside this package (default_model/README.md is its
 # card): `from_pretrained("macm")` loads it unless a local folder named "macm" exists.
 EMBEDDED_MODEL_NAME = "macm"
@@ -97,7 +96,13 @@ class MACMMotionEncoder(nn.Module):
         self.input_proj = nn.Linear(config.motion_feature_size, hidden)
         self.position_embedding = nn.Parameter(torch.zeros(config.motion_max_frames, hidden))
         layer = nn.TransformerEncoderLayer(
-            hidden, config.motion_num_heads, 4 * hidden, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+            hidden,
+            config.motion_num_heads,
+            4 * hidden,
+            dropout=0.0,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
         )
         self.layers = nn.TransformerEncoder(layer, config.motion_num_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(hidden)
@@ -475,7 +480,9 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
         logits = self.lm_head(hidden_states[:, keep, :])
         loss = None
         if labels is not None:
-            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs)
+            loss = self.loss_function(
+                logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs
+            )
         return MACMCausalLMOutputWithPast(
             loss=loss,
             logits=logits,

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 # mkstemp creates owner-only files; finished files get the permissions a plain `open` would give.
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -40,7 +40,11 @@ def sample_keyframes(track: MotionTrack, num_keyframes: int) -> np.ndarray:
     candidates = np.flatnonzero(track.valid)
     if len(candidates) <= num_keyframes:
         missing = np.flatnonzero(~track.valid)
-        fill = missing[sample_frame_indices(len(missing), num_keyframes - len(candidates))] if len(candidates) < num_keyframes else []
+        fill = (
+            missing[sample_frame_indices(len(missing), num_keyframes - len(candidates))]
+            if len(candidates) < num_keyframes
+            else []
+        )
         return np.sort(np.concatenate([candidates, fill])).astype(np.int64)
 
     poses = normalized_poses(track)[candidates]  # [n, 66]

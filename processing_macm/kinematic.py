@@ -28,7 +28,10 @@ import numpy as np
 from .motion_track import NUM_JOINTS, SMPL_JOINT_NAMES, MotionTrack
 
 KINEMATIC_FEATURE_VERSION = 2  # the newest: what models built from scratch use
-KINEMATIC_FEATURE_SIZES = {1: 3 * NUM_JOINTS * 3 + 3 + 1, 2: 3 * NUM_JOINTS * 3 + 3 + 1 + NUM_JOINTS}  # {1: 202, 2: 224}
+KINEMATIC_FEATURE_SIZES = {
+    1: 3 * NUM_JOINTS * 3 + 3 + 1,
+    2: 3 * NUM_JOINTS * 3 + 3 + 1 + NUM_JOINTS,
+}  # {1: 202, 2: 224}
 SEEN = 0.5  # a joint with at least this visibility is seen
 # A person whose `motion_energy` is below this stands still. Measured with MediaPipe (body heights): one
 # frame of a walker repeated 0.010 and 0.009; a man talking in a car 0.073; walking 0.25 and 0.49; arm and
@@ -37,7 +40,10 @@ STILL_ENERGY = 0.05
 
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 # 2D keypoint indices of (left shoulder, right shoulder, left hip, right hip) per keypoint layout.
-_TORSO_2D = {33: (11, 12, 23, 24), NUM_JOINTS: (_J["left_shoulder"], _J["right_shoulder"], _J["left_hip"], _J["right_hip"])}
+_TORSO_2D = {
+    33: (11, 12, 23, 24),
+    NUM_JOINTS: (_J["left_shoulder"], _J["right_shoulder"], _J["left_hip"], _J["right_hip"]),
+}
 _TORSO_3D = (_J["left_shoulder"], _J["right_shoulder"], _J["left_hip"], _J["right_hip"])
 # Torso segments (pairs of the four points above) whose 2D / 3D length ratio gives the image scale.
 _SEGMENTS = ((0, 2), (1, 3), (0, 1), (2, 3))
@@ -69,7 +75,11 @@ def _root_positions(track: MotionTrack, keypoints: np.ndarray, joints: np.ndarra
     points_3d = joints[:, _TORSO_3D]  # [T, 4, 3]
     # The least foreshortened torso segment gives the scale: turning or bending only shortens 2D lengths.
     ratios = np.stack(
-        [np.linalg.norm(points_2d[:, a] - points_2d[:, b], axis=-1) / np.maximum(np.linalg.norm(points_3d[:, a] - points_3d[:, b], axis=-1), 1e-3) for a, b in _SEGMENTS],
+        [
+            np.linalg.norm(points_2d[:, a] - points_2d[:, b], axis=-1)
+            / np.maximum(np.linalg.norm(points_3d[:, a] - points_3d[:, b], axis=-1), 1e-3)
+            for a, b in _SEGMENTS
+        ],
         axis=-1,
     )  # [T, 4] pixels per metre
     depth = focal / np.maximum(ratios.max(axis=-1), 1e-3)  # [T]
@@ -84,7 +94,9 @@ def _root_positions(track: MotionTrack, keypoints: np.ndarray, joints: np.ndarra
 
 def _facing_yaw(joints: np.ndarray) -> np.ndarray:
     """`[T]` yaw (rad) of the body's forward direction about +y, 0 when facing +z."""
-    across = (joints[:, _J["left_hip"]] - joints[:, _J["right_hip"]]) + (joints[:, _J["left_shoulder"]] - joints[:, _J["right_shoulder"]])
+    across = (joints[:, _J["left_hip"]] - joints[:, _J["right_hip"]]) + (
+        joints[:, _J["left_shoulder"]] - joints[:, _J["right_shoulder"]]
+    )
     forward = np.cross(across, np.array([0.0, 1.0, 0.0]))  # [T, 3]; left x up = forward
     return np.arctan2(forward[:, 0], forward[:, 2])
 
@@ -98,7 +110,9 @@ def _rotate_yaw(vectors: np.ndarray, yaw: np.ndarray) -> np.ndarray:
     return np.stack([cos * x - sin * z, y, sin * x + cos * z], axis=-1)
 
 
-def _resample(values: np.ndarray, valid: np.ndarray, source_fps: float, target_fps: float) -> tuple[np.ndarray, np.ndarray]:
+def _resample(
+    values: np.ndarray, valid: np.ndarray, source_fps: float, target_fps: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Linear resampling of `values [T, D]` to `target_fps`; a target frame is valid when both source
     frames it blends are."""
     num_source = len(values)
@@ -158,7 +172,9 @@ def kinematic_features(
     T' = round(T * motion_fps / track.fps).
     """
     if version not in KINEMATIC_FEATURE_SIZES:
-        raise ValueError(f"Unknown kinematic feature version {version}; this code computes {list(KINEMATIC_FEATURE_SIZES)}.")
+        raise ValueError(
+            f"Unknown kinematic feature version {version}; this code computes {list(KINEMATIC_FEATURE_SIZES)}."
+        )
     if motion_fps <= 0:
         raise ValueError(f"motion_fps must be positive, got {motion_fps}.")
     if track.num_frames == 0:
@@ -180,7 +196,9 @@ def kinematic_features(
     local = _rotate_yaw(joints, yaw)  # [T, 22, 3]
     root = _root_positions(track, keypoints, joints)  # [T, 3]
     visibility, _ = _fill_gaps(joint_visibility(track), track.valid, max_gap)
-    per_frame = np.concatenate([local.reshape(len(valid), -1), root, yaw[:, None], visibility[nearest]], axis=1)  # [T, 92]
+    per_frame = np.concatenate(
+        [local.reshape(len(valid), -1), root, yaw[:, None], visibility[nearest]], axis=1
+    )  # [T, 92]
     per_frame, mask = _resample(per_frame, valid, track.fps, motion_fps)  # [T', 92]
 
     positions, root, yaw, visibility = per_frame[:, :66], per_frame[:, 66:69], per_frame[:, 69], per_frame[:, 70:]
@@ -221,7 +239,9 @@ def motion_energy(track: MotionTrack) -> float:
     return max(pose, root)
 
 
-def compute_feature_stats(features: list[np.ndarray], masks: list[np.ndarray] | None = None, min_std: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
+def compute_feature_stats(
+    features: list[np.ndarray], masks: list[np.ndarray] | None = None, min_std: float = 1e-2
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and std `[F]` float32 over the (unmasked) frames of many clips of one feature
     version, for the processor's `(x - mean) / std`. `min_std` keeps constant dimensions (the pelvis,
     always 0) finite."""
@@ -232,7 +252,9 @@ def compute_feature_stats(features: list[np.ndarray], masks: list[np.ndarray] | 
     rows = []
     size = np.shape(features[0])[-1]
     if size not in KINEMATIC_FEATURE_SIZES.values():
-        raise ValueError(f"Feature arrays have {size} values per frame; kinematic features have {sorted(KINEMATIC_FEATURE_SIZES.values())}.")
+        raise ValueError(
+            f"Feature arrays have {size} values per frame; kinematic features have {sorted(KINEMATIC_FEATURE_SIZES.values())}."
+        )
     for i, array in enumerate(features):
         array = np.asarray(array, np.float64)
         if array.ndim != 2 or array.shape[1] != size:

@@ -95,14 +95,23 @@ class MotionTrack:
         pose_size = None if self.body_pose is None else np.shape(self.body_pose)[-1]
         if pose_size not in (None, 63, 69):
             raise ValueError(f"MotionTrack body_pose must be [T, 69] or [T, 63], got {np.shape(self.body_pose)}.")
-        smpl_shapes = {"global_orient": (num_frames, 3), "body_pose": (num_frames, pose_size), "betas": (10,), "transl": (num_frames, 3)}
+        smpl_shapes = {
+            "global_orient": (num_frames, 3),
+            "body_pose": (num_frames, pose_size),
+            "betas": (10,),
+            "transl": (num_frames, 3),
+        }
         self._check_group(SMPL_PARAM_NAMES, smpl_shapes)
         num_vertices = None if self.mesh_vertices is None else np.shape(self.mesh_vertices)[1]
-        mesh_shapes = {"mesh_vertices": (num_frames, num_vertices, 3), "mesh_faces": (None, 3), "camera_intrinsics": (3, 3)}
+        mesh_shapes = {
+            "mesh_vertices": (num_frames, num_vertices, 3),
+            "mesh_faces": (None, 3),
+            "camera_intrinsics": (3, 3),
+        }
         self._check_group(MESH_NAMES, mesh_shapes)
-        if self.mesh_faces is not None:
-            if self.mesh_faces.size and (self.mesh_faces.min() < 0 or self.mesh_faces.max() >= num_vertices):
-                raise ValueError(f"MotionTrack mesh_faces index vertices outside 0..{num_vertices - 1}.")
+        faces = self.mesh_faces
+        if faces is not None and faces.size and (faces.min() < 0 or faces.max() >= num_vertices):
+            raise ValueError(f"MotionTrack mesh_faces index vertices outside 0..{num_vertices - 1}.")
 
     def _check_group(self, names, shapes):
         given = [name for name in names if getattr(self, name) is not None]
@@ -159,7 +168,9 @@ class MotionTrack:
         """Reads a track written by `save`; says what is wrong with a file that is not one."""
         path = os.fspath(path)
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"MotionTrack file not found: {path!r}. Create one with `macm motion VIDEO -o TRACK.npz`.")
+            raise FileNotFoundError(
+                f"MotionTrack file not found: {path!r}. Create one with `macm motion VIDEO -o TRACK.npz`."
+            )
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}

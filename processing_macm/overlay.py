@@ -37,6 +37,7 @@ def _cv2():
 
 def _edge_colors(names: tuple[str, ...], edges) -> list[tuple[int, int, int]]:
     """Left, right or middle colour for each edge, from its end points' names."""
+
     def side(name):
         return _LEFT if name.startswith("left") else _RIGHT if name.startswith("right") else _MIDDLE
 
@@ -64,7 +65,9 @@ def _draw_skeleton(image: np.ndarray, keypoints: np.ndarray, scale: np.ndarray) 
         cv2.circle(image, tuple(np.round(point).astype(int)), thickness + 1, (255, 255, 255), -1, cv2.LINE_AA)
 
 
-def _draw_mesh(image: np.ndarray, vertices: np.ndarray, faces: np.ndarray, intrinsics: np.ndarray, scale: np.ndarray) -> None:
+def _draw_mesh(
+    image: np.ndarray, vertices: np.ndarray, faces: np.ndarray, intrinsics: np.ndarray, scale: np.ndarray
+) -> None:
     """Flat-shaded mesh (`vertices [V, 3]` in camera space, OpenCV axes) blended onto `image` in place."""
     cv2 = _cv2()
     in_front = vertices[:, 2] > 1e-3
@@ -134,11 +137,19 @@ def write_overlay_video(video_path, track: MotionTrack, out_path, keyframes=None
     cv2 = _cv2()
 
     def frames():
-        for _, time_s, frame in tqdm(iter_frames(video_path), total=info.num_frames, desc="overlay", unit="frame", disable=not progress):
+        for _, time_s, frame in tqdm(
+            iter_frames(video_path), total=info.num_frames, desc="overlay", unit="frame", disable=not progress
+        ):
             t = _track_frame(time_s, track)
             image = render_overlay(frame, track, t)
             if t in marked:
-                cv2.rectangle(image, (0, 0), (image.shape[1] - 1, image.shape[0] - 1), (255, 220, 0), max(2, image.shape[0] // 60))
+                cv2.rectangle(
+                    image,
+                    (0, 0),
+                    (image.shape[1] - 1, image.shape[0] - 1),
+                    (255, 220, 0),
+                    max(2, image.shape[0] // 60),
+                )
             yield image
 
     return write_video(out_path, frames(), info.fps)
@@ -158,7 +169,9 @@ def overlay_keyframes(video, track: MotionTrack, keyframes) -> np.ndarray:
         raise IndexError(f"Keyframes {keyframes.tolist()} must be track frames in 0..{track.num_frames - 1}.")
     if isinstance(video, (str, os.PathLike)):
         info = probe_video(video)
-        wanted = {int(k): min(int(round(k / track.fps * info.fps)), info.num_frames - 1) for k in set(keyframes.tolist())}
+        wanted = {
+            int(k): min(int(round(k / track.fps * info.fps)), info.num_frames - 1) for k in set(keyframes.tolist())
+        }
         images, last = {}, None
         for index, _, frame in iter_frames(video):
             last = frame
@@ -172,7 +185,9 @@ def overlay_keyframes(video, track: MotionTrack, keyframes) -> np.ndarray:
     else:
         frames = np.asarray(video)
         if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
-            raise ValueError(f"overlay_keyframes needs a video path or frames [N, H, W, 3], got shape {list(frames.shape)}.")
+            raise ValueError(
+                f"overlay_keyframes needs a video path or frames [N, H, W, 3], got shape {list(frames.shape)}."
+            )
         chosen = [frames[min(int(k * len(frames) / track.num_frames), len(frames) - 1)] for k in keyframes]
     return np.stack([render_overlay(frame, track, int(k)) for frame, k in zip(chosen, keyframes)])
 

@@ -56,7 +56,9 @@ def extract_motion(
     if backend not in BACKENDS:
         raise ValueError(f"Unknown pose backend {backend!r}; choose one of {list(BACKENDS)}.")
     if person != 0 and backend != "mediapipe":
-        raise ValueError(f"The {backend!r} backend reads one person's parameters: choosing person {person} needs 'mediapipe'.")
+        raise ValueError(
+            f"The {backend!r} backend reads one person's parameters: choosing person {person} needs 'mediapipe'."
+        )
     if max_fps is not None and max_fps <= 0:
         raise ValueError(f"max_fps must be positive or None, got {max_fps}.")
 
@@ -68,7 +70,9 @@ def extract_motion(
     else:
         video = np.asarray(video)
         if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8 or len(video) == 0:
-            raise ValueError(f"Frames must be a non-empty uint8 array [T, H, W, 3], got {video.dtype} {list(video.shape)}.")
+            raise ValueError(
+                f"Frames must be a non-empty uint8 array [T, H, W, 3], got {video.dtype} {list(video.shape)}."
+            )
         if fps is None or fps <= 0:
             raise ValueError("Give the frame rate (`fps=`) when passing decoded frames.")
         video_fps, num_video_frames, frame_size = float(fps), len(video), (video.shape[2], video.shape[1])
@@ -83,7 +87,9 @@ def extract_motion(
         else:
             frames = prefetch(frame for index, _, frame in iter_frames(video) if index % step == 0)
         num_frames = math.ceil(num_video_frames / step)
-        return estimate_mediapipe(frames, num_frames, track_fps, frame_size, person=person, progress=progress, **kwargs)
+        return estimate_mediapipe(
+            frames, num_frames, track_fps, frame_size, person=person, progress=progress, **kwargs
+        )
     from .pose_smpl import track_from_gvhmr, track_from_smpl_file
 
     # Both read parameters estimated elsewhere, one row per video frame; the video gives size and rate.

@@ -106,7 +106,9 @@ def _cut(frame: np.ndarray, square: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     scale = CROP_SIZE / side
     x0, y0 = cx - side / 2, cy - side / 2
     affine = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], np.float64)
-    crop = cv2.warpAffine(frame, affine, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    crop = cv2.warpAffine(
+        frame, affine, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
     return crop, np.array([x0, y0, side])
 
 
@@ -284,7 +286,11 @@ def pose_graphs(min_confidence: float = 0.5) -> tuple[_QuietPose, _QuietPose]:
 
 
 def _pose_options(min_confidence: float) -> dict:
-    return {"model_complexity": 1, "min_detection_confidence": min_confidence, "min_tracking_confidence": min_confidence}
+    return {
+        "model_complexity": 1,
+        "min_detection_confidence": min_confidence,
+        "min_tracking_confidence": min_confidence,
+    }
 
 
 def estimate_mediapipe(
@@ -317,8 +323,7 @@ def estimate_mediapipe(
         import mediapipe  # noqa: F401
     except ImportError as err:
         raise ImportError(
-            "The MediaPipe pose backend needs mediapipe: `pip install 'macm[motion]'` "
-            "(or `bash scripts/setup.sh`)."
+            "The MediaPipe pose backend needs mediapipe: `pip install 'macm[motion]'` (or `bash scripts/setup.sh`)."
         ) from err
     from tqdm.auto import tqdm
 
@@ -331,7 +336,9 @@ def estimate_mediapipe(
     options = _pose_options(min_confidence)
     tracker, count = _PersonTracker(options, person, graphs), 0
     try:
-        for t, frame in enumerate(tqdm(frames, total=num_frames, desc="MediaPipe pose", unit="frame", disable=not progress)):
+        for t, frame in enumerate(
+            tqdm(frames, total=num_frames, desc="MediaPipe pose", unit="frame", disable=not progress)
+        ):
             if t >= num_frames:
                 raise ValueError(f"Got more than the {num_frames} frames announced.")
             if frame.shape[:2] != (height, width):

@@ -25,7 +25,9 @@ def _load_smpl_params(path) -> dict[str, np.ndarray]:
         params = {name: data[name] for name in data.files}
     missing = [name for name in ("global_orient", "body_pose", "betas", "transl") if name not in params]
     if missing:
-        raise ValueError(f"{path!r} lacks the SMPL arrays {missing}; it needs global_orient, body_pose, betas, transl.")
+        raise ValueError(
+            f"{path!r} lacks the SMPL arrays {missing}; it needs global_orient, body_pose, betas, transl."
+        )
     return params
 
 
@@ -44,7 +46,9 @@ def _load_gvhmr_results(path) -> dict[str, np.ndarray]:
     return params
 
 
-def _pose_smpl(params: dict[str, np.ndarray], model_path, gender: str, vertex_ids, progress: bool, batch_size: int = 256):
+def _pose_smpl(
+    params: dict[str, np.ndarray], model_path, gender: str, vertex_ids, progress: bool, batch_size: int = 256
+):
     """Runs the SMPL model: `(joints [T, 24, 3], vertices [T, V, 3], faces [F, 3])` in camera space."""
     try:
         import smplx
@@ -90,16 +94,22 @@ def track_from_smpl_params(
     lengths = {name: len(params[name]) for name in ("global_orient", "body_pose", "transl")}
     if len(set(lengths.values())) != 1:
         raise ValueError(f"SMPL parameters disagree on the number of frames: {lengths}.")
-    params = {name: (value if name in ("betas", "camera_intrinsics") else value[::step]) for name, value in params.items()}
+    params = {
+        name: (value if name in ("betas", "camera_intrinsics") else value[::step]) for name, value in params.items()
+    }
     joints, vertices, faces = _pose_smpl(params, model_path, gender, vertex_ids, progress)  # [T, 24, 3], [T, V, 3]
     width, height = frame_size
     intrinsics = params.get("camera_intrinsics")
     if intrinsics is None:
-        intrinsics = np.array([[max(width, height), 0, width / 2], [0, max(width, height), height / 2], [0, 0, 1]], np.float32)
+        intrinsics = np.array(
+            [[max(width, height), 0, width / 2], [0, max(width, height), height / 2], [0, 0, 1]], np.float32
+        )
     body = joints[:, :NUM_JOINTS]  # [T, 22, 3]
     projected = body @ np.asarray(intrinsics, np.float32).T
     in_front = body[..., 2] > 1e-3  # [T, 22]
-    keypoints = np.concatenate([projected[..., :2] / np.maximum(projected[..., 2:], 1e-3), in_front[..., None]], axis=-1)
+    keypoints = np.concatenate(
+        [projected[..., :2] / np.maximum(projected[..., 2:], 1e-3), in_front[..., None]], axis=-1
+    )
     # Camera (y down, z forward) -> y up, turning 180 degrees about x as for MediaPipe.
     joints_up = (body - body[:, :1]) * np.array([1.0, -1.0, -1.0], np.float32)
     betas = params["betas"].reshape(-1, params["betas"].shape[-1])[0, :10]

@@ -71,8 +71,9 @@ def movement_signal(track: MotionTrack) -> np.ndarray:
     return np.stack([np.convolve(padded[:, c], kernel, mode="valid") for c in range(signal.shape[1])], 1)
 
 
-def movement_segments(track: MotionTrack, min_seconds: float = MIN_SECONDS, max_seconds: float = MAX_SECONDS,
-                      penalty: float = PENALTY) -> list[tuple[int, int]]:
+def movement_segments(
+    track: MotionTrack, min_seconds: float = MIN_SECONDS, max_seconds: float = MAX_SECONDS, penalty: float = PENALTY
+) -> list[tuple[int, int]]:
     """`[(first, stop)]` track-frame ranges covering the whole track, cut at movement boundaries, each
     `min_seconds` to `max_seconds` long (a track shorter than `min_seconds` is one range).
 
@@ -137,7 +138,9 @@ def segment_frames(video, wanted: list[np.ndarray]) -> Iterator[tuple[int, dict[
 def slice_track(track: MotionTrack, first: int, stop: int) -> MotionTrack:
     """Frames `first:stop` of `track` as a track of their own (per-frame arrays sliced, the rest shared)."""
     per_frame = ("keypoints_2d", "joints_3d", "valid", "global_orient", "body_pose", "transl", "mesh_vertices")
-    arrays = {name: getattr(track, name)[first:stop] if getattr(track, name) is not None else None for name in per_frame}
+    arrays = {
+        name: getattr(track, name)[first:stop] if getattr(track, name) is not None else None for name in per_frame
+    }
     return MotionTrack(
         fps=track.fps, frame_size=track.frame_size, backend=track.backend, betas=track.betas,
         mesh_faces=track.mesh_faces, camera_intrinsics=track.camera_intrinsics, **arrays,
@@ -163,7 +166,11 @@ def summarize(captions: list[str]) -> str:
         sentence = re.sub(r"^(first|then|next|after that|finally),?\s+", "", sentence, flags=re.IGNORECASE)
         if sentence not in lead and (not actions or sentence != actions[-1]):
             actions.append(sentence)
-    actions = [actions[0][:1].upper() + actions[0][1:]] + [f"Then {a[:1].lower() + a[1:]}" for a in actions[1:]] if actions else []
+    actions = (
+        [actions[0][:1].upper() + actions[0][1:]] + [f"Then {a[:1].lower() + a[1:]}" for a in actions[1:]]
+        if actions
+        else []
+    )
     return " ".join(f"{sentence}." for sentence in lead + actions)
 
 
@@ -205,7 +212,9 @@ def to_vtt(segments: list[dict]) -> str:
         minutes, rest = divmod(rest, 60_000)
         return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
-    document = webvtt.WebVTT(captions=[webvtt.Caption(stamp(s["start"]), stamp(s["end"]), s["caption"] or "…") for s in segments])
+    document = webvtt.WebVTT(
+        captions=[webvtt.Caption(stamp(s["start"]), stamp(s["end"]), s["caption"] or "…") for s in segments]
+    )
     return document.content
 
 

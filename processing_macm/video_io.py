@@ -219,4 +219,13 @@ def write_video(path, frames, fps: float, crf: int = 23) -> Path:
     return Path(path)
 
 
-__all__ = ["VideoInfo", "VideoReadError", "iter_frames", "prefetch", "probe_video", "read_video", "sample_frame_indices", "write_video"]
+__all__ = [
+    "VideoInfo",
+    "VideoReadError",
+    "iter_frames",
+    "prefetch",
+    "probe_video",
+    "read_video",
+    "sample_frame_indices",
+    "write_video",
+]

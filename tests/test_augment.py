@@ -4,7 +4,6 @@ kinematic features the model reads, and in the words of its caption."""
 import numpy as np
 import pytest
 import torch
-
 from train_helpers import arm_track
 from utils import moving_square_frames, tiny_config, tiny_processor
 
@@ -38,23 +37,37 @@ def test_mirroring_twice_is_the_identity_and_flips_image_x():
     np.testing.assert_allclose(twice.keypoints_2d, track.keypoints_2d, atol=1e-4)
     np.testing.assert_array_equal(twice.joints_3d, track.joints_3d)
     # MediaPipe landmark 11 is the left shoulder, 12 the right one.
-    np.testing.assert_allclose(once.keypoints_2d[:, 12, 0], track.frame_size[0] - track.keypoints_2d[:, 11, 0], atol=1e-4)
+    np.testing.assert_allclose(
+        once.keypoints_2d[:, 12, 0], track.frame_size[0] - track.keypoints_2d[:, 11, 0], atol=1e-4
+    )
     frames = np.arange(2 * 2 * 3 * 3, dtype=np.uint8).reshape(2, 2, 3, 3)
     np.testing.assert_array_equal(mirror_frames(frames)[:, :, 0], frames[:, :, -1])
 
 
 def test_mirror_text_swaps_sides_and_keeps_case():
-    assert mirror_text("Left arm up, then the right leg kicks; turning left.") == "Right arm up, then the left leg kicks; turning right."
+    assert (
+        mirror_text("Left arm up, then the right leg kicks; turning left.")
+        == "Right arm up, then the left leg kicks; turning right."
+    )
     assert mirror_text("A bright leftover.") == "A bright leftover."
 
 
 def test_the_collator_mirrors_prompt_answer_and_motion(tokenizer, tmp_path):
     processor = tiny_processor(tokenizer, tiny_config(tokenizer, "kinematic"))
     video = write_video(tmp_path / "v.mp4", moving_square_frames(12, seed=0), fps=10)
-    example = {"id": "a", "video": str(video), "prompt": "Which arm?", "answer": "The left arm.", "motion": track_to_row(arm_track(12, 1, 0))}
+    example = {
+        "id": "a",
+        "video": str(video),
+        "prompt": "Which arm?",
+        "answer": "The left arm.",
+        "motion": track_to_row(arm_track(12, 1, 0)),
+    }
     plain = MACMCollator(processor)([example])
     mirrored = MACMCollator(processor, mirror_prob=1.0)([example])
-    answer = lambda batch: processor.tokenizer.decode(batch["input_ids"][0][batch["labels"][0] != -100], skip_special_tokens=True)
+
+    def answer(batch):
+        return processor.tokenizer.decode(batch["input_ids"][0][batch["labels"][0] != -100], skip_special_tokens=True)
+
     assert "left" in answer(plain) and "right" in answer(mirrored)
     assert not torch.equal(plain["motion_features"], mirrored["motion_features"])
     with pytest.raises(ValueError, match="mirror_prob"):

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from utils import CORPUS, IMAGE_SIZE, PATCH_SIZE, moving_square_frames
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import (
     AutoModelForImageTextToText,
@@ -19,10 +18,10 @@ from transformers import (
     LlavaOnevisionImageProcessorPil,
     PreTrainedTokenizerFast,
 )
+from utils import CORPUS, IMAGE_SIZE, PATCH_SIZE, moving_square_frames
 
 from modeling_macm import MACMForConditionalGeneration
 from modeling_macm.convert_llava_onevision import convert, main
-
 
 # LLaVA-OneVision's own chat template (llava-hf conversion script): images, then videos, then text.
 LLAVA_OV_TEMPLATE = (
@@ -51,10 +50,25 @@ def write_llava_onevision(path, vocab_padding: int = 0, seed: int = 0) -> LlavaO
     """A tiny random LLaVA-OneVision checkpoint as transformers and the llava-hf repositories lay it out."""
     tokenizer = llava_tokenizer()
     config = LlavaOnevisionConfig(
-        vision_config=dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=2, image_size=IMAGE_SIZE, patch_size=PATCH_SIZE, vision_use_head=False),
-        text_config=dict(model_type="qwen2", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, vocab_size=len(tokenizer) + vocab_padding),
+        vision_config=dict(
+            model_type="siglip_vision_model",
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=IMAGE_SIZE,
+            patch_size=PATCH_SIZE,
+            vision_use_head=False,
+        ),
+        text_config=dict(
+            model_type="qwen2",
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=len(tokenizer) + vocab_padding,
+        ),
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
     )
@@ -62,7 +76,9 @@ def write_llava_onevision(path, vocab_padding: int = 0, seed: int = 0) -> LlavaO
     model = LlavaOnevisionForConditionalGeneration(config).eval()
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    LlavaOnevisionImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}, image_mean=CLIP_MEAN).save_pretrained(path)
+    LlavaOnevisionImageProcessorPil(
+        size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}, image_mean=CLIP_MEAN
+    ).save_pretrained(path)
     (path / "chat_template.jinja").write_text(LLAVA_OV_TEMPLATE)  # what LlavaOnevisionProcessor.save_pretrained writes
     return model
 
@@ -93,12 +109,27 @@ def test_video_only_logits_equal_llava_onevision(tmp_path, vocab_padding):
         expected = source(**inputs).logits
         logits = model(**inputs).logits
     torch.testing.assert_close(logits[..., :vocab], expected, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(model.model.motion_projector.linear_1.weight, source.model.multi_modal_projector.linear_1.weight)
+    torch.testing.assert_close(
+        model.model.motion_projector.linear_1.weight, source.model.multi_modal_projector.linear_1.weight
+    )
 
 
 def test_converted_processor_carries_template_tokens_and_runs_with_motion(tmp_path):
     write_llava_onevision(tmp_path / "llava")
-    assert main([str(tmp_path / "llava"), "-o", str(tmp_path / "macm"), "--num-frames", str(NUM_FRAMES), "--num-keyframes", "2"]) == 0
+    assert (
+        main(
+            [
+                str(tmp_path / "llava"),
+                "-o",
+                str(tmp_path / "macm"),
+                "--num-frames",
+                str(NUM_FRAMES),
+                "--num-keyframes",
+                "2",
+            ]
+        )
+        == 0
+    )
     model = AutoModelForImageTextToText.from_pretrained(tmp_path / "macm").eval()
     processor = AutoProcessor.from_pretrained(tmp_path / "macm")
 
@@ -113,7 +144,11 @@ def test_converted_processor_carries_template_tokens_and_runs_with_motion(tmp_pa
     inputs = processor(text=[prompt, prompt], videos=[moving_square_frames()] * 2, motion=[keyframes, None])
     with torch.no_grad():
         out = model(**inputs)
-    assert out.motion_hidden_states.shape == (1, model.config.motion_tokens_per_clip, model.config.text_config.hidden_size)
+    assert out.motion_hidden_states.shape == (
+        1,
+        model.config.motion_tokens_per_clip,
+        model.config.text_config.hidden_size,
+    )
     assert torch.isfinite(out.logits).all()
     generated = model.generate(**inputs, max_new_tokens=3, min_new_tokens=3, do_sample=False)
     assert generated.shape == (2, inputs["input_ids"].shape[1] + 3)
@@ -134,10 +169,14 @@ def test_bf16_sdpa_load(tmp_path):
 
 
 def test_wrong_architecture_is_refused_and_nothing_is_written(tmp_path):
-    LlamaForCausalLM(LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                 vocab_size=50)).save_pretrained(tmp_path / "llama")
-    with pytest.raises(ValueError, match=r"holds model_type 'llama' \(architectures \['LlamaForCausalLM'\]\).*expects a "
-                                         r"transformers-native LLaVA-OneVision checkpoint \(model_type 'llava_onevision'"):
+    LlamaForCausalLM(
+        LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, vocab_size=50)
+    ).save_pretrained(tmp_path / "llama")
+    with pytest.raises(
+        ValueError,
+        match=r"holds model_type 'llama' \(architectures \['LlamaForCausalLM'\]\).*expects a "
+        r"transformers-native LLaVA-OneVision checkpoint \(model_type 'llava_onevision'",
+    ):
         convert(tmp_path / "llama", tmp_path / "out")
     assert not (tmp_path / "out").exists()
     with pytest.raises(SystemExit) as error:

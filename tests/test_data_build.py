@@ -26,7 +26,9 @@ def hmi_bench(tmp_path) -> Path:
     root = tmp_path / "HMI-Bench"
     for name in ("a", "b", "c"):
         tiny_video(root / "videos" / f"{name}.mp4", seed=ord(name))
-    captions = [{"video": f"videos/{name}.mp4", "caption": f"The person in {name} raises both arms."} for name in "abc"]
+    captions = [
+        {"video": f"videos/{name}.mp4", "caption": f"The person in {name} raises both arms."} for name in "abc"
+    ]
     qa = [
         {"video": "videos/a.mp4", "question": "Which arm moves?", "answer": "Both arms.", "type": "open-ended", "dimension": "Details of Movements"},
         {"video": "videos/a.mp4", "question": "Is the person sitting?", "answer": "No."},
@@ -55,8 +57,16 @@ def test_hmi_bench_builds_and_loads_back_typed(hmi_bench, tmp_path):
         {"question": "Which arm moves?", "answer": "Both arms.", "type": "open", "dimension": "Details of Movements"},
         {"question": "Is the person sitting?", "answer": "No.", "type": "true_false", "dimension": ""},
     ]
-    assert rows["c"]["qa"][0]["type"] == "true_false" and rows["c"]["qa"][0]["dimension"] == "Micro-expressions and Emotions"
-    assert rows["b"]["qa"] == [] and rows["b"]["motion"] is None and rows["b"]["captions"] is None and rows["b"]["ground_truth"] is None
+    assert (
+        rows["c"]["qa"][0]["type"] == "true_false"
+        and rows["c"]["qa"][0]["dimension"] == "Micro-expressions and Emotions"
+    )
+    assert (
+        rows["b"]["qa"] == []
+        and rows["b"]["motion"] is None
+        and rows["b"]["captions"] is None
+        and rows["b"]["ground_truth"] is None
+    )
     # The videos travel with the dataset and decode from the relative path.
     assert rows["b"]["video"] == "videos/b.mp4"
     assert probe_video(out / rows["b"]["video"]).num_frames == 6
@@ -77,7 +87,10 @@ def test_problems_are_reported_per_item_and_good_items_kept(hmi_bench, tmp_path)
     ]
     (hmi_bench / "HMI-Bench.json").write_text(json.dumps(captions))
     qa = json.loads((hmi_bench / "HMI-Bench-QA.json").read_text())
-    qa += [{"video": "videos/b.mp4", "question": "No answer?"}, {"video": "videos/zzz.mp4", "question": "q", "answer": "a"}]
+    qa += [
+        {"video": "videos/b.mp4", "question": "No answer?"},
+        {"video": "videos/zzz.mp4", "question": "q", "answer": "a"},
+    ]
     (hmi_bench / "HMI-Bench-QA.json").write_text(json.dumps(qa))
 
     report = build(hmi_bench, "hmi-bench", tmp_path / "hmi")
@@ -140,7 +153,14 @@ def test_jsonl_with_llava_conversations(tmp_path):
     assert sorted(ds) == ["train", "validation"]
     llava = ds["train"][0]
     assert llava["id"] == "llava-2" and llava["caption"] == "A woman waves her right hand."
-    assert llava["qa"] == [{"question": "Is she waving with the left hand?", "answer": "No, the right hand.", "type": "true_false", "dimension": ""}]
+    assert llava["qa"] == [
+        {
+            "question": "Is she waving with the left hand?",
+            "answer": "No, the right hand.",
+            "type": "true_false",
+            "dimension": "",
+        }
+    ]
     assert llava["source"] == "llava-video-178k" and llava["license"] == "cc-by-4.0"
     assert ds["validation"][0]["id"] == "v1" and ds["validation"][0]["qa"][0]["type"] == "open"
 
@@ -202,15 +222,28 @@ def test_track_round_trips_through_a_row(tmp_path):
     from dataset_scripts.build import write_parquet
     from dataset_scripts.schema import empty_row
 
-    write_parquet(tmp_path / "t.parquet", [empty_row(id="x", video="videos/x.mp4", caption="c", motion=track_to_row(track))])
+    write_parquet(
+        tmp_path / "t.parquet", [empty_row(id="x", video="videos/x.mp4", caption="c", motion=track_to_row(track))]
+    )
     for fmt in (None, "numpy"):
-        row = datasets.load_dataset("parquet", data_files=str(tmp_path / "t.parquet"), split="train").with_format(fmt)[0]
+        row = datasets.load_dataset("parquet", data_files=str(tmp_path / "t.parquet"), split="train").with_format(fmt)[
+            0
+        ]
         back = row_to_track(row)
         assert back.fps == track.fps and back.frame_size == track.frame_size and back.backend == "smpl"
         for name in ("keypoints_2d", "joints_3d", "valid", "global_orient", "body_pose", "betas", "transl"):
             np.testing.assert_array_equal(getattr(back, name), getattr(track, name), err_msg=name)
     with pytest.raises(ValueError, match="33-point layout"):
-        track_to_row(MotionTrack(fps=10, frame_size=(4, 4), keypoints_2d=np.zeros((2, 22, 3)), joints_3d=np.zeros((2, 22, 3)), valid=[1, 1], backend="smpl"))
+        track_to_row(
+            MotionTrack(
+                fps=10,
+                frame_size=(4, 4),
+                keypoints_2d=np.zeros((2, 22, 3)),
+                joints_3d=np.zeros((2, 22, 3)),
+                valid=[1, 1],
+                backend="smpl",
+            )
+        )
 
 
 def test_macm_dispatcher_runs_build(synth_dir, tmp_path, monkeypatch):

@@ -98,7 +98,10 @@ def test_an_earlier_build_is_updated_without_touching_foreign_files(hostile_json
     build(hostile_jsonl, "jsonl", out, shard=(0, 2))
     (out / "data" / "notes-results.parquet").write_bytes(b"PAR1 mine")
     build(hostile_jsonl, "jsonl", out)  # another shard count: the old shards go, the foreign file stays
-    assert sorted(p.name for p in (out / "data").iterdir()) == ["notes-results.parquet", "train-00000-of-00001.parquet"]
+    assert sorted(p.name for p in (out / "data").iterdir()) == [
+        "notes-results.parquet",
+        "train-00000-of-00001.parquet",
+    ]
 
 
 def test_output_that_is_a_file_is_refused(hostile_jsonl, tmp_path, capsys):

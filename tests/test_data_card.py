@@ -23,7 +23,9 @@ def source(tmp_path) -> Path:
 
 
 def build_captions(source: Path, captions: list[str], out: Path) -> Path:
-    lines = [json.dumps({"id": f"c{i}", "video": "v1.mp4", "caption": c, "split": "test"}) for i, c in enumerate(captions)]
+    lines = [
+        json.dumps({"id": f"c{i}", "video": "v1.mp4", "caption": c, "split": "test"}) for i, c in enumerate(captions)
+    ]
     (source / "items.jsonl").write_text("\n".join(lines) + "\n")
     build(source / "items.jsonl", "jsonl", out)
     return out
@@ -53,10 +55,19 @@ def test_a_rebuild_in_place_of_the_same_size_loads_the_new_rows(source, tmp_path
 
 
 def test_merged_shard_folders_get_their_card_rewritten(source, tmp_path):
-    lines = [json.dumps({"id": f"c{i}", "video": "v1.mp4", "caption": f"A man squats {i} times.", "split": "test"}) for i in range(4)]
+    lines = [
+        json.dumps({"id": f"c{i}", "video": "v1.mp4", "caption": f"A man squats {i} times.", "split": "test"})
+        for i in range(4)
+    ]
     (source / "items.jsonl").write_text("\n".join(lines) + "\n")
     for index in range(2):
-        build(source / "items.jsonl", "jsonl", tmp_path / f"m{index}" / "ds", shard=(index, 2), command=f"macm build --shard {index}/2")
+        build(
+            source / "items.jsonl",
+            "jsonl",
+            tmp_path / f"m{index}" / "ds",
+            shard=(index, 2),
+            command=f"macm build --shard {index}/2",
+        )
     merged = tmp_path / "m0" / "ds"
     for path in (tmp_path / "m1" / "ds").rglob("*"):
         if path.is_file() and path.name != "README.md":

@@ -41,7 +41,9 @@ def load_rows(dataset_dir) -> list[dict]:
 def test_interrupted_extraction_resumes_to_the_same_output(synth_dir, tmp_path):
     interrupted = tmp_path / "interrupted"
     command = [sys.executable, "-m", "macm_cli", "build", str(synth_dir), "--format", "synth", "-o", str(interrupted), "--extract-motion", "--num-proc", "2"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     motion = interrupted / "motion"
     deadline = time.time() + 120
     while time.time() < deadline and not (motion.is_dir() and list(motion.glob("*.npz"))):
@@ -127,6 +129,8 @@ def test_split_scene_lengths():
     config = CurationConfig()
     assert split_scene(0.0, 1.9, config) == []
     assert split_scene(0.0, 10.0, config) == [(0.0, 10.0)]
-    np.testing.assert_allclose(split_scene(1.0, 26.0, config), [(1.0, 9 + 1 / 3), (9 + 1 / 3, 17 + 2 / 3), (17 + 2 / 3, 26.0)])
+    np.testing.assert_allclose(
+        split_scene(1.0, 26.0, config), [(1.0, 9 + 1 / 3), (9 + 1 / 3, 17 + 2 / 3), (17 + 2 / 3, 26.0)]
+    )
     with pytest.raises(ValueError, match="at least twice"):
         CurationConfig(min_seconds=3, max_seconds=5)

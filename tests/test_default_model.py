@@ -38,7 +38,11 @@ def test_caption_command_on_a_real_walking_video(tmp_path, walking_clip):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "macm_cli", "caption", walking_clip, "--json"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     output = json.loads(result.stdout.strip().splitlines()[-1])
@@ -69,7 +73,9 @@ def test_embedded_model_names_the_actions_from_the_motion(tmp_path):
     videos, programs = [str(out / row["video"]) for row in rows], [row["program"] for row in rows]
     captioner = MACMCaptioner.from_pretrained("macm")
     recall = {
-        use_motion: motion_accuracy([(captioner(v, use_motion=use_motion).caption, p) for v, p in zip(videos, programs)])["action_recall"]
+        use_motion: motion_accuracy(
+            [(captioner(v, use_motion=use_motion).caption, p) for v, p in zip(videos, programs)]
+        )["action_recall"]
         for use_motion in (True, False)
     }
     assert recall[True] >= recall[False] + 0.25, recall

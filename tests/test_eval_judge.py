@@ -58,7 +58,14 @@ def test_parse_dimension_scores(reply, expected):
 
 @pytest.mark.parametrize(
     "reply, expected",
-    [('{"correct": true}', True), ('sure {"correct": false}', False), ("correct: yes", True), ("maybe", None), ('{"correct": "true"}', True), ('{"verdict": "incorrect"}', None)],
+    [
+        ('{"correct": true}', True),
+        ('sure {"correct": false}', False),
+        ("correct: yes", True),
+        ("maybe", None),
+        ('{"correct": "true"}', True),
+        ('{"verdict": "incorrect"}', None),
+    ],
 )
 def test_parse_correct(reply, expected):
     assert parse_correct(reply) is expected
@@ -95,7 +102,10 @@ class ScriptedServer:
                 if kind == "status":
                     payload, code = {"error": {"message": "scripted failure"}}, value
                 else:
-                    payload, code = {"choices": [{"index": 0, "message": {"role": "assistant", "content": value}}]}, 200
+                    payload, code = (
+                        {"choices": [{"index": 0, "message": {"role": "assistant", "content": value}}]},
+                        200,
+                    )
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(code)
@@ -125,7 +135,11 @@ def server():
 
 
 def endpoint_judge(server, timeout=5.0, retries=2):
-    return Judge(OpenAIChatBackend(server.url, "judge-model", api_key="sk-test", timeout=timeout), retries=retries, backoff_s=0.0)
+    return Judge(
+        OpenAIChatBackend(server.url, "judge-model", api_key="sk-test", timeout=timeout),
+        retries=retries,
+        backoff_s=0.0,
+    )
 
 
 def test_endpoint_well_formed_reply(server):
@@ -186,7 +200,11 @@ def test_endpoint_qa_verdict(server):
     verdict = endpoint_judge(server).judge_answer("Which arm?", "the left one", "The left arm.")
     assert verdict.value is True
     user = server.requests[0]["body"]["messages"][1]["content"]
-    assert "Question: Which arm?" in user and "Correct answer: The left arm." in user and "Model's answer: the left one" in user
+    assert (
+        "Question: Which arm?" in user
+        and "Correct answer: The left arm." in user
+        and "Model's answer: the left one" in user
+    )
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +218,9 @@ def tiny_causal_lm(tmp_path_factory):
     vocab = {tok: i for i, tok in enumerate(["<unk>", "<pad>", "</s>", *words])}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="</s>")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="</s>"
+    )
     config = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
                          pad_token_id=1, eos_token_id=2, bos_token_id=2)  # fmt: skip

@@ -12,7 +12,10 @@ PREDICTIONS = {
     "clip5": "A boy kicks a ball with the right leg while smiling.",
 }
 REFERENCES = {
-    "clip1": ["The man lifts his left arm two times and then waves his right hand.", "A man raises the left arm twice and waves."],
+    "clip1": [
+        "The man lifts his left arm two times and then waves his right hand.",
+        "A man raises the left arm twice and waves.",
+    ],
     "clip2": ["A woman walks slowly forward, then turns left."],
     "clip3": ["The person squats three times, quickly.", "Someone does three fast squats."],
     "clip4": ["A person jumps twice on the spot."],
@@ -82,7 +85,9 @@ def test_rouge_n_by_hand():
 def test_bleu_agrees_with_sacrebleu(scores):
     gts, res = ptb_tokenize(PREDICTIONS, REFERENCES)
     # Same tokens: identical up to pycocoevalcap's 1e-9 smoothing constants.
-    assert sacrebleu_bleu4({k: v[0] for k, v in res.items()}, gts, tokenize="none") == pytest.approx(scores["BLEU-4"], abs=1e-6)
+    assert sacrebleu_bleu4({k: v[0] for k, v in res.items()}, gts, tokenize="none") == pytest.approx(
+        scores["BLEU-4"], abs=1e-6
+    )
     # Raw text with sacrebleu's 13a tokenizer: punctuation becomes tokens, so only close (sacrebleu README).
     assert sacrebleu_bleu4(PREDICTIONS, REFERENCES) == pytest.approx(scores["BLEU-4"], abs=0.08)
 

@@ -7,19 +7,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
-
 from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
+
 from dataset_scripts.build import write_parquet
 from dataset_scripts.card import write_card
 from dataset_scripts.schema import DIMENSIONS, empty_row, track_to_row
 from processing_macm import write_video
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack
 from train.evaluate import ABLATION, JsonlLog, RunConfig, evaluate, main
-from train.metrics import METRIC_NAMES
 from train.judge import Judge, OpenAIChatBackend
+from train.metrics import METRIC_NAMES
 
 VISION_ONLY = (RunConfig("vision-only", use_motion=False, decoding="greedy"),)
-PROGRAM = [{"action": "wave", "side": "left", "limb": "arm", "count": 2, "speed": "slow", "direction": None, "start": 0.0, "end": 1.0}]
+PROGRAM = [
+    {
+        "action": "wave",
+        "side": "left",
+        "limb": "arm",
+        "count": 2,
+        "speed": "slow",
+        "direction": None,
+        "start": 0.0,
+        "end": 1.0,
+    }
+]
 
 
 def person_track(num_frames: int = 12, seed: int = 0) -> MotionTrack:
@@ -27,7 +38,9 @@ def person_track(num_frames: int = 12, seed: int = 0) -> MotionTrack:
     rng = np.random.default_rng(seed)
     keypoints = np.concatenate([rng.uniform(8, 40, (num_frames, len(MEDIAPIPE_LANDMARK_NAMES), 2)),
                                 np.ones((num_frames, len(MEDIAPIPE_LANDMARK_NAMES), 1))], axis=-1)  # fmt: skip
-    return MotionTrack(10.0, (48, 48), keypoints, rng.normal(0, 0.3, (num_frames, NUM_JOINTS, 3)), np.ones(num_frames, bool), "smpl")
+    return MotionTrack(
+        10.0, (48, 48), keypoints, rng.normal(0, 0.3, (num_frames, NUM_JOINTS, 3)), np.ones(num_frames, bool), "smpl"
+    )
 
 
 @pytest.fixture
@@ -44,12 +57,21 @@ def dataset_dir(tmp_path):
                               motion=track_to_row(person_track(seed=i)) if i < 2 else None, source="test", license="cc0"))  # fmt: skip
     (root / "videos/empty.mp4").write_bytes(b"")
     rows.append(empty_row(id="empty", video="videos/empty.mp4", caption="A man jumps.", source="test", license="cc0"))
-    rows.append(empty_row(id="missing", video="videos/missing.mp4", caption="A man jumps.", source="test", license="cc0"))
+    rows.append(
+        empty_row(id="missing", video="videos/missing.mp4", caption="A man jumps.", source="test", license="cc0")
+    )
     rows[0]["qa"] = [
-        {"question": "The person uses the left arm.", "answer": "True", "type": "true_false", "dimension": DIMENSIONS[0]},
+        {
+            "question": "The person uses the left arm.",
+            "answer": "True",
+            "type": "true_false",
+            "dimension": DIMENSIONS[0],
+        },
         {"question": "Which arm moves?", "answer": "The left arm.", "type": "open", "dimension": DIMENSIONS[0]},
     ]
-    rows[1]["qa"] = [{"question": "The person jumps.", "answer": "False", "type": "true_false", "dimension": DIMENSIONS[0]}]
+    rows[1]["qa"] = [
+        {"question": "The person jumps.", "answer": "False", "type": "true_false", "dimension": DIMENSIONS[0]}
+    ]
     rows[2]["ground_truth"] = {"joints_3d": np.zeros((12, NUM_JOINTS, 3), np.float32), "program": json.dumps(PROGRAM)}
     (root / "data").mkdir()
     write_parquet(root / "data/test-00000-of-00001.parquet", rows)
@@ -130,7 +152,9 @@ def test_failures_counted_interrupted_run_resumed_and_reported(captioner, datase
     again = evaluate(resumed, dataset_dir, out, config, batch_size=2, max_new_tokens=8)["motion"]
     # c2+c3; empty+missing fail as a batch and are redone one by one; three questions.
     assert resumed.items == 2 + 2 + 2 + 3
-    assert {r["key"]: r["output"] for r in read_jsonl(out / "predictions.jsonl")} == {k: r["output"] for k, r in records.items()}
+    assert {r["key"]: r["output"] for r in read_jsonl(out / "predictions.jsonl")} == {
+        k: r["output"] for k, r in records.items()
+    }
     for section in ("caption", "qa", "motion", "num_failed", "failed_items"):
         assert again[section] == full[section], section
     with pytest.raises(ValueError, match="other settings"):
@@ -174,7 +198,9 @@ def test_judge_scores_and_judge_failures_in_the_report(captioner, dataset_dir, t
     server = JudgeServer()
     try:
         judge = Judge(OpenAIChatBackend(server.url, "judge", timeout=5), retries=1, backoff_s=0.0)
-        m = evaluate(captioner, dataset_dir, tmp_path / "out", VISION_ONLY, judge=judge, max_new_tokens=8)["vision-only"]
+        m = evaluate(captioner, dataset_dir, tmp_path / "out", VISION_ONLY, judge=judge, max_new_tokens=8)[
+            "vision-only"
+        ]
         # c2's reference says "3 times": two unparsable replies, then a counted failure.
         assert m["judge"]["num_judged"] == 3 and m["judge"]["num_failed"] == 1
         assert m["judge"]["Overall"] == pytest.approx(5.0) and m["judge"]["Details of Movements"] == pytest.approx(8.0)

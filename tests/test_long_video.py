@@ -30,7 +30,9 @@ def phased_track(phases: list[tuple[float, str | None]], fps: float = 10.0, seed
         if joint is not None:
             joints[:, SMPL_JOINT_NAMES.index(joint), 0] += 0.3 * np.sin(2 * np.pi * 1.5 * t)
         frames.append(joints)
-    joints = np.concatenate(frames) + rng.normal(0, 0.003, (sum(len(f) for f in frames), NUM_JOINTS, 3)).astype(np.float32)
+    joints = np.concatenate(frames) + rng.normal(0, 0.003, (sum(len(f) for f in frames), NUM_JOINTS, 3)).astype(
+        np.float32
+    )
     joints -= joints[:, :1]
     keypoints = np.full((len(joints), 33, 3), (24.0, 24.0, 1.0), np.float32)  # every landmark seen, in the frame
     return MotionTrack(fps, (48, 48), keypoints, joints, np.ones(len(joints), bool), "test")
@@ -56,7 +58,10 @@ def test_summary_says_the_shared_opening_once():
         "The video shows a person in a blue shirt. First, the person squats down.",
         "The video shows a person in a blue shirt. First, the person squats down.",
     ]
-    assert summarize(captions) == "The video shows a person in a red shirt. The person waves the left arm. Then the person squats down."
+    assert (
+        summarize(captions)
+        == "The video shows a person in a red shirt. The person waves the left arm. Then the person squats down."
+    )
     assert summarize(["A man waves.", "A man jumps twice. He lands."]) == "A man waves. Then a man jumps twice."
 
 
@@ -83,7 +88,9 @@ def test_long_video_is_captioned_segment_by_segment(tmp_path, short_window_capti
     frames, _ = read_video(video)
     first = segments[1]
     part = slice_track(track, round(first["start"] * 10), round(first["end"] * 10))
-    alone = short_window_captioner(frames[round(first["start"] * 10) : round(first["end"] * 10)], tracks=[part], max_new_tokens=8)
+    alone = short_window_captioner(
+        frames[round(first["start"] * 10) : round(first["end"] * 10)], tracks=[part], max_new_tokens=8
+    )
     assert alone.caption == first["caption"]
 
 
@@ -101,7 +108,10 @@ def test_long_video_without_motion_gets_equal_pieces(tmp_path, short_window_capt
     assert not result.motion_used
 
 
-SEGMENTS = [{"start": 0.0, "end": 2.5, "caption": "The person waves."}, {"start": 2.5, "end": 71.25, "caption": "Then jumps, twice."}]
+SEGMENTS = [
+    {"start": 0.0, "end": 2.5, "caption": "The person waves."},
+    {"start": 2.5, "end": 71.25, "caption": "Then jumps, twice."},
+]
 
 
 def test_subtitles_parse_back(tmp_path):
@@ -112,11 +122,16 @@ def test_subtitles_parse_back(tmp_path):
     path = tmp_path / "x.vtt"
     path.write_text(to_vtt(SEGMENTS))
     vtt = webvtt.read(str(path))
-    assert [(c.start, c.end, c.text) for c in vtt] == [("00:00:00.000", "00:00:02.500", SEGMENTS[0]["caption"]), ("00:00:02.500", "00:01:11.250", SEGMENTS[1]["caption"])]
+    assert [(c.start, c.end, c.text) for c in vtt] == [
+        ("00:00:00.000", "00:00:02.500", SEGMENTS[0]["caption"]),
+        ("00:00:02.500", "00:01:11.250", SEGMENTS[1]["caption"]),
+    ]
     assert timeline_lines(SEGMENTS) == ["[00:00–00:02] The person waves.", "[00:02–01:11] Then jumps, twice."]
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg (Debian package, installed by scripts/setup.sh --dev)")
+@pytest.mark.skipif(
+    shutil.which("ffmpeg") is None, reason="ffmpeg (Debian package, installed by scripts/setup.sh --dev)"
+)
 @pytest.mark.parametrize("kind", ["srt", "vtt"])
 def test_ffmpeg_reads_the_subtitles(tmp_path, kind):
     path = tmp_path / f"x.{kind}"
@@ -128,13 +143,18 @@ def test_ffmpeg_reads_the_subtitles(tmp_path, kind):
     ]
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg (Debian package, installed by scripts/setup.sh --dev)")
+@pytest.mark.skipif(
+    shutil.which("ffmpeg") is None, reason="ffmpeg (Debian package, installed by scripts/setup.sh --dev)"
+)
 def test_rotated_phone_video_is_decoded_upright(tmp_path):
     frames = np.zeros((6, 32, 64, 3), np.uint8)
     frames[:, :8, :16] = (255, 0, 0)  # red in the top-left corner of a landscape picture
     plain = write_video(tmp_path / "plain.mp4", frames, fps=10)
     rotated = tmp_path / "rotated.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated)],
+        check=True,
+    )
     info = probe_video(rotated)
     assert (info.width, info.height) == (32, 64)
     decoded, _ = read_video(rotated)
@@ -170,7 +190,11 @@ def test_several_files_and_a_folder_in_one_command(tmp_path, short_window_checkp
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith(f"{single}: ") and lines[1].startswith("  [00:00–00:0")
-    assert [line.split(": ")[0] for line in lines if not line.startswith("  ")] == [str(single), str(folder / "a.mp4"), str(folder / "b.mp4")]
+    assert [line.split(": ")[0] for line in lines if not line.startswith("  ")] == [
+        str(single),
+        str(folder / "a.mp4"),
+        str(folder / "b.mp4"),
+    ]
     cues = list(srt.parse((tmp_path / "subs" / "long.srt").read_text()))
     assert len(cues) == 3 and cues[-1].end.total_seconds() == 5.0
     assert len(list(srt.parse((tmp_path / "subs" / "a.srt").read_text()))) == 1

@@ -31,12 +31,30 @@ FAST = ["--max_steps", "2", "--eval_strategy", "no", "--save_strategy", "no", "-
 def test_recipes_are_the_two_stages():
     parser = TrlParser((MACMScriptArguments, SFTConfig, ModelConfig))
     (align, align_args, align_model), (instruct, instruct_args, instruct_model) = (
-        parser.parse_args_and_config(["--config", str(path)], fail_with_unknown_args=True)[:3] for path in (ALIGN, INSTRUCT)
+        parser.parse_args_and_config(["--config", str(path)], fail_with_unknown_args=True)[:3]
+        for path in (ALIGN, INSTRUCT)
     )
-    assert (align.stage, align_model.use_peft, align.init_language_model, align.init_vision_model) == ("align", False, "smollm2", "macm")
-    assert (instruct.stage, instruct_model.use_peft, instruct_model.model_name_or_path) == ("instruct", True, align_args.output_dir)
+    assert (align.stage, align_model.use_peft, align.init_language_model, align.init_vision_model) == (
+        "align",
+        False,
+        "smollm2",
+        "macm",
+    )
+    assert (instruct.stage, instruct_model.use_peft, instruct_model.model_name_or_path) == (
+        "instruct",
+        True,
+        align_args.output_dir,
+    )
     assert align.with_qa and instruct.with_qa  # captions and QA pairs, both stages
-    assert set(instruct_model.lora_target_modules) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+    assert set(instruct_model.lora_target_modules) == {
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    }
     assert align_args.use_cpu and instruct_args.use_cpu and not (align_args.bf16 or instruct_args.bf16)
 
 
@@ -146,21 +164,53 @@ def test_ask_is_caption_with_a_prompt(tmp_path, tokenizer, video_path, capsys):
     assert macm(["caption", video_path, *common]) == 0
     assert json.loads(capsys.readouterr().out)["caption"] != asked["caption"]  # the question reached the model
 
-    for argv, message in (([video_path, "  "], "the question is empty"), ([video_path, question, "--prompt", "x"], "second argument")):
+    for argv, message in (
+        ([video_path, "  "], "the question is empty"),
+        ([video_path, question, "--prompt", "x"], "second argument"),
+    ):
         with pytest.raises(SystemExit) as exit_info:
             macm(["ask", *argv])
         assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
 PROGRAM = [
-    {"action": "wave", "side": "right", "limb": "arm", "count": 2, "speed": "normal", "direction": None, "start": 0.0, "end": 2.0},
-    {"action": "squat", "side": None, "limb": None, "count": 3, "speed": "slow", "direction": None, "start": 2.0, "end": 5.0},
-    {"action": "walk", "side": None, "limb": None, "count": 4, "speed": "fast", "direction": "diagonally toward the camera", "start": 5.0, "end": 8.0},
+    {
+        "action": "wave",
+        "side": "right",
+        "limb": "arm",
+        "count": 2,
+        "speed": "normal",
+        "direction": None,
+        "start": 0.0,
+        "end": 2.0,
+    },
+    {
+        "action": "squat",
+        "side": None,
+        "limb": None,
+        "count": 3,
+        "speed": "slow",
+        "direction": None,
+        "start": 2.0,
+        "end": 5.0,
+    },
+    {
+        "action": "walk",
+        "side": None,
+        "limb": None,
+        "count": 4,
+        "speed": "fast",
+        "direction": "diagonally toward the camera",
+        "start": 5.0,
+        "end": 8.0,
+    },
 ]
 
 
 def synth_qa():
-    return qa_pairs_v2(PROGRAM, {"shirt": "red", "trousers": "blue"}, {"framing": "full", "floor": "wooden"}, np.random.default_rng(0))
+    return qa_pairs_v2(
+        PROGRAM, {"shirt": "red", "trousers": "blue"}, {"framing": "full", "floor": "wooden"}, np.random.default_rng(0)
+    )
 
 
 def test_question_kinds_follow_the_synth_templates():
@@ -171,17 +221,21 @@ def test_question_kinds_follow_the_synth_templates():
     assert kinds["What does the person do right after they wave?"] == "order"
     assert kinds["In which direction does the person walk, as the camera sees it?"] == "direction"
     assert kinds["What colour is the person's shirt?"] is None
-    assert {kind for kind in kinds.values()} == {"count", "side", "speed", "order", "direction", "true_false", None}
+    assert set(kinds.values()) == {"count", "side", "speed", "order", "direction", "true_false", None}
 
     assert is_correct("count", "The person waves twice.", "2") and not is_correct("count", "two or three times", "2")
     assert is_correct("side", "The right arm.", "right") and not is_correct("side", "left, then right", "right")
     assert is_correct("speed", "slowly", "slow") and not is_correct("speed", "at a normal pace", "slow")
-    assert is_correct("order", "The person circles the right arm backward.", "arm circles") and is_correct("order", "Squats.", "squat")
+    assert is_correct("order", "The person circles the right arm backward.", "arm circles") and is_correct(
+        "order", "Squats.", "squat"
+    )
     assert not is_correct("order", "The person waves.", "squat")
     assert is_correct("direction", "Diagonally toward the camera.", "diagonally toward the camera")
     assert not is_correct("direction", "toward the camera", "diagonally toward the camera")
     assert not is_correct("direction", "across the scene from left to right", "across the scene from right to left")
-    assert is_correct("true_false", "False, it is the left arm.", "False") and not is_correct("true_false", "Maybe.", "True")
+    assert is_correct("true_false", "False, it is the left arm.", "False") and not is_correct(
+        "true_false", "Maybe.", "True"
+    )
 
 
 @pytest.mark.slow  # the caption metrics run METEOR's Java
@@ -205,7 +259,9 @@ def test_eval_reports_qa_accuracy_per_kind(tmp_path):
     kinds = metrics["qa"]["kinds"]
     assert kinds["count"] == {"num": 3, "num_failed": 0, "accuracy": 1.0}
     assert kinds["side"]["accuracy"] == 1.0 and kinds["speed"]["accuracy"] == 0.0
-    assert kinds == qa_kind_accuracy([(qa[t.qa_index], log.get(t.key)["output"]) for t in tasks if t.qa_index is not None])
+    assert kinds == qa_kind_accuracy(
+        [(qa[t.qa_index], log.get(t.key)["output"]) for t in tasks if t.qa_index is not None]
+    )
     assert sum(entry["num_failed"] for entry in kinds.values()) == 1
     table = results_table({"M-ACM": metrics})
     assert "QA accuracy per kind of question" in table

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 from transformers import AutoModelForImageTextToText, AutoProcessor, LlamaConfig, LlamaForCausalLM
+from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 
 from modeling_macm import EMBEDDED_MODEL_DIR, MACMConfig, MACMForConditionalGeneration
 
@@ -183,8 +183,9 @@ def test_auto_classes_load_the_embedded_model_from_its_folder():
 
 
 def test_checkpoint_of_another_model_type_is_refused(tmp_path):
-    LlamaForCausalLM(LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                 vocab_size=50)).save_pretrained(tmp_path)
+    LlamaForCausalLM(
+        LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, vocab_size=50)
+    ).save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="holds a 'llama' checkpoint, not an M-ACM"):
         MACMForConditionalGeneration.from_pretrained(tmp_path)
 

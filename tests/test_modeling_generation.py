@@ -7,7 +7,6 @@ import torch
 from transformers import StaticCache
 from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 
-
 GREEDY = dict(max_new_tokens=6, min_new_tokens=6, do_sample=False)
 
 

@@ -2,10 +2,15 @@
 
 import numpy as np
 import pytest
+from conftest import tiny_config, tiny_processor
 
 from processing_macm.keyframes import sample_keyframes
-from conftest import tiny_config, tiny_processor
-from processing_macm.kinematic import KINEMATIC_FEATURE_SIZES, compute_feature_stats, joint_visibility, kinematic_features
+from processing_macm.kinematic import (
+    KINEMATIC_FEATURE_SIZES,
+    compute_feature_stats,
+    joint_visibility,
+    kinematic_features,
+)
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, SMPL_JOINT_NAMES, MotionTrack
 
 J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
@@ -113,10 +118,15 @@ def test_unseen_joints_carry_no_motion():
     assert (velocity_new[10:, wrist] == 0).all() and (acceleration_new[10:, wrist] == 0).all()
     assert (velocity_new[:, elbow] == 0).all() and (acceleration_new[:, elbow] == 0).all()
     positions = new[:, :66].reshape(40, 22, 3)
-    np.testing.assert_allclose(positions[10:, wrist], np.tile(positions[9, wrist], (30, 1)), atol=1e-6)  # held where last seen
+    np.testing.assert_allclose(
+        positions[10:, wrist], np.tile(positions[9, wrist], (30, 1)), atol=1e-6
+    )  # held where last seen
     median = np.median(old[:, :66].reshape(40, 22, 3)[:, elbow], axis=0)
     np.testing.assert_allclose(positions[:, elbow], np.tile(median, (40, 1)), atol=1e-6)
-    assert np.abs(velocity_new[:, J["right_wrist"]]).max() == 0 and np.abs(velocity_new[5:10, J["left_wrist"]]).max() > 1.0
+    assert (
+        np.abs(velocity_new[:, J["right_wrist"]]).max() == 0
+        and np.abs(velocity_new[5:10, J["left_wrist"]]).max() > 1.0
+    )
     np.testing.assert_allclose(new[:, 202 + wrist], visibility[:, wrist])
 
 
@@ -126,7 +136,14 @@ def test_joint_visibility_of_mediapipe_landmarks():
     keypoints[..., :2] = [100.0, 100.0]
     keypoints[..., 2] = 0.9
     keypoints[1, MEDIAPIPE_LANDMARK_NAMES.index("left_hip"), 2] = 0.1
-    track = MotionTrack(fps=10, frame_size=(200, 200), keypoints_2d=keypoints, joints_3d=np.zeros((2, 22, 3)), valid=np.ones(2, bool), backend="test")
+    track = MotionTrack(
+        fps=10,
+        frame_size=(200, 200),
+        keypoints_2d=keypoints,
+        joints_3d=np.zeros((2, 22, 3)),
+        valid=np.ones(2, bool),
+        backend="test",
+    )
     visibility = joint_visibility(track)
     np.testing.assert_allclose(visibility[0], 0.9)
     low = {name for name, value in zip(SMPL_JOINT_NAMES, visibility[1]) if value < 0.5}

@@ -18,7 +18,14 @@ def swaying_track(amplitude: float, num_frames: int = 30) -> MotionTrack:
     joints[:, :, 1] = np.linspace(-0.9, 0.8, 22)  # spread from the feet to the head
     joints[:, 21, 0] += amplitude * np.sin(np.arange(num_frames) / 2)
     keypoints = np.concatenate([joints[..., :2] * [100, -100] + [200, 200], np.ones((num_frames, 22, 1))], axis=-1)
-    return MotionTrack(fps=10, frame_size=(400, 400), keypoints_2d=keypoints, joints_3d=joints, valid=np.ones(num_frames, bool), backend="test")
+    return MotionTrack(
+        fps=10,
+        frame_size=(400, 400),
+        keypoints_2d=keypoints,
+        joints_3d=joints,
+        valid=np.ones(num_frames, bool),
+        backend="test",
+    )
 
 
 def test_stated_captions_follow_the_rules():

@@ -13,8 +13,7 @@ from processing_macm.pose_backends import extract_motion
 
 SMPL_PARENTS_24 = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
 # smplx picks extra landmarks by vertex id; the official ids do not exist in this small mesh.
-VERTEX_IDS = {name: 0 for name in ["nose", "reye", "leye", "rear", "lear", "LBigToe", "LSmallToe", "LHeel", "RBigToe",
-              "RSmallToe", "RHeel"] + [side + tip for side in "lr" for tip in ["thumb", "index", "middle", "ring", "pinky"]]}  # fmt: skip
+VERTEX_IDS = dict.fromkeys(["nose", "reye", "leye", "rear", "lear", "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel"] + [side + tip for side in "lr" for tip in ["thumb", "index", "middle", "ring", "pinky"]], 0)  # fmt: skip
 SIZE = (128, 96)
 
 
@@ -88,4 +87,6 @@ def test_smpl_errors(smpl_model, tmp_path):
         extract_motion(frames, backend="smpl", fps=10, smpl_params=tmp_path / "bad.npz")
     np.savez(tmp_path / "params.npz", **params(2))
     with pytest.raises(FileNotFoundError, match="smpl.is.tue.mpg.de"):
-        extract_motion(frames, backend="smpl", fps=10, smpl_params=tmp_path / "params.npz", model_path=tmp_path / "nope")
+        extract_motion(
+            frames, backend="smpl", fps=10, smpl_params=tmp_path / "params.npz", model_path=tmp_path / "nope"
+        )

@@ -59,7 +59,9 @@ def test_properties_and_empty_track():
 )
 def test_bad_arrays_are_named(change, message):
     track = random_track()
-    fields = {name: getattr(track, name) for name in ("fps", "frame_size", "keypoints_2d", "joints_3d", "valid", "backend")}
+    fields = {
+        name: getattr(track, name) for name in ("fps", "frame_size", "keypoints_2d", "joints_3d", "valid", "backend")
+    }
     with pytest.raises(ValueError, match=message):
         MotionTrack(**{**fields, **change})
 
@@ -76,7 +78,13 @@ def test_load_errors(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a MotionTrack"):
         MotionTrack.load(tmp_path / "junk.npz")
-    arrays = {"fps": 10.0, "frame_size": [4, 4], "keypoints_2d": np.zeros((2, 33, 3)), "valid": np.ones(2, bool), "backend": "x"}
+    arrays = {
+        "fps": 10.0,
+        "frame_size": [4, 4],
+        "keypoints_2d": np.zeros((2, 33, 3)),
+        "valid": np.ones(2, bool),
+        "backend": "x",
+    }
     np.savez(tmp_path / "old.npz", format_version=TRACK_FORMAT_VERSION + 1, **arrays)
     with pytest.raises(ValueError, match="format version"):
         MotionTrack.load(tmp_path / "old.npz")

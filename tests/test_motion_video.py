@@ -11,13 +11,21 @@ from processing_macm.overlay import overlay_keyframes, render_overlay, write_ove
 from processing_macm.pose_backends import extract_motion
 from processing_macm.video_io import VideoReadError, probe_video, read_video, write_video
 
+
 def skeleton_track(num_frames=4, size=(96, 64), valid=None):
     keypoints = np.zeros((num_frames, 33, 3), np.float32)
     keypoints[:, :, :2] = [48, 32]
     keypoints[:, [11, 13, 15], :2] = [[30, 20], [50, 20], [70, 50]]  # left shoulder, elbow, wrist
     keypoints[:, [11, 13, 15], 2] = 1.0
     valid = np.ones(num_frames, bool) if valid is None else valid
-    return MotionTrack(fps=10, frame_size=size, keypoints_2d=keypoints, joints_3d=np.zeros((num_frames, 22, 3)), valid=valid, backend="test")
+    return MotionTrack(
+        fps=10,
+        frame_size=size,
+        keypoints_2d=keypoints,
+        joints_3d=np.zeros((num_frames, 22, 3)),
+        valid=valid,
+        backend="test",
+    )
 
 
 def test_render_overlay_draws_only_where_valid():
@@ -41,7 +49,14 @@ def test_render_overlay_mesh():
     vertices = np.array([[-0.5, -0.5, 2], [0.5, -0.5, 2], [0.5, 0.5, 2], [-0.5, 0.5, 2]], np.float32)
     intrinsics = np.array([[100, 0, 48], [0, 100, 32], [0, 0, 1]], np.float32)
     base = skeleton_track(num_frames=1)
-    track = MotionTrack(**{**base.__dict__, "mesh_vertices": vertices[None], "mesh_faces": [[0, 1, 2], [0, 2, 3]], "camera_intrinsics": intrinsics})
+    track = MotionTrack(
+        **{
+            **base.__dict__,
+            "mesh_vertices": vertices[None],
+            "mesh_faces": [[0, 1, 2], [0, 2, 3]],
+            "camera_intrinsics": intrinsics,
+        }
+    )
     drawn = render_overlay(np.zeros((64, 96, 3), np.uint8), track, 0)
     assert drawn[32, 48].min() > 50 and drawn[32, 25:72].all()  # square spans x 23..73
     assert not drawn[32, 5].any() and not drawn[5, 48].any()

@@ -2,12 +2,11 @@
 
 import pytest
 import torch
-from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 from test_modeling import motion_for
 from transformers import MaxLengthCriteria, StoppingCriteriaList
+from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor
 
 from modeling_macm.decoding_msd import msd_scores
-
 
 ALPHA, BETA, THETA = [0.5, 0.2, 0.4, 0.8, 0.3, 2.0], 0.2, 2.0  # the paper's
 PROMPTS = ["Describe the person's movements in detail.", "What does the left leg do?", "Describe the person."]
@@ -86,7 +85,9 @@ def test_batched_branches_give_the_logits_of_separate_passes(tokenizer, represen
             for t, step in enumerate(steps):
                 torch.testing.assert_close(step[i], last_logits(alone, new_tokens[i, :t]), atol=1e-5, rtol=1e-4)
                 if row is not None:
-                    torch.testing.assert_close(step[row], last_logits(video_only, new_tokens[i, :t]), atol=1e-5, rtol=1e-4)
+                    torch.testing.assert_close(
+                        step[row], last_logits(video_only, new_tokens[i, :t]), atol=1e-5, rtol=1e-4
+                    )
 
 
 def test_sample_without_motion_decodes_exactly_greedy(tokenizer):
@@ -103,7 +104,9 @@ def test_without_synergy_msd_is_greedy_on_the_motion_branch(tokenizer):
     model = tiny_model(config)
     greedy = model.generate(**batch, max_new_tokens=6, min_new_tokens=6, do_sample=False)
     # θ = 0 and β = 0: score = log p_m over the whole vocabulary (per-call overrides of the config)
-    msd = model.generate(**batch, motion_synergetic=True, msd_theta=0.0, msd_beta=0.0, max_new_tokens=6, eos_token_id=None)
+    msd = model.generate(
+        **batch, motion_synergetic=True, msd_theta=0.0, msd_beta=0.0, max_new_tokens=6, eos_token_id=None
+    )
     assert torch.equal(msd, greedy)
 
 
@@ -154,7 +157,9 @@ def test_defaults_are_deterministic_and_stop_each_sample_at_its_eos(tokenizer):
             assert torch.equal(stopped[row, :end], free[row, :end])
             assert (stopped[row, end:] == pad).all()
     criteria = StoppingCriteriaList([MaxLengthCriteria(prompt_length + 3)])
-    stopped = model.generate(**batch, motion_synergetic=True, max_new_tokens=8, stopping_criteria=criteria, eos_token_id=None)
+    stopped = model.generate(
+        **batch, motion_synergetic=True, max_new_tokens=8, stopping_criteria=criteria, eos_token_id=None
+    )
     assert torch.equal(stopped, torch.cat([batch["input_ids"], free[:, :3]], dim=-1))
 
 
@@ -178,7 +183,9 @@ def test_msd_options_without_msd_are_refused(tokenizer):
     with pytest.raises(ValueError, match="num_beams=2 is not supported"):
         tiny_model(config).generate(**batch, motion_synergetic=True, num_beams=2, max_new_tokens=2)
     with pytest.raises(ValueError, match=r"does not support \['min_new_tokens', 'repetition_penalty'\]"):
-        tiny_model(config).generate(**batch, motion_synergetic=True, min_new_tokens=3, repetition_penalty=1.2, max_new_tokens=4)
+        tiny_model(config).generate(
+            **batch, motion_synergetic=True, min_new_tokens=3, repetition_penalty=1.2, max_new_tokens=4
+        )
 
 
 def test_streamer_receives_the_prompt_then_each_token(tokenizer):

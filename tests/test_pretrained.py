@@ -6,7 +6,6 @@ import os
 import numpy as np
 import pytest
 import torch
-from utils import IMAGE_SIZE, PATCH_SIZE, moving_square_frames
 from transformers import (
     AutoModelForCausalLM,
     AutoModelForImageTextToText,
@@ -21,13 +20,19 @@ from transformers import (
     SiglipVisionConfig,
     SiglipVisionModel,
 )
+from utils import IMAGE_SIZE, PATCH_SIZE, moving_square_frames
 
 from modeling_macm import MACMForConditionalGeneration
 from modeling_macm.composition import build_processor, image_processor_for, load_tokenizer, smollm2_gguf
 
-
-VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-              image_size=IMAGE_SIZE, patch_size=PATCH_SIZE)
+VISION = dict(
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    image_size=IMAGE_SIZE,
+    patch_size=PATCH_SIZE,
+)
 SIGLIP_STD = [0.3, 0.3, 0.3]
 
 
@@ -49,8 +54,16 @@ def write_vision(path, full_model: bool = False) -> dict[str, torch.Tensor]:
 
 def tiny_language(tokenizer):
     torch.manual_seed(1)
-    return Qwen2ForCausalLM(Qwen2Config(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4,
-                                        num_key_value_heads=2, vocab_size=len(tokenizer))).eval()
+    return Qwen2ForCausalLM(
+        Qwen2Config(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=len(tokenizer),
+        )
+    ).eval()
 
 
 @pytest.mark.parametrize("full_model", [False, True], ids=["vision-checkpoint", "image-text-checkpoint"])
@@ -68,24 +81,35 @@ def test_components_keep_their_weights(tmp_path, tokenizer, full_model):
     ids = tokenizer("The person raises the left arm", return_tensors="pt").input_ids
     with torch.no_grad():
         torch.testing.assert_close(model(input_ids=ids).logits, language(input_ids=ids).logits)
-    processor = build_processor(model.config, tokenizer, image_processor_for(tmp_path / "vision", IMAGE_SIZE), num_frames=4)
+    processor = build_processor(
+        model.config, tokenizer, image_processor_for(tmp_path / "vision", IMAGE_SIZE), num_frames=4
+    )
     assert list(processor.image_processor.image_std) == SIGLIP_STD
-    inputs = processor(text=processor.default_prompt(), videos=moving_square_frames(),
-                       motion=np.zeros((2, 40, 40, 3), np.uint8))
+    inputs = processor(
+        text=processor.default_prompt(), videos=moving_square_frames(), motion=np.zeros((2, 40, 40, 3), np.uint8)
+    )
     assert torch.isfinite(model(**inputs).logits).all()
 
 
 def test_wrong_vision_checkpoint_is_refused(tmp_path, tokenizer):
-    LlamaForCausalLM(LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                 vocab_size=50)).save_pretrained(tmp_path / "llama")
-    with pytest.raises(ValueError, match=r"holds a 'llama' checkpoint; the vision tower must be one of "
-                                         r"\['clip_vision_model', 'siglip_vision_model'\]"):
-        MACMForConditionalGeneration.from_pretrained_components(tmp_path / "llama", tiny_language(tokenizer), tokenizer)
+    LlamaForCausalLM(
+        LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, vocab_size=50)
+    ).save_pretrained(tmp_path / "llama")
+    with pytest.raises(
+        ValueError,
+        match=r"holds a 'llama' checkpoint; the vision tower must be one of "
+        r"\['clip_vision_model', 'siglip_vision_model'\]",
+    ):
+        MACMForConditionalGeneration.from_pretrained_components(
+            tmp_path / "llama", tiny_language(tokenizer), tokenizer
+        )
 
 
 def test_tokenizer_must_match_the_model(tmp_path, tokenizer):
     write_vision(tmp_path / "vision")
-    model = MACMForConditionalGeneration.from_pretrained_components(tmp_path / "vision", tiny_language(tokenizer), tokenizer)
+    model = MACMForConditionalGeneration.from_pretrained_components(
+        tmp_path / "vision", tiny_language(tokenizer), tokenizer
+    )
     model.config.motion_token_id += 1
     with pytest.raises(ValueError, match=r"maps <motion> to id \d+ but the model config expects \d+"):
         build_processor(model.config, tokenizer)
@@ -103,7 +127,9 @@ def smollm2(tmp_path_factory):
     model = MACMForConditionalGeneration.from_pretrained_components(
         path / "vision", language, tokenizer, num_keyframes=2
     ).eval()
-    processor = build_processor(model.config, tokenizer, image_processor_for(path / "vision", IMAGE_SIZE), num_frames=4)
+    processor = build_processor(
+        model.config, tokenizer, image_processor_for(path / "vision", IMAGE_SIZE), num_frames=4
+    )
     model.save_pretrained(path / "macm")
     processor.save_pretrained(path / "macm")
     return language, model, processor, path / "macm"
@@ -122,7 +148,9 @@ def test_smollm2_composes_and_keeps_its_language(smollm2):
     assert model.config.text_config.vocab_size == len(processor.tokenizer) == vocab + 2  # <video>, <motion> appended
     assert model.config.tie_word_embeddings
     messages = [{"role": "user", "content": "What is the capital of France?"}]
-    ids = processor.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    ids = processor.tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
     with torch.no_grad():
         torch.testing.assert_close(model(**ids).logits[..., :vocab], language(**ids).logits, rtol=1e-4, atol=1e-4)
     answer = model.generate(**ids, max_new_tokens=8, do_sample=False)[0, ids["input_ids"].shape[1] :]
@@ -150,8 +178,12 @@ def test_smollm2_macm_trains_lora_on_the_language_model_only(smollm2):
 
     _, _, processor, path = smollm2
     model = AutoModelForImageTextToText.from_pretrained(path)
-    lora = LoraConfig(r=8, lora_alpha=16, target_modules=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj)",
-                      modules_to_save=["video_projector", "motion_projector"])
+    lora = LoraConfig(
+        r=8,
+        lora_alpha=16,
+        target_modules=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj)",
+        modules_to_save=["video_projector", "motion_projector"],
+    )
     model = get_peft_model(model, lora).train()
     lora_modules = [name for name, _ in model.named_modules() if name.endswith(".lora_A")]
     assert len(lora_modules) == 4 * model.config.text_config.num_hidden_layers

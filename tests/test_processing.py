@@ -38,7 +38,9 @@ def test_video_path_and_array_give_the_same_pixels(processor, video_path):
 def test_batch_pads_and_marks_motion(processor):
     prompts = [processor.default_prompt(), processor.default_prompt("Which arm moves first, and how many times?")]
     features = np.random.default_rng(0).normal(size=(15, 202)).astype(np.float32)
-    out = processor(text=prompts, videos=[moving_square_frames(), moving_square_frames(seed=1)], motion=[None, features])
+    out = processor(
+        text=prompts, videos=[moving_square_frames(), moving_square_frames(seed=1)], motion=[None, features]
+    )
     assert out["motion_mask"].tolist() == [False, True]
     assert out["motion_features"].shape == (1, 15, 202)
     assert out["motion_attention_mask"].shape == (1, 15)
@@ -65,7 +67,9 @@ def test_kinematic_normalisation_uses_stored_statistics(tokenizer):
 
 
 def test_chat_template_places_video_then_motion_then_question(processor):
-    messages = [{"role": "user", "content": [{"type": "video"}, {"type": "motion"}, {"type": "text", "text": "What happens?"}]}]
+    messages = [
+        {"role": "user", "content": [{"type": "video"}, {"type": "motion"}, {"type": "text", "text": "What happens?"}]}
+    ]
     text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     assert text == "<|im_start|>user\n<video><motion>What happens?<|im_end|>\n<|im_start|>assistant\n"
 
@@ -75,8 +79,15 @@ def test_round_trip_keeps_settings(processor, tmp_path):
     processor.motion_feature_std = [1.5] * 202
     processor.save_pretrained(tmp_path)
     loaded = MACMProcessor.from_pretrained(tmp_path)
-    for name in ("num_frames", "patch_size", "motion_representation", "motion_num_tokens", "motion_feature_mean",
-                 "motion_feature_std", "chat_template"):
+    for name in (
+        "num_frames",
+        "patch_size",
+        "motion_representation",
+        "motion_num_tokens",
+        "motion_feature_mean",
+        "motion_feature_std",
+        "chat_template",
+    ):
         assert getattr(loaded, name) == getattr(processor, name), name
     assert loaded.tokenizer.get_vocab() == processor.tokenizer.get_vocab()
 
@@ -92,7 +103,9 @@ processor = MACMProcessor.from_pretrained({tiny_checkpoint!r})
 print("OK", type(processor.tokenizer).__name__)
 """
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK" in result.stdout
     output = result.stdout + result.stderr

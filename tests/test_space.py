@@ -48,7 +48,9 @@ def num_keyframes(tiny_checkpoint):
     return app.load_captioner(tiny_checkpoint).model.config.num_keyframes
 
 
-def request(video, num_keyframes, decoding="greedy", use_motion=True, alpha=app.MSD_ALPHA_DEFAULT, num_frames=NUM_FRAMES):
+def request(
+    video, num_keyframes, decoding="greedy", use_motion=True, alpha=app.MSD_ALPHA_DEFAULT, num_frames=NUM_FRAMES
+):
     """The `/caption` endpoint's arguments, in order."""
     return (handle_file(video), use_motion, decoding, alpha, 0.2, 2.0, num_frames, num_keyframes, "", MAX_NEW_TOKENS)
 
@@ -63,7 +65,11 @@ def test_caption_overlay_and_plot(client, tiny_checkpoint, num_keyframes):
     caption, overlay, plot, notice, timeline, subtitles = job.result(timeout=120)
     assert caption and caption == expected_caption(tiny_checkpoint, EXAMPLE)
     assert timeline is None or not timeline["data"]  # a short clip has no timeline, and its subtitles are one cue
-    assert Path(subtitles).read_text().startswith(f"1\n00:00:00,000 --> 00:00:{probe_video(EXAMPLE).duration:06.3f}".replace(".", ","))
+    assert (
+        Path(subtitles)
+        .read_text()
+        .startswith(f"1\n00:00:00,000 --> 00:00:{probe_video(EXAMPLE).duration:06.3f}".replace(".", ","))
+    )
     assert probe_video(overlay).num_frames == probe_video(EXAMPLE).num_frames
     assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
     assert notice.startswith("Motion used") and notice.count(" s") == num_keyframes
@@ -131,19 +137,25 @@ def test_bad_uploads_get_an_error_and_the_app_keeps_serving(client, num_keyframe
 def test_long_clip_gets_a_timeline_and_subtitles(client, tiny_checkpoint, num_keyframes, tmp_path):
     """A clip longer than the model's motion window (12.8 s): captioned in segments, shown as a timeline with an .srt."""
     import srt
-
     from conftest import moving_square_frames
+
     from processing_macm import write_video
 
     video = str(write_video(tmp_path / "long.mp4", moving_square_frames(140), fps=10))  # 14 s, nobody in it
     caption, _, _, _, timeline, subtitles = client.predict(*request(video, num_keyframes), api_name="/caption")
     expected = app.load_captioner(tiny_checkpoint)(video, max_new_tokens=MAX_NEW_TOKENS)
     # The tiny model reads 6.4 s of motion (64 frames at 10 fps): three equal pieces, as nobody is there to follow.
-    assert caption == expected.caption and [(s["start"], s["end"]) for s in expected.segments] == [(0, 4.667), (4.667, 9.333), (9.333, 14)]
+    assert caption == expected.caption and [(s["start"], s["end"]) for s in expected.segments] == [
+        (0, 4.667),
+        (4.667, 9.333),
+        (9.333, 14),
+    ]
     assert timeline["data"] == [["[00:00–00:05]", expected.segments[0]["caption"]], ["[00:05–00:09]", expected.segments[1]["caption"]],
                                 ["[00:09–00:14]", expected.segments[2]["caption"]]]  # fmt: skip
     cues = list(srt.parse(Path(subtitles).read_text()))
-    assert [(c.start.total_seconds(), c.end.total_seconds(), c.content) for c in cues] == [(s["start"], s["end"], s["caption"]) for s in expected.segments]
+    assert [(c.start.total_seconds(), c.end.total_seconds(), c.content) for c in cues] == [
+        (s["start"], s["end"], s["caption"]) for s in expected.segments
+    ]
 
 
 def test_speed_plot_shows_each_body_part_and_the_keyframes():
@@ -167,7 +179,14 @@ def test_browser_uploads_a_clip_and_shows_the_caption(server, tiny_checkpoint, t
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1100})

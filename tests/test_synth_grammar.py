@@ -37,12 +37,19 @@ from dataset_scripts.synth.splits import HELD_OUT_PAIRS, assign_split, held_out_
 
 BODY = {"shirt": "red", "trousers": "navy"}
 CAMERA = {"floor": "wood"}
-DIMENSIONS = {"Details of Movements", "Character Attributes", "Motivation and Reason",
-              "Micro-expressions and Emotions", "Interaction with the Environment"}
+DIMENSIONS = {
+    "Details of Movements",
+    "Character Attributes",
+    "Motivation and Reason",
+    "Micro-expressions and Emotions",
+    "Interaction with the Environment",
+}
 STEP_KEYS = ("action", "side", "limb", "count", "speed")
 # Words that claim something about legs, feet or the floor: never said of a person framed without them.
-LEG_WORDS = re.compile(r"\b(legs?|foot|feet|knees?|floor|walk\w*|run\w*|jog\w*|steps?|kick\w*|lunge\w*|jump\w*|"
-                       r"squat\w*|crouch\w*|stand\w*|trousers)\b")
+LEG_WORDS = re.compile(
+    r"\b(legs?|foot|feet|knees?|floor|walk\w*|run\w*|jog\w*|steps?|kick\w*|lunge\w*|jump\w*|"
+    r"squat\w*|crouch\w*|stand\w*|trousers)\b"
+)
 
 
 def _v2_scenes(n: int, seed: int = 0):
@@ -76,8 +83,14 @@ def test_every_phrase_of_every_action_parses_back(action):
     """Each verb phrase the generator can write (cut-framing ones too) reads back as its action."""
     limb, sides, counts, _ = ACTION_SPECS[action]
     direction = (list(TRAVEL_DIRECTIONS) if action in ("walk", "run") else DIRECTIONS.get(action, [None]))[0]
-    step = {"action": action, "side": sides[-1], "limb": limb, "count": counts[1] if counts else None,
-            "speed": None if action in (IDLE, "talk", "look_around", "crouch") else "fast", "direction": direction}
+    step = {
+        "action": action,
+        "side": sides[-1],
+        "limb": limb,
+        "count": counts[1] if counts else None,
+        "speed": None if action in (IDLE, "talk", "look_around", "crouch") else "fast",
+        "direction": direction,
+    }
     for verb in VERBS[action] + CUT_VERBS.get(action, ()) + CHEST_UP_VERBS.get(action, ()):
         framing = "head_shoulders" if verb in CHEST_UP_VERBS.get(action, ()) else "full"
 
@@ -176,7 +189,7 @@ def test_qa_types_and_dimensions():
     assert {q["dimension"] for q in qa} == DIMENSIONS
     assert {q["type"] for q in qa} == {"open", "true_false"}
     assert all(q["answer"] in ("True", "False") for q in qa if q["type"] == "true_false")
-    for program, camera, _, qa in _v2_scenes(50):
+    for _, _, _, qa in _v2_scenes(50):
         assert {q["dimension"] for q in qa} == DIMENSIONS
         assert all(q["answer"] in ("True", "False") for q in qa if q["type"] == "true_false")
 

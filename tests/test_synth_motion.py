@@ -56,7 +56,7 @@ def test_named_side_moves_most_and_counts_match(version):
                 continue
             # Actions with a set-up pose repeat between moving in and out of it: count inside.
             trim = EDGE if step["action"] in _SET_UP else 0.0
-            segment = joints[int(round((step["start"] + trim) * FPS)): int(round((step["end"] - trim) * FPS))]
+            segment = joints[int(round((step["start"] + trim) * FPS)) : int(round((step["end"] - trim) * FPS))]
             joint, signal = SIGNALS[step["action"]]
             side = step["side"]
             if joint and side in ("left", "right"):
@@ -75,7 +75,7 @@ def test_v2_walks_travel_and_idle_stays_put():
         program = sample_program_v2(rng)
         _, _, offset = animate(program, FPS, sample_idle(rng))
         for step in program:
-            inside = offset[int(round(step["start"] * FPS)): int(round(step["end"] * FPS))]
+            inside = offset[int(round(step["start"] * FPS)) : int(round(step["end"] * FPS))]
             travel = np.linalg.norm(inside[-1, [0, 2]] - inside[0, [0, 2]])
             if step["action"] in ("walk", "run"):
                 assert travel > 0.3 * step["count"], step

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
+from train_helpers import CAPTIONS, REPO, write_hmi_dataset
 from utils import tiny_config, tiny_model, tiny_processor
+
 from train.collator import MACMCollator
 from train.data import InvalidRowError, RowsToConversations, load_conversations
 from train.sft import freeze_for_alignment, lora_config
-from train_helpers import CAPTIONS, REPO, write_hmi_dataset
 
 CONFIGS = REPO / "train" / "configs"
 
@@ -32,7 +32,9 @@ def test_captions_and_qa_become_conversations(dataset_dir):
     assert len(without_qa) == 3
 
 
-@pytest.mark.parametrize("overrides, reason", [({"caption": "  "}, "empty caption"), ({"video": "videos/missing.mp4"}, "unusable video")])
+@pytest.mark.parametrize(
+    "overrides, reason", [({"caption": "  "}, "empty caption"), ({"video": "videos/missing.mp4"}, "unusable video")]
+)
 def test_invalid_row_is_named_or_skipped_and_counted(tmp_path, overrides, reason):
     dataset_dir = write_hmi_dataset(tmp_path, num_train=2, num_test=1, bad_rows={"broken": overrides})
     with pytest.raises(InvalidRowError, match=rf"Row 'broken': {reason}.*skip_invalid_rows"):
@@ -64,7 +66,9 @@ def test_collator_labels_only_the_answer(dataset_dir, kinematic, use_motion):
         assert tokenizer.decode(labelled) == example["answer"] + tokenizer.eos_token
     for token_id in (processor.video_token_id, processor.motion_token_id, tokenizer.pad_token_id):
         assert not (batch["labels"][batch["input_ids"] == token_id] != -100).any()
-    assert (batch["input_ids"] == processor.motion_token_id).sum() == (processor.num_motion_tokens * 2 if use_motion else 0)
+    assert (batch["input_ids"] == processor.motion_token_id).sum() == (
+        processor.num_motion_tokens * 2 if use_motion else 0
+    )
     loss = model(**batch).loss
     assert torch.isfinite(loss)
 
@@ -77,7 +81,9 @@ def test_collator_names_the_row_of_an_unreadable_video(dataset_dir, kinematic, t
 
 
 def test_motion_dropout_shows_some_examples_without_motion(dataset_dir, kinematic):
-    conversations = [dict(c) for c in load_conversations(dataset_dir, "train", False, RowsToConversations(dataset_dir))]
+    conversations = [
+        dict(c) for c in load_conversations(dataset_dir, "train", False, RowsToConversations(dataset_dir))
+    ]
     with_motion = [c for c in conversations if c["motion"] is not None][:2] * 16
     torch.manual_seed(0)
     masks = [MACMCollator(kinematic[1], motion_dropout=0.5)([c])["motion_mask"].item() for c in with_motion]
@@ -107,7 +113,12 @@ def test_stage2_lora_hits_the_language_model_only(tokenizer):
     assert {name.split(".")[3] for name in trainable} == {"video_projector", "motion_encoder", "motion_projector"}
 
 
-LAUNCH_CONFIGS = {"ddp.yaml": ("MULTI_GPU", None), "fsdp.yaml": ("FSDP", None), "deepspeed_zero2.yaml": ("DEEPSPEED", 2), "deepspeed_zero3.yaml": ("DEEPSPEED", 3)}
+LAUNCH_CONFIGS = {
+    "ddp.yaml": ("MULTI_GPU", None),
+    "fsdp.yaml": ("FSDP", None),
+    "deepspeed_zero2.yaml": ("DEEPSPEED", 2),
+    "deepspeed_zero3.yaml": ("DEEPSPEED", 3),
+}
 RECIPES = sorted(path.name for path in CONFIGS.glob("*.yaml") if path.name not in LAUNCH_CONFIGS)
 
 
@@ -135,9 +146,16 @@ def test_launch_configs_validate(name, tokenizer):
     assert load_config_from_file(str(path)).distributed_type.value == kind
     args = launch_command_parser().parse_args(["--config_file", str(path), "train/sft.py", "--config", "recipe.yaml"])
     args, _, _ = _validate_launch_command(args)
-    assert (args.use_fsdp, args.use_deepspeed, args.multi_gpu) == (kind == "FSDP", kind == "DEEPSPEED", kind == "MULTI_GPU")
+    assert (args.use_fsdp, args.use_deepspeed, args.multi_gpu) == (
+        kind == "FSDP",
+        kind == "DEEPSPEED",
+        kind == "MULTI_GPU",
+    )
     if zero_stage is not None:
         assert int(args.zero_stage) == zero_stage
     if kind == "FSDP":  # the layer classes to wrap must exist in a MACM model (Qwen2 LM, SigLIP tower)
         classes = {type(m).__name__ for m in tiny_model(tiny_config(tokenizer)).modules()}
-        assert set(yaml.safe_load(path.read_text())["fsdp_config"]["fsdp_transformer_layer_cls_to_wrap"].split(",")) <= classes
+        assert (
+            set(yaml.safe_load(path.read_text())["fsdp_config"]["fsdp_transformer_layer_cls_to_wrap"].split(","))
+            <= classes
+        )

@@ -8,7 +8,6 @@ import sys
 import pytest
 import torch
 from safetensors.torch import load_file
-
 from train_helpers import REPO, TINY_ALIGN, TINY_INSTRUCT, train, write_hmi_dataset
 
 pytestmark = pytest.mark.slow
@@ -90,7 +89,9 @@ def test_ddp_two_processes_on_cpu(dataset_dir, tmp_path):
 
 
 def test_streaming_skips_and_reports_invalid_rows(align_dir, tmp_path):
-    dataset_dir = write_hmi_dataset(tmp_path / "hmi", num_train=4, num_test=2, bad_rows={"no-caption": {"caption": ""}})
+    dataset_dir = write_hmi_dataset(
+        tmp_path / "hmi", num_train=4, num_test=2, bad_rows={"no-caption": {"caption": ""}}
+    )
     out = tmp_path / "streamed"
     overrides = ("--model_name_or_path", str(align_dir), "--dataset_streaming", "true", "--skip_invalid_rows", "true",
                  "--max_steps", "3", "--eval_strategy", "no", "--eval_on_start", "false", "--save_strategy", "no")  # fmt: skip

@@ -18,14 +18,12 @@ from utils import import_transformers_tests
 
 from modeling_macm import MACMConfig, MACMForConditionalGeneration, MACMModel
 
-
 try:
     import_transformers_tests(transformers.__version__)
 except RuntimeError as error:  # the package registry is out of reach and nothing is cached: nothing to run
     pytest.skip(str(error), allow_module_level=True)
 from transformers_tests.test_configuration_common import ConfigTester  # noqa: E402
 from transformers_tests.test_modeling_common import ModelTesterMixin, floats_tensor, ids_tensor  # noqa: E402
-
 
 pytestmark = pytest.mark.slow
 
@@ -136,7 +134,10 @@ class MACMCommonTests(ModelTesterMixin):
     _is_composite = True
     # Inputs `test_eager_matches_sdpa_inference` passes besides `input_ids` (the placeholders need their features).
     additional_model_inputs = [
-        "pixel_values_videos", "motion_pixel_values", "motion_features", "motion_attention_mask"
+        "pixel_values_videos",
+        "motion_pixel_values",
+        "motion_features",
+        "motion_attention_mask",
     ]
     motion_representation: str
 

@@ -4,8 +4,8 @@ helpers to run `macm train` on it with the tiny CPU recipe."""
 from pathlib import Path
 
 import numpy as np
-
 from utils import moving_square_frames
+
 from dataset_scripts.build import write_parquet
 from dataset_scripts.card import write_card
 from dataset_scripts.schema import empty_row, track_to_row
@@ -28,10 +28,19 @@ def arm_track(num_frames: int, speed: float, seed: int) -> MotionTrack:
     joints[:, 0] = 0.0  # pelvis-centred
     joints[:, 20, 1] += 0.5 * np.sin(np.linspace(0, 2 * np.pi * speed, num_frames))
     keypoints = np.concatenate([rng.uniform(0, 48, (num_frames, 33, 2)), np.ones((num_frames, 33, 1))], -1)
-    return MotionTrack(fps=10, frame_size=(48, 48), keypoints_2d=keypoints, joints_3d=joints, valid=np.ones(num_frames, bool), backend="test")
+    return MotionTrack(
+        fps=10,
+        frame_size=(48, 48),
+        keypoints_2d=keypoints,
+        joints_3d=joints,
+        valid=np.ones(num_frames, bool),
+        backend="test",
+    )
 
 
-def write_hmi_dataset(root: Path, num_train: int = 8, num_test: int = 4, bad_rows: dict[str, dict] | None = None) -> Path:
+def write_hmi_dataset(
+    root: Path, num_train: int = 8, num_test: int = 4, bad_rows: dict[str, dict] | None = None
+) -> Path:
     """Clips of a square moving one of two ways, each with its caption, one QA pair and a motion
     track (every third clip has none, so batches mix video-only and motion samples). `bad_rows`
     adds rows `{id: overrides}` to the train split."""
@@ -42,12 +51,38 @@ def write_hmi_dataset(root: Path, num_train: int = 8, num_test: int = 4, bad_row
         frames = moving_square_frames(12, seed=kind)
         clip_id = f"clip{index:02d}"
         write_video(root / "videos" / f"{clip_id}.mp4", frames if kind else frames[::-1], fps=10)
-        qa = [{"question": "Does the person squat?", "answer": "True" if kind else "False", "type": "true_false", "dimension": ""}]
+        qa = [
+            {
+                "question": "Does the person squat?",
+                "answer": "True" if kind else "False",
+                "type": "true_false",
+                "dimension": "",
+            }
+        ]
         motion = None if index % 3 == 2 else track_to_row(arm_track(12, 1 + kind, index))
-        row = empty_row(id=clip_id, video=f"videos/{clip_id}.mp4", caption=CAPTIONS[kind], qa=qa, motion=motion, source="test", license="cc0-1.0")
+        row = empty_row(
+            id=clip_id,
+            video=f"videos/{clip_id}.mp4",
+            caption=CAPTIONS[kind],
+            qa=qa,
+            motion=motion,
+            source="test",
+            license="cc0-1.0",
+        )
         splits["train" if index < num_train else "test"].append(row)
     for clip_id, overrides in (bad_rows or {}).items():
-        splits["train"].append(empty_row(**{"id": clip_id, "video": "videos/clip00.mp4", "caption": CAPTIONS[0], "source": "test", "license": "cc0-1.0", **overrides}))
+        splits["train"].append(
+            empty_row(
+                **{
+                    "id": clip_id,
+                    "video": "videos/clip00.mp4",
+                    "caption": CAPTIONS[0],
+                    "source": "test",
+                    "license": "cc0-1.0",
+                    **overrides,
+                }
+            )
+        )
     for split, rows in splits.items():
         write_parquet(root / "data" / f"{split}-00000-of-00001.parquet", rows)
     write_card(root, "tests")
@@ -57,4 +92,6 @@ def write_hmi_dataset(root: Path, num_train: int = 8, num_test: int = 4, bad_row
 def train(config: Path, dataset_dir: Path, output_dir: Path, *overrides: str) -> int:
     from train.sft import main
 
-    return main(["--config", str(config), "--dataset_name", str(dataset_dir), "--output_dir", str(output_dir), *overrides])
+    return main(
+        ["--config", str(config), "--dataset_name", str(dataset_dir), "--output_dir", str(output_dir), *overrides]
+    )

@@ -16,7 +16,6 @@ from modeling_macm import MACMConfig, MACMForConditionalGeneration
 from processing_macm import MACMProcessor
 from train.tokenizer import train_tokenizer
 
-
 CORPUS = [
     "The person raises the left arm to shoulder height twice, slowly, then waves with the right hand.",
     "A man walks forward four steps, turns left and squats three times quickly.",

@@ -27,7 +27,10 @@ def _swap_order(names: tuple[str, ...]) -> np.ndarray:
     return np.array([index[twin(name)] for name in names])
 
 
-_SWAP_2D = {len(MEDIAPIPE_LANDMARK_NAMES): _swap_order(MEDIAPIPE_LANDMARK_NAMES), NUM_JOINTS: _swap_order(SMPL_JOINT_NAMES)}
+_SWAP_2D = {
+    len(MEDIAPIPE_LANDMARK_NAMES): _swap_order(MEDIAPIPE_LANDMARK_NAMES),
+    NUM_JOINTS: _swap_order(SMPL_JOINT_NAMES),
+}
 _SWAP_3D = _swap_order(SMPL_JOINT_NAMES)
 _SIDE_WORD = re.compile(r"\b(left|right)\b", re.IGNORECASE)
 

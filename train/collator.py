@@ -35,7 +35,9 @@ class MACMCollator:
         if not 0.0 <= mirror_prob <= 1.0:
             raise ValueError(f"mirror_prob must be in [0, 1], got {mirror_prob}.")
         if mirror_prob and processor.motion_representation != "kinematic":
-            raise ValueError("mirror_prob needs a kinematic model: the overlay pathway draws the track on the source frames.")
+            raise ValueError(
+                "mirror_prob needs a kinematic model: the overlay pathway draws the track on the source frames."
+            )
         # A clip longer than the motion window is read whole at a lower rate rather than refused mid-epoch.
         self.processor = copy.copy(processor)
         self.processor.long_motion = "resample"

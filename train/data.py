@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 from dataset_scripts.loading import load_hmi_split
-from macm_cli import check_pretrained
 from dataset_scripts.schema import qa_prompt, require_datasets
+from macm_cli import check_pretrained
 from processing_macm import DEFAULT_PROMPT
 from processing_macm.video_io import VideoReadError, probe_video
 
@@ -34,7 +34,9 @@ def resolve_dataset_dir(name_or_path: str, option: str = "--dataset_name") -> Pa
 
         path = Path(snapshot_download(name_or_path, repo_type="dataset"))
     if not (path / "README.md").is_file():
-        raise FileNotFoundError(f"{name_or_path} is not an HMI dataset (no README.md with `configs:`); build one with `macm build`.")
+        raise FileNotFoundError(
+            f"{name_or_path} is not an HMI dataset (no README.md with `configs:`); build one with `macm build`."
+        )
     return path
 
 
@@ -69,7 +71,9 @@ class RowsToConversations:
             problem = self.problem(row)
             if problem is not None:
                 if not self.skip_invalid:
-                    raise InvalidRowError(f"Row {row_id!r}: {problem}. Fix the row, or set `skip_invalid_rows: true` to skip such rows.")
+                    raise InvalidRowError(
+                        f"Row {row_id!r}: {problem}. Fix the row, or set `skip_invalid_rows: true` to skip such rows."
+                    )
                 self.skipped[row_id] = problem
                 continue
             pairs = [(DEFAULT_PROMPT, row["caption"])]
@@ -86,7 +90,9 @@ class RowsToConversations:
     def summary(self) -> str:
         if not self.skipped:
             return "no invalid rows"
-        lines = [f"skipped {len(self.skipped)} invalid row(s):"] + [f"  - {i}: {why}" for i, why in self.skipped.items()]
+        lines = [f"skipped {len(self.skipped)} invalid row(s):"] + [
+            f"  - {i}: {why}" for i, why in self.skipped.items()
+        ]
         return "\n".join(lines)
 
 
@@ -110,11 +116,24 @@ def load_conversations(dataset_dir: Path, split: str, streaming: bool, to_conver
     if streaming:
         return rows.map(to_conversations, batched=True, remove_columns=columns, features=conversation_features)
     # Not from the cache: the check must run, so that skipped rows are counted on every run.
-    return rows.map(to_conversations, batched=True, remove_columns=columns, features=conversation_features, load_from_cache_file=False)
+    return rows.map(
+        to_conversations,
+        batched=True,
+        remove_columns=columns,
+        features=conversation_features,
+        load_from_cache_file=False,
+    )
 
 
 def available_splits(dataset_dir: Path) -> list[str]:
     return list(require_datasets().get_dataset_split_names(str(dataset_dir)))
 
 
-__all__ = ["CONVERSATION_COLUMNS", "InvalidRowError", "RowsToConversations", "available_splits", "load_conversations", "resolve_dataset_dir"]
+__all__ = [
+    "CONVERSATION_COLUMNS",
+    "InvalidRowError",
+    "RowsToConversations",
+    "available_splits",
+    "load_conversations",
+    "resolve_dataset_dir",
+]

@@ -24,7 +24,7 @@ from dataset_scripts.schema import program_from_row, qa_prompt, row_to_track
 from macm_cli import UserError, positive_int
 from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
-from train.metrics import caption_metrics, require
+from train.metrics import caption_metrics
 from train.motion_accuracy import motion_accuracy
 from train.qa_accuracy import qa_kind_accuracy, true_false
 from train.report import write_json, write_report
@@ -85,7 +85,7 @@ class JsonlLog:
                 except json.JSONDecodeError as err:
                     raise ValueError(f"{self.path} line {number} is not JSON ({err}); fix or delete it.") from err
                 self.records[record["key"]] = record
-        self._file = open(self.path, "a")
+        self._file = open(self.path, "a")  # noqa: SIM115 (kept open for appends; closed by close())
 
     def __contains__(self, key: str) -> bool:
         return key in self.records
@@ -116,7 +116,9 @@ def make_tasks(rows: list[dict], with_qa: bool) -> list[Task]:
     return tasks
 
 
-def generate_batch(captioner, dataset, dataset_dir: Path, tasks: list[Task], config: RunConfig, max_new_tokens: int) -> list[dict]:
+def generate_batch(
+    captioner, dataset, dataset_dir: Path, tasks: list[Task], config: RunConfig, max_new_tokens: int
+) -> list[dict]:
     """Records for one batch (all tasks share one prompt). One unreadable video fails the whole call,
     so a failed batch is redone one item at a time to pin the failure on its item."""
     rows = [dataset[t.row_index] for t in tasks]
@@ -129,7 +131,10 @@ def generate_batch(captioner, dataset, dataset_dir: Path, tasks: list[Task], con
         # to do so for the whole batch).
         tracks = None
         if config.use_motion and any(row.get("motion") for row in rows):
-            tracks = [row_to_track(row) if row.get("motion") else captioner.estimate_motion(v) for row, v in zip(rows, videos)]
+            tracks = [
+                row_to_track(row) if row.get("motion") else captioner.estimate_motion(v)
+                for row, v in zip(rows, videos)
+            ]
         results = captioner.caption(
             videos,
             tracks=tracks,
@@ -143,12 +148,20 @@ def generate_batch(captioner, dataset, dataset_dir: Path, tasks: list[Task], con
     # else (a bad option, a bug) would fail every item alike, so it stops the run instead.
     except (VideoReadError, RuntimeError) as err:
         if len(tasks) > 1:
-            return [r for t in tasks for r in generate_batch(captioner, dataset, dataset_dir, [t], config, max_new_tokens)]
+            return [
+                r for t in tasks for r in generate_batch(captioner, dataset, dataset_dir, [t], config, max_new_tokens)
+            ]
         return [{"key": tasks[0].key, "output": None, "error": f"{type(err).__name__}: {err}"}]
     seconds = (time.perf_counter() - start) / len(tasks)
     return [
-        {"key": t.key, "output": r.caption, "error": None, "motion_used": bool(r.motion_used), "notice": r.notice,
-         "seconds": seconds}
+        {
+            "key": t.key,
+            "output": r.caption,
+            "error": None,
+            "motion_used": bool(r.motion_used),
+            "notice": r.notice,
+            "seconds": seconds,
+        }
         for t, r in zip(tasks, results)
     ]
 
@@ -177,7 +190,9 @@ def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: Json
 def _reference_true_false(rows: list[dict], task: Task) -> bool:
     answer = rows[task.row_index]["qa"][task.qa_index]["answer"]
     if true_false(answer) is None:
-        raise ValueError(f"{task.key}: a true_false question whose answer {answer!r} is neither true/false nor yes/no.")
+        raise ValueError(
+            f"{task.key}: a true_false question whose answer {answer!r} is neither true/false nor yes/no."
+        )
     return true_false(answer)
 
 
@@ -191,7 +206,9 @@ def _judged(judge: Judge, judgments: JsonlLog, key: str, ask) -> dict:
     return judgments.get(log_key)
 
 
-def qa_scores(rows: list[dict], tasks: list[Task], records: dict, judge: Judge | None, judgments: JsonlLog | None) -> dict | None:
+def qa_scores(
+    rows: list[dict], tasks: list[Task], records: dict, judge: Judge | None, judgments: JsonlLog | None
+) -> dict | None:
     """QA accuracy per type: true/false by exact match of the leading true/false (yes/no), open-ended
     by the judge (None without one); and per kind of HMI-Synth question under "kinds" (train/qa_accuracy.py).
     Failed generations and judge failures are counted, not scored."""
@@ -244,7 +261,12 @@ def score(rows: list[dict], tasks: list[Task], log: JsonlLog, judge: Judge | Non
     judge_summary = None
     if judge is not None and ok:
         verdicts = [
-            _judged(judge, judgments, t.key, lambda t=t: judge.score_caption(predictions[t.key], rows[t.row_index]["caption"]))
+            _judged(
+                judge,
+                judgments,
+                t.key,
+                lambda t=t: judge.score_caption(predictions[t.key], rows[t.row_index]["caption"]),
+            )
             for t in tqdm(ok, desc="judging captions", unit="item")
         ]
         judge_summary = {"judge": judge.name, **summarize_scores([v["value"] for v in verdicts])}
@@ -312,7 +334,9 @@ def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), spl
 
 def build_judge(args) -> Judge | None:
     if args.judge_url:
-        backend = OpenAIChatBackend(args.judge_url, args.judge_model, os.environ.get(args.judge_api_key_env), args.judge_timeout)
+        backend = OpenAIChatBackend(
+            args.judge_url, args.judge_model, os.environ.get(args.judge_api_key_env), args.judge_timeout
+        )
     elif args.judge_local:
         backend = LocalLMBackend(args.judge_local)
     else:
@@ -328,14 +352,21 @@ def parse_args(argv):
     p.add_argument("-o", "--output", required=True, help="output folder; an existing run there is resumed")
     p.add_argument("--ablation", action="store_true", help="vision-only, +motion, +MSD, +keyframe sampling: one table")
     p.add_argument("--no-motion", action="store_true", help="single run without the motion pathway")
-    p.add_argument("--decoding", choices=("greedy", "msd"), default="msd", help="single run's decoding (default: msd, as published)")
+    p.add_argument(
+        "--decoding",
+        choices=("greedy", "msd"),
+        default="msd",
+        help="single run's decoding (default: msd, as published)",
+    )
     p.add_argument(
         "--keyframe-sampling", choices=("farthest", "uniform"), default="farthest",
         help="single run, overlay models: keyframes by the farthest-pose rule (default) or uniformly in time",
     )  # fmt: skip
     p.add_argument("--batch-size", type=positive_int, default=4, help="items generated together (default 4)")
     p.add_argument("--max-samples", type=positive_int, help="evaluate the first N rows only")
-    p.add_argument("--max-new-tokens", type=positive_int, default=128, help="longest generation, in tokens (default 128)")
+    p.add_argument(
+        "--max-new-tokens", type=positive_int, default=128, help="longest generation, in tokens (default 128)"
+    )
     p.add_argument("--skip-qa", action="store_true", help="captions only, no question answering")
     p.add_argument(
         "--executor", choices=("local", "ray"), default="local",
@@ -345,7 +376,9 @@ def parse_args(argv):
     judge = p.add_argument_group("judge (five-dimension scores and open-ended QA; none: those are skipped)")
     judge.add_argument("--judge-url", help="OpenAI-compatible API base, e.g. http://localhost:8000/v1")
     judge.add_argument("--judge-model", help="model name the endpoint serves")
-    judge.add_argument("--judge-api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    judge.add_argument(
+        "--judge-api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key"
+    )
     judge.add_argument("--judge-local", help="folder of a transformers causal LM to judge with")
     judge.add_argument("--judge-prompt", default="judge_v1", help="prompt version in train/prompts/")
     judge.add_argument("--judge-timeout", type=float, default=60.0, help="seconds per judge call")
@@ -366,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # The cheap checks first: a typo must not cost the model load.
     if not (Path(args.dataset) / "README.md").is_file():
-        raise UserError(f"--dataset {args.dataset}: not an HMI dataset folder (no README.md); build one with `macm build`.")
+        raise UserError(
+            f"--dataset {args.dataset}: not an HMI dataset folder (no README.md); build one with `macm build`."
+        )
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise UserError(f"-o {args.output}: that is a file; give a folder for the results.")
     judge = build_judge(args)

@@ -161,7 +161,9 @@ class LocalLMBackend:
 
         input_ids = self._prompt_ids(messages).to(self.model.device)
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        pad_id = (
+            self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        )
         with torch.inference_mode():
             output = self.model.generate(
                 input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=self.max_new_tokens,
@@ -217,7 +219,9 @@ class Judge:
 
     def score_caption(self, prediction: str, reference: str) -> Verdict:
         """Five 0-10 scores of `prediction` against `reference` (value: `{dimension: score}`)."""
-        return self._ask(fill(self.prompt["caption"], reference=reference, prediction=prediction), parse_dimension_scores)
+        return self._ask(
+            fill(self.prompt["caption"], reference=reference, prediction=prediction), parse_dimension_scores
+        )
 
     def judge_answer(self, question: str, answer: str, reference: str) -> Verdict:
         """Whether an open-ended `answer` means the same as `reference` (value: bool)."""

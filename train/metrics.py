@@ -93,7 +93,10 @@ def caption_metrics(predictions: Mapping[str, str], references: Mapping[str, Seq
 
 
 def sacrebleu_bleu4(
-    predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], tokenize: str = "13a", lowercase: bool = True
+    predictions: Mapping[str, str],
+    references: Mapping[str, Sequence[str]],
+    tokenize: str = "13a",
+    lowercase: bool = True,
 ) -> float:
     """Corpus BLEU-4 from sacrebleu (0..1), a cross-check of pycocoevalcap's BLEU-4.
 

@@ -28,17 +28,25 @@ def build_on_pretrained(language: str, vision: str | None, model_config: dict, p
     """
     model_config = dict(model_config)
     if "text_config" in model_config:
-        raise ValueError("init_model_config sets text_config, but init_language_model gives the language model: drop one.")
+        raise ValueError(
+            "init_model_config sets text_config, but init_language_model gives the language model: drop one."
+        )
     vision_config = model_config.pop("vision_config", None)
     if (vision is None) == (vision_config is None):
-        raise ValueError("Give the vision tower once: init_vision_model (a checkpoint) or init_model_config.vision_config (random).")
+        raise ValueError(
+            "Give the vision tower once: init_vision_model (a checkpoint) or init_model_config.vision_config (random)."
+        )
     if vision is None:
         tower = AutoModel.from_config(AutoConfig.for_model(**vision_config))
     else:
         vision = resolve_embedded_model(vision)
         tower = load_vision_tower(vision)
     version = model_config.get("kinematic_feature_version", KINEMATIC_FEATURE_VERSION)
-    model_config = {"motion_feature_size": KINEMATIC_FEATURE_SIZES[version], **model_config, "kinematic_feature_version": version}
+    model_config = {
+        "motion_feature_size": KINEMATIC_FEATURE_SIZES[version],
+        **model_config,
+        "kinematic_feature_version": version,
+    }
     language_model, tokenizer = load_language_model(language)
     model = MACMForConditionalGeneration.from_pretrained_components(tower, language_model, tokenizer, **model_config)
     image_processor = image_processor_for(vision, model.config.vision_config.image_size)

@@ -72,7 +72,10 @@ class RayGenerator:
         from train.evaluate import batches
 
         pending = list(batches([t for t in tasks if t.key not in log], batch_size))
-        submit = lambda actor, batch: actor.generate.remote(batch, config, max_new_tokens)
+
+        def submit(actor, batch):
+            return actor.generate.remote(batch, config, max_new_tokens)
+
         with tqdm(total=sum(map(len, pending)), desc=f"generating on Ray ({config.name})", unit="item") as bar:
             for records in self.pool.map(submit, pending):  # in submission order: the log reads as the local one
                 for record in records:

@@ -59,14 +59,17 @@ def results_table(runs: dict[str, dict]) -> str:
     if checked:
         lines += ["", "Motion-detail accuracy:", "", "| run | " + " | ".join(a.replace("_", " ") for a in ASPECTS) + " |",
                   "|" + "---|" * (len(ASPECTS) + 1)]  # fmt: skip
-        lines += [f"| {name} | " + " | ".join(_fmt(m.get(a), 3) for a in ASPECTS) + " |" for name, m in checked.items()]
+        lines += [
+            f"| {name} | " + " | ".join(_fmt(m.get(a), 3) for a in ASPECTS) + " |" for name, m in checked.items()
+        ]
     kinds = {name: m["qa"]["kinds"] for name, m in runs.items() if (m["qa"] or {}).get("kinds")}
     if kinds:
         present = [k for k in KINDS if any(k in per_run for per_run in kinds.values())]
         lines += ["", "QA accuracy per kind of question (questions scored):", "",
                   "| run | " + " | ".join(k.replace("_", "/") for k in present) + " |", "|" + "---|" * (len(present) + 1)]  # fmt: skip
         lines += [
-            f"| {name} | " + " | ".join(_kind_cell(per_run.get(k)) for k in present) + " |" for name, per_run in kinds.items()
+            f"| {name} | " + " | ".join(_kind_cell(per_run.get(k)) for k in present) + " |"
+            for name, per_run in kinds.items()
         ]
     judged = {name: m["judge"] for name, m in runs.items() if m["judge"] and m["judge"].get(OVERALL) is not None}
     if judged:

@@ -37,7 +37,11 @@ def build_from_scratch(model_config: dict, processor_config: dict, conversations
     )
     # A new model reads the newest kinematic features, unless the recipe names a version.
     version = model_config.get("kinematic_feature_version", KINEMATIC_FEATURE_VERSION)
-    model_config = {"motion_feature_size": KINEMATIC_FEATURE_SIZES[version], **model_config, "kinematic_feature_version": version}
+    model_config = {
+        "motion_feature_size": KINEMATIC_FEATURE_SIZES[version],
+        **model_config,
+        "kinematic_feature_version": version,
+    }
     config = MACMConfig(
         **{**model_config, "text_config": text_config},
         video_token_id=tokenizer.video_token_id,
@@ -55,7 +59,11 @@ def _set_motion_stats(processor: MACMProcessor, examples: list[dict]) -> None:
 
     tracks = {example["id"]: row_to_track(example["motion"]) for example in examples if example["motion"] is not None}
     version = processor.kinematic_feature_version
-    features = [kinematic_features(track, processor.motion_fps, version=version) for track in tracks.values() if track.has_person]
+    features = [
+        kinematic_features(track, processor.motion_fps, version=version)
+        for track in tracks.values()
+        if track.has_person
+    ]
     if not features:
         return
     mean, std = compute_feature_stats([f for f, _ in features], [m for _, m in features])

@@ -35,34 +35,50 @@ SKIPPED_FILE = "skipped_rows.json"
 
 @dataclass
 class MACMScriptArguments(ScriptArguments):
-    stage: str = field(default="instruct", metadata={"help": "'align' (projectors only), 'instruct' (LoRA + projectors) or 'full' (everything)."})
+    stage: str = field(
+        default="instruct",
+        metadata={"help": "'align' (projectors only), 'instruct' (LoRA + projectors) or 'full' (everything)."},
+    )
     use_motion: bool = field(default=True, metadata={"help": "False: ignore motion tracks (the video-only ablation)."})
     motion_dropout: float = field(
-        default=0.0, metadata={"help": "Probability of showing an example without its motion (one model for both modes)."}
+        default=0.0,
+        metadata={"help": "Probability of showing an example without its motion (one model for both modes)."},
     )
     mirror_prob: float = field(
-        default=0.0, metadata={"help": "Probability of mirroring an example left to right (kinematic models; train/augment.py)."}
+        default=0.0,
+        metadata={"help": "Probability of mirroring an example left to right (kinematic models; train/augment.py)."},
     )
     with_qa: bool = field(default=True, metadata={"help": "Train on the rows' QA pairs as well as their captions."})
     skip_invalid_rows: bool = field(
-        default=False, metadata={"help": "Skip (and count) rows with an unusable video or an empty caption instead of failing."}
+        default=False,
+        metadata={"help": "Skip (and count) rows with an unusable video or an empty caption instead of failing."},
     )
     init_model_config: dict | str | None = field(
-        default=None, metadata={"help": "MACMConfig kwargs for a model built from scratch (when no model_name_or_path)."}
+        default=None,
+        metadata={"help": "MACMConfig kwargs for a model built from scratch (when no model_name_or_path)."},
     )
     init_processor_config: dict | str | None = field(
-        default=None, metadata={"help": "MACMProcessor kwargs not in the config (num_frames, motion_fps, ...), from scratch."}
+        default=None,
+        metadata={"help": "MACMProcessor kwargs not in the config (num_frames, motion_fps, ...), from scratch."},
     )
-    tokenizer_vocab_size: int = field(default=1000, metadata={"help": "Vocabulary of the tokenizer trained from scratch."})
+    tokenizer_vocab_size: int = field(
+        default=1000, metadata={"help": "Vocabulary of the tokenizer trained from scratch."}
+    )
     init_language_model: str | None = field(
         default=None,
-        metadata={"help": "Without model_name_or_path: a pretrained language model ('smollm2' or a causal LM folder) to build on."},
+        metadata={
+            "help": "Without model_name_or_path: a pretrained language model ('smollm2' or a causal LM folder) to build on."
+        },
     )
     init_vision_model: str | None = field(
         default=None,
-        metadata={"help": "With init_language_model: the vision tower's checkpoint (SigLIP/CLIP, or 'macm': the embedded model's)."},
+        metadata={
+            "help": "With init_language_model: the vision tower's checkpoint (SigLIP/CLIP, or 'macm': the embedded model's)."
+        },
     )
-    merge_adapter: bool = field(default=True, metadata={"help": "'instruct': also write the merged model to output_dir/merged."})
+    merge_adapter: bool = field(
+        default=True, metadata={"help": "'instruct': also write the merged model to output_dir/merged."}
+    )
 
     def __post_init__(self):
         if self.stage not in STAGES:
@@ -109,7 +125,10 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
         from train.scratch import build_from_scratch
 
         return build_from_scratch(
-            script_args.init_model_config, script_args.init_processor_config or {}, conversations, script_args.tokenizer_vocab_size
+            script_args.init_model_config,
+            script_args.init_processor_config or {},
+            conversations,
+            script_args.tokenizer_vocab_size,
         )
     if quantization_config is not None and script_args.stage == "full":
         raise ValueError(
@@ -137,7 +156,9 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
         model_args.model_name_or_path, **model_kwargs, **(training_args.model_init_kwargs or {})
     )
     processor = AutoProcessor.from_pretrained(
-        model_args.model_name_or_path, revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code
+        model_args.model_name_or_path,
+        revision=model_args.model_revision,
+        trust_remote_code=training_args.trust_remote_code,
     )
     return model, processor
 
@@ -161,7 +182,15 @@ def lora_config(model, model_args):
 
     from peft import LoraConfig
 
-    names = model_args.lora_target_modules or ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    names = model_args.lora_target_modules or [
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    ]
     return LoraConfig(
         task_type=model_args.lora_task_type,
         r=model_args.lora_r,
@@ -211,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = TrlParser((MACMScriptArguments, SFTConfig, ModelConfig), prog="macm train")
     script_args, training_args, model_args = parser.parse_args_and_config(sys.argv[1:] if argv is None else argv)
     if model_args.use_peft != (script_args.stage == "instruct"):
-        raise ValueError(f"stage {script_args.stage!r} needs use_peft={script_args.stage == 'instruct'} (LoRA is stage 2's).")
+        raise ValueError(
+            f"stage {script_args.stage!r} needs use_peft={script_args.stage == 'instruct'} (LoRA is stage 2's)."
+        )
     if script_args.dataset_name is None:
         raise ValueError("Give `dataset_name`: an HMI dataset folder or Hub repo (`macm build` makes one).")
     if model_args.model_name_or_path is not None:
@@ -228,10 +259,14 @@ def main(argv: list[str] | None = None) -> int:
     # One process at a time: each rebuilds the dataset's cache copy (train/data.py), and two processes
     # rebuilding the same copy at once crash each other.
     with training_args.main_process_first(desc="loading the dataset"):
-        train_dataset = load_conversations(dataset_dir, script_args.dataset_train_split, script_args.dataset_streaming, to_conversations)
+        train_dataset = load_conversations(
+            dataset_dir, script_args.dataset_train_split, script_args.dataset_streaming, to_conversations
+        )
         eval_dataset = None
         if training_args.eval_strategy != "no" or training_args.eval_on_start:
-            eval_dataset = load_conversations(dataset_dir, script_args.dataset_test_split, script_args.dataset_streaming, to_conversations)
+            eval_dataset = load_conversations(
+                dataset_dir, script_args.dataset_test_split, script_args.dataset_streaming, to_conversations
+            )
 
     set_seed(training_args.seed)  # the model built from scratch must not depend on the process
     model, processor = load_model_and_processor(script_args, model_args, training_args, train_dataset)
@@ -242,7 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     trainer = SFTTrainer(
         model=model,
         args=training_args,
-        data_collator=MACMCollator(processor, use_motion=script_args.use_motion, motion_dropout=script_args.motion_dropout, mirror_prob=script_args.mirror_prob),
+        data_collator=MACMCollator(
+            processor,
+            use_motion=script_args.use_motion,
+            motion_dropout=script_args.motion_dropout,
+            mirror_prob=script_args.mirror_prob,
+        ),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=processor,

@@ -7,7 +7,6 @@ from transformers import PreTrainedTokenizerFast
 
 from processing_macm.processing_macm import CHAT_TEMPLATE, MOTION_TOKEN, VIDEO_TOKEN
 
-
 PAD_TOKEN, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 SPECIAL_TOKENS = [PAD_TOKEN, TURN_START, TURN_END, VIDEO_TOKEN, MOTION_TOKEN]
 

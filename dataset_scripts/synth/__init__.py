@@ -127,8 +127,15 @@ def _make_clip_star(args) -> dict:
     return make_clip(*args)
 
 
-def generate_dataset(out_dir, num_clips: int, seed: int = 0, size: int = 256, num_workers: int | None = None,
-                     progress: bool = True, version: int = 2) -> Path:
+def generate_dataset(
+    out_dir,
+    num_clips: int,
+    seed: int = 0,
+    size: int = 256,
+    num_workers: int | None = None,
+    progress: bool = True,
+    version: int = 2,
+) -> Path:
     """Write `num_clips` clips, metadata.jsonl and the README card to `out_dir`; return its path.
     `size`: frame width and height in version 1, the largest frame height in version 2."""
     from tqdm.auto import tqdm
@@ -162,6 +169,7 @@ def generate_dataset(out_dir, num_clips: int, seed: int = 0, size: int = 256, nu
 
 def composition(rows: list[dict]) -> dict[str, float]:
     """Fractions of clips with no action (idle only), one action, and a framing that cuts the body."""
+
     def fraction(test) -> float:
         return round(sum(map(test, rows)) / len(rows), 3)
 
@@ -184,7 +192,8 @@ def write_card(out_dir: Path, rows: list[dict], seed: int, version: int = 2) -> 
         f"\n## This copy\n\nHMI-Synth version {version}, seed {seed}: {len(rows)} clips ({seconds / 60:.1f} minutes); "
         f"train {splits['train']}, validation {splits['validation']}, test {splits['test']}.\n"
         f"Held-out ordered action pairs (test only): "
-        + ", ".join(f"{a} → {b}" for a, b in held_out_pairs(version)) + ".\n"
+        + ", ".join(f"{a} → {b}" for a, b in held_out_pairs(version))
+        + ".\n"
     )
     if version == 2:
         parts = composition(rows)
@@ -201,11 +210,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", required=True, help="output directory")
     parser.add_argument("--num-clips", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", type=int, default=256,
-                        help="version 1: frame width and height; version 2: largest frame height (pixels)")
-    parser.add_argument("--version", type=int, default=2, choices=VERSIONS,
-                        help="2 (default): idle and single actions, any camera, cut framings, photographs; "
-                        "1: the first release")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=256,
+        help="version 1: frame width and height; version 2: largest frame height (pixels)",
+    )
+    parser.add_argument(
+        "--version",
+        type=int,
+        default=2,
+        choices=VERSIONS,
+        help="2 (default): idle and single actions, any camera, cut framings, photographs; 1: the first release",
+    )
     parser.add_argument("--num-workers", type=int, default=None, help="processes (default: one per core)")
     args = parser.parse_args(argv)
     if args.num_clips < 1:
@@ -216,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = [
-    "VERSIONS", "VOCABULARY", "composition", "generate_dataset", "main", "make_clip", "parse_caption",
+    "VERSIONS",
+    "VOCABULARY",
+    "composition",
+    "generate_dataset",
+    "main",
+    "make_clip",
+    "parse_caption",
     "sample_scene_v2",
 ]

@@ -15,21 +15,46 @@ import numpy as np
 TOPOLOGY = "notoes_collapse10pc"
 # anny bone whose head stands for each SMPL body joint, in SMPL's 22-joint order.
 SMPL_JOINTS = {
-    "pelvis": "root", "l_hip": "upperleg01.L", "r_hip": "upperleg01.R", "spine1": "spine04",
-    "l_knee": "lowerleg01.L", "r_knee": "lowerleg01.R", "spine2": "spine02", "l_ankle": "foot.L",
-    "r_ankle": "foot.R", "spine3": "spine01", "l_foot": "toe3-1.L", "r_foot": "toe3-1.R",
-    "neck": "neck01", "l_collar": "shoulder01.L", "r_collar": "shoulder01.R", "head": "head",
-    "l_shoulder": "upperarm01.L", "r_shoulder": "upperarm01.R", "l_elbow": "lowerarm01.L",
-    "r_elbow": "lowerarm01.R", "l_wrist": "wrist.L", "r_wrist": "wrist.R",
+    "pelvis": "root",
+    "l_hip": "upperleg01.L",
+    "r_hip": "upperleg01.R",
+    "spine1": "spine04",
+    "l_knee": "lowerleg01.L",
+    "r_knee": "lowerleg01.R",
+    "spine2": "spine02",
+    "l_ankle": "foot.L",
+    "r_ankle": "foot.R",
+    "spine3": "spine01",
+    "l_foot": "toe3-1.L",
+    "r_foot": "toe3-1.R",
+    "neck": "neck01",
+    "l_collar": "shoulder01.L",
+    "r_collar": "shoulder01.R",
+    "head": "head",
+    "l_shoulder": "upperarm01.L",
+    "r_shoulder": "upperarm01.R",
+    "l_elbow": "lowerarm01.L",
+    "r_elbow": "lowerarm01.R",
+    "l_wrist": "wrist.L",
+    "r_wrist": "wrist.R",
 }
 JOINT_NAMES = tuple(SMPL_JOINTS)
 # anny's rest pose holds the arms about 41 degrees out from the body (an A-pose).
 REST_ARM_ABDUCTION = 41.0
 ANNY_TO_SMPL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  # (x, y, z) -> (x, z, -y)
 PALETTE = {  # name -> RGB; clothing colours are named in captions and QA
-    "red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 150, 60), "yellow": (225, 200, 50),
-    "black": (30, 30, 30), "white": (235, 235, 235), "grey": (128, 128, 128), "orange": (235, 130, 30),
-    "purple": (120, 50, 160), "navy": (25, 35, 90), "brown": (110, 70, 40), "pink": (230, 140, 170),
+    "red": (200, 40, 40),
+    "blue": (40, 70, 200),
+    "green": (40, 150, 60),
+    "yellow": (225, 200, 50),
+    "black": (30, 30, 30),
+    "white": (235, 235, 235),
+    "grey": (128, 128, 128),
+    "orange": (235, 130, 30),
+    "purple": (120, 50, 160),
+    "navy": (25, 35, 90),
+    "brown": (110, 70, 40),
+    "pink": (230, 140, 170),
 }
 SKIN_TONES = ((255, 220, 190), (235, 190, 150), (200, 150, 110), (160, 110, 75), (110, 75, 50))
 
@@ -95,7 +120,9 @@ def _bone_rotations(angles: dict) -> dict[str, np.ndarray]:
             @ _rotation("y", mirror * (REST_ARM_ABDUCTION - angles[f"{s}_sh_abd"]))
         )
         R[f"lowerarm01.{bone}"] = _rotation("y", -mirror * angles[f"{s}_elbow"])
-        R[f"upperleg01.{bone}"] = _rotation("y", -mirror * angles[f"{s}_hip_abd"]) @ _rotation("x", -angles[f"{s}_hip_flex"])
+        R[f"upperleg01.{bone}"] = _rotation("y", -mirror * angles[f"{s}_hip_abd"]) @ _rotation(
+            "x", -angles[f"{s}_hip_flex"]
+        )
         R[f"lowerleg01.{bone}"] = _rotation("x", angles[f"{s}_knee"])
     for bone in ("spine04", "spine03", "spine02"):
         R[bone] = (

@@ -21,37 +21,55 @@ _WORD_NUMBERS = {w: i for i, w in enumerate((
     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
 ))}  # fmt: skip
 NUMBER_WORDS = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times", 6: "six times"}
-SPEED_WORDS = {"slow": ("slowly", "at a slow pace"), "normal": ("at a steady pace", "at a normal pace"),
-               "fast": ("quickly", "at a fast pace")}
+SPEED_WORDS = {
+    "slow": ("slowly", "at a slow pace"),
+    "normal": ("at a steady pace", "at a normal pace"),
+    "fast": ("quickly", "at a fast pace"),
+}
 # The motion vocabulary: action -> (verb phrases written, regular expression that reads them back).
 # "{limb}" is "the left arm", "both arms", ...; "{direction}" and "{count_n}" come from the program.
 PHRASES = {
     "walk": (("walks {direction}", "takes {count_n} steps {direction}"), r"walks|walking|takes \w+ steps"),
     "raise_arm": (("raises {limb} {direction}", "lifts {limb} {direction}"), r"raises|lifts|raising|lifting"),
     "wave": (("waves {limb}", "waves with {limb}"), r"waves|waving"),
-    "arm_circles": (("circles {limb} {direction}", "makes {direction} circles with {limb}"),
-                    r"circles (?:the |(?:his|her|their) )?(?:left |right |both )?arms?|circles with"),
+    "arm_circles": (
+        ("circles {limb} {direction}", "makes {direction} circles with {limb}"),
+        r"circles (?:the |(?:his|her|their) )?(?:left |right |both )?arms?|circles with",
+    ),
     "clap": (("claps", "claps both hands together"), r"claps|clapping"),
     "squat": (("squats down", "does a squat"), r"squats|a squat|squatting"),
     "lunge": (("lunges forward with {limb}", "steps into a lunge with {limb}"), r"lunges|a lunge|lunging"),
     "jump": (("jumps", "jumps in place"), r"jumps|jumping"),
     "kick": (("kicks {limb}", "kicks forward with {limb}"), r"kicks|kicking"),
     "bend_forward": (("bends forward at the waist", "bends over forward"), r"bends|bending"),
-    "turn_around": (("turns around to the {direction}", "spins around to the {direction}"),
-                    r"turns around|spins around|turning around"),
-    "step_sideways": (("steps sideways to the {direction}", "side-steps to the {direction}"),
-                      r"steps sideways|side-steps|sidesteps|steps? to the (?:left|right) side"),
-    "stand_still": (("stands still", "stands still for a moment", "pauses and stands still"),
-                    r"stands still|stays still|keeps still|stands in place|standing still"),
-    "talk": (("talks, gesturing with the hands and moving the head",
-              "talks and gestures with the hands as they speak"),
-             r"talks|talking|speaks|speaking"),
-    "look_around": (("looks around, turning the head to both sides", "looks around from side to side"),
-                    r"looks around|looking around|glances around"),
+    "turn_around": (
+        ("turns around to the {direction}", "spins around to the {direction}"),
+        r"turns around|spins around|turning around",
+    ),
+    "step_sideways": (
+        ("steps sideways to the {direction}", "side-steps to the {direction}"),
+        r"steps sideways|side-steps|sidesteps|steps? to the (?:left|right) side",
+    ),
+    "stand_still": (
+        ("stands still", "stands still for a moment", "pauses and stands still"),
+        r"stands still|stays still|keeps still|stands in place|standing still",
+    ),
+    "talk": (
+        ("talks, gesturing with the hands and moving the head", "talks and gestures with the hands as they speak"),
+        r"talks|talking|speaks|speaking",
+    ),
+    "look_around": (
+        ("looks around, turning the head to both sides", "looks around from side to side"),
+        r"looks around|looking around|glances around",
+    ),
     "run": (("runs {direction}", "jogs {direction}"), r"runs|running|jogs|jogging"),
-    "crouch": (("crouches down, stays low for a moment and stands back up",
-                "crouches down low, holds the crouch and rises again"),
-               r"crouches|crouching|a crouch"),
+    "crouch": (
+        (
+            "crouches down, stays low for a moment and stands back up",
+            "crouches down low, holds the crouch and rises again",
+        ),
+        r"crouches|crouching|a crouch",
+    ),
 }
 VERBS = {action: verbs for action, (verbs, _) in PHRASES.items()}
 # Where a framing hides the legs, an idle person "stays still" rather than "stands"; seen from the chest
@@ -69,11 +87,31 @@ FRAMINGS = {
 IDLE_ONLY = "The person stands still, only breathing and shifting their weight a little."
 IDLE_ONLY_CUT = "The person stays still, only breathing and moving slightly."
 # Words parse_caption looks for, in priority order (longer phrases first).
-_PRIORITY = ("arm_circles", "raise_arm", "step_sideways", "turn_around", "look_around", "stand_still", "crouch",
-             "walk", "run", "talk", "wave", "clap", "squat", "lunge", "jump", "kick", "bend_forward")
+_PRIORITY = (
+    "arm_circles",
+    "raise_arm",
+    "step_sideways",
+    "turn_around",
+    "look_around",
+    "stand_still",
+    "crouch",
+    "walk",
+    "run",
+    "talk",
+    "wave",
+    "clap",
+    "squat",
+    "lunge",
+    "jump",
+    "kick",
+    "bend_forward",
+)
 _ACTION_PATTERNS = tuple((action, PHRASES[action][1]) for action in _PRIORITY)
-_COUNT_PATTERN = (r"\b(once|twice|\d+ times|(?:" + "|".join(list(_WORD_NUMBERS)[1:])
-                  + r") (?:times|steps|circles))\b|takes (\w+) steps")
+_COUNT_PATTERN = (
+    r"\b(once|twice|\d+ times|(?:"
+    + "|".join(list(_WORD_NUMBERS)[1:])
+    + r") (?:times|steps|circles))\b|takes (\w+) steps"
+)
 _SPEED_PATTERN = "|".join(f"(?P<{speed}>{'|'.join(phrases)})" for speed, phrases in SPEED_WORDS.items())
 _STEP_NOUN = {"walk": "steps", "step_sideways": "steps", "run": "steps"}
 
@@ -176,8 +214,11 @@ def captions_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Ge
 
 
 DETAILS, ATTRIBUTES, MOTIVE, EMOTION, ENVIRONMENT = (
-    "Details of Movements", "Character Attributes", "Motivation and Reason",
-    "Micro-expressions and Emotions", "Interaction with the Environment",
+    "Details of Movements",
+    "Character Attributes",
+    "Motivation and Reason",
+    "Micro-expressions and Emotions",
+    "Interaction with the Environment",
 )
 
 
@@ -187,19 +228,38 @@ def _step_qa(program: list[dict], rng: np.random.Generator) -> list[dict]:
     for i, step in enumerate(program):
         name = step["action"].replace("_", " ")
         if step["count"]:
-            qa.append(_qa(f"How many times does the person {name}?" if step["action"] not in _STEP_NOUN
-                          else f"How many steps does the person take while doing the {name}?",
-                          str(step["count"]), "open", DETAILS))
+            qa.append(
+                _qa(
+                    f"How many times does the person {name}?"
+                    if step["action"] not in _STEP_NOUN
+                    else f"How many steps does the person take while doing the {name}?",
+                    str(step["count"]),
+                    "open",
+                    DETAILS,
+                )
+            )
         if step["side"] in ("left", "right"):
             limb = "arm" if step["limb"] == "arm" else "leg"
             qa.append(_qa(f"Which {limb} does the person use to {name}?", step["side"], "open", DETAILS))
             wrong = "right" if step["side"] == "left" else "left"
             truth = bool(rng.integers(2))
-            qa.append(_qa(f"The person uses the {step['side'] if truth else wrong} {limb} to {name}. True or false?",
-                          "True" if truth else "False", "true_false", DETAILS))
+            qa.append(
+                _qa(
+                    f"The person uses the {step['side'] if truth else wrong} {limb} to {name}. True or false?",
+                    "True" if truth else "False",
+                    "true_false",
+                    DETAILS,
+                )
+            )
         if i + 1 < len(program):
-            qa.append(_qa(f"What does the person do right after they {name}?",
-                          program[i + 1]["action"].replace("_", " "), "open", DETAILS))
+            qa.append(
+                _qa(
+                    f"What does the person do right after they {name}?",
+                    program[i + 1]["action"].replace("_", " "),
+                    "open",
+                    DETAILS,
+                )
+            )
         if step["speed"]:
             qa.append(_qa(f"How fast does the person {name}?", step["speed"], "open", DETAILS))
     return qa
@@ -210,13 +270,30 @@ def qa_pairs(program: list[dict], body: dict, camera: dict, rng: np.random.Gener
     qa = _step_qa(program, rng)
     qa.append(_qa("What colour is the person's shirt?", body["shirt"], "open", ATTRIBUTES))
     qa.append(_qa("What colour are the person's trousers?", body["trousers"], "open", ATTRIBUTES))
-    qa.append(_qa("Why does the person move this way?", "They are doing a sequence of exercise movements, one after another.",
-                  "open", MOTIVE))
-    qa.append(_qa("What expression does the person show?", "A neutral expression that does not change.", "open", EMOTION))
+    qa.append(
+        _qa(
+            "Why does the person move this way?",
+            "They are doing a sequence of exercise movements, one after another.",
+            "open",
+            MOTIVE,
+        )
+    )
+    qa.append(
+        _qa("What expression does the person show?", "A neutral expression that does not change.", "open", EMOTION)
+    )
     moves = any(s["action"] in ("walk", "step_sideways", "turn_around") for s in program)
-    qa.append(_qa("Does the person move to another place on the floor?", "Yes" if moves else "No", "open", ENVIRONMENT))
+    qa.append(
+        _qa("Does the person move to another place on the floor?", "Yes" if moves else "No", "open", ENVIRONMENT)
+    )
     jumps = any(s["action"] == "jump" for s in program)
-    qa.append(_qa("Both feet leave the floor at some point. True or false?", "True" if jumps else "False", "true_false", ENVIRONMENT))
+    qa.append(
+        _qa(
+            "Both feet leave the floor at some point. True or false?",
+            "True" if jumps else "False",
+            "true_false",
+            ENVIRONMENT,
+        )
+    )
     return qa
 
 
@@ -245,15 +322,23 @@ def qa_pairs_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Ge
     if _shows_trousers(framing):
         qa.append(_qa("What colour are the person's trousers?", body["trousers"], "open", ATTRIBUTES))
     qa.append(_qa("Why does the person move this way?", _motive(actions), "open", MOTIVE))
-    qa.append(_qa("What expression does the person show?", "A neutral expression that does not change.", "open",
-                  EMOTION))
+    qa.append(
+        _qa("What expression does the person show?", "A neutral expression that does not change.", "open", EMOTION)
+    )
     moves = any(a in ("walk", "run", "step_sideways", "turn_around") for a in actions)
-    qa.append(_qa("Does the person move to another place in the scene?", "Yes" if moves else "No", "open",
-                  ENVIRONMENT))
+    qa.append(
+        _qa("Does the person move to another place in the scene?", "Yes" if moves else "No", "open", ENVIRONMENT)
+    )
     if framing == "full":
         airborne = any(a in ("jump", "run") for a in actions)
-        qa.append(_qa("Both feet leave the floor at some point. True or false?", "True" if airborne else "False",
-                      "true_false", ENVIRONMENT))
+        qa.append(
+            _qa(
+                "Both feet leave the floor at some point. True or false?",
+                "True" if airborne else "False",
+                "true_false",
+                ENVIRONMENT,
+            )
+        )
     return qa
 
 
@@ -277,7 +362,7 @@ def parse_caption(text: str) -> list[dict]:
     found = []
     for k, match in enumerate(matches):
         end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
-        clause = text.lower()[match.start():end]
+        clause = text.lower()[match.start() : end]
         clause = re.split(r"[.;]|, and then|\bthen\b", clause)[0]
         action = match.lastgroup
         limb_default, sides, _, _ = ACTION_SPECS[action]
@@ -286,6 +371,13 @@ def parse_caption(text: str) -> list[dict]:
         if action == "clap":
             side = "both"
         speed = re.search(_SPEED_PATTERN, clause)
-        found.append({"action": action, "side": side, "limb": limb_default, "count": _parse_count(clause),
-                      "speed": speed.lastgroup if speed else None})
+        found.append(
+            {
+                "action": action,
+                "side": side,
+                "limb": limb_default,
+                "count": _parse_count(clause),
+                "speed": speed.lastgroup if speed else None,
+            }
+        )
     return found

@@ -15,8 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 
 ACTIONS_V1 = (
-    "walk", "raise_arm", "wave", "arm_circles", "clap", "squat",
-    "lunge", "jump", "kick", "bend_forward", "turn_around", "step_sideways",
+    "walk",
+    "raise_arm",
+    "wave",
+    "arm_circles",
+    "clap",
+    "squat",
+    "lunge",
+    "jump",
+    "kick",
+    "bend_forward",
+    "turn_around",
+    "step_sideways",
 )
 ACTIONS = ACTIONS_V1 + ("stand_still", "talk", "look_around", "run", "crouch")
 IDLE = "stand_still"
@@ -66,9 +76,25 @@ HOLD_SECONDS = {"stand_still": (1.5, 4.0), "talk": (2.5, 7.0), "look_around": (2
 V2_COUNTS = {"walk": (3, 14)}  # long walks can fill a clip
 # Degrees of freedom animated, all anatomical (positive = abduct / flex forward / bend / turn left).
 DOFS = (
-    "l_sh_abd", "r_sh_abd", "l_sh_flex", "r_sh_flex", "l_sh_horiz", "r_sh_horiz", "l_elbow", "r_elbow",
-    "l_hip_flex", "r_hip_flex", "l_hip_abd", "r_hip_abd", "l_knee", "r_knee", "spine_flex",
-    "spine_side", "spine_twist", "neck_flex", "neck_yaw",
+    "l_sh_abd",
+    "r_sh_abd",
+    "l_sh_flex",
+    "r_sh_flex",
+    "l_sh_horiz",
+    "r_sh_horiz",
+    "l_elbow",
+    "r_elbow",
+    "l_hip_flex",
+    "r_hip_flex",
+    "l_hip_abd",
+    "r_hip_abd",
+    "l_knee",
+    "r_knee",
+    "spine_flex",
+    "spine_side",
+    "spine_twist",
+    "neck_flex",
+    "neck_yaw",
 )
 ARM_HANG = 8.0  # shoulder abduction of relaxed arms, degrees from vertical
 EDGE = 0.35  # seconds to move into and out of an action's set-up pose
@@ -189,8 +215,9 @@ def _fit(steps: list[dict], max_seconds: float) -> None:
             break
 
 
-def sample_program_v2(rng: np.random.Generator, upper_body: bool = False,
-                      max_seconds: float = MAX_SECONDS) -> list[dict]:
+def sample_program_v2(
+    rng: np.random.Generator, upper_body: bool = False, max_seconds: float = MAX_SECONDS
+) -> list[dict]:
     """Version 2: 0-4 actions (0: the person idles the whole clip), sometimes with a pause in between
     (at most MAX_STEPS steps in all).
     `upper_body` keeps to actions whose story needs no legs (for framings that cut them off)."""
@@ -440,10 +467,23 @@ def _crouch(m: Motion) -> None:
 
 
 ANIMATORS = {
-    "walk": _walk, "raise_arm": _raise_arm, "wave": _wave, "arm_circles": _arm_circles, "clap": _clap,
-    "squat": _squat, "lunge": _lunge, "jump": _jump, "kick": _kick, "bend_forward": _bend_forward,
-    "turn_around": _turn_around, "step_sideways": _step_sideways, "stand_still": _stand_still,
-    "talk": _talk, "look_around": _look_around, "run": _run, "crouch": _crouch,
+    "walk": _walk,
+    "raise_arm": _raise_arm,
+    "wave": _wave,
+    "arm_circles": _arm_circles,
+    "clap": _clap,
+    "squat": _squat,
+    "lunge": _lunge,
+    "jump": _jump,
+    "kick": _kick,
+    "bend_forward": _bend_forward,
+    "turn_around": _turn_around,
+    "step_sideways": _step_sideways,
+    "stand_still": _stand_still,
+    "talk": _talk,
+    "look_around": _look_around,
+    "run": _run,
+    "crouch": _crouch,
 }
 
 
@@ -495,7 +535,12 @@ def animate(program: list[dict], fps: float, idle: dict | None = None) -> tuple[
     for step in program:
         inside = (times >= step["start"]) & (times < step["end"])
         t = times[inside] - step["start"]
-        root = {"yaw": np.zeros(len(t)), "forward": np.zeros(len(t)), "side": np.zeros(len(t)), "lift": np.zeros(len(t))}
+        root = {
+            "yaw": np.zeros(len(t)),
+            "forward": np.zeros(len(t)),
+            "side": np.zeros(len(t)),
+            "lift": np.zeros(len(t)),
+        }
         local = {k: np.zeros(len(t)) for k in DOFS}
         _animate_step(step, t, local, root)
         for k in DOFS:

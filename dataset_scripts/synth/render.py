@@ -18,7 +18,13 @@ from .body import JOINT_NAMES, PALETTE, _require
 
 BACKGROUNDS = ("solid", "gradient", "noise")
 FLOORS = ("grey", "wood", "green", "blue", "tiles")
-_FLOOR_RGB = {"grey": (120, 120, 120), "wood": (150, 110, 70), "green": (70, 120, 60), "blue": (70, 90, 140), "tiles": (190, 190, 180)}
+_FLOOR_RGB = {
+    "grey": (120, 120, 120),
+    "wood": (150, 110, 70),
+    "green": (70, 120, 60),
+    "blue": (70, 90, 140),
+    "tiles": (190, 190, 180),
+}
 LIGHT = np.array([0.4, 0.8, 0.45]) / np.linalg.norm([0.4, 0.8, 0.45])  # from above, front-left (world)
 
 
@@ -67,8 +73,11 @@ def fit_camera(camera: dict, vertices: np.ndarray) -> dict:
         if cam[:, 2].min() > 0.3 and np.abs(uv).max() < 0.42 * camera["width"]:
             break
         distance *= 1.08
-    return camera | {"distance_m": round(float(distance), 3), "target": [round(float(x), 3) for x in target],
-                     "focal_px": round(float(focal), 2)}
+    return camera | {
+        "distance_m": round(float(distance), 3),
+        "target": [round(float(x), 3) for x in target],
+        "focal_px": round(float(focal), 2),
+    }
 
 
 def _floor(image: np.ndarray, camera: dict, rotation: np.ndarray, centre: np.ndarray, principal: np.ndarray) -> None:
@@ -113,9 +122,19 @@ def _background(camera: dict, rotation: np.ndarray, centre: np.ndarray, rng: np.
     return image
 
 
-def _draw_body(image: np.ndarray, frame_vertices: np.ndarray, faces: np.ndarray, face_rgb: np.ndarray,
-               rotation: np.ndarray, centre: np.ndarray, focal: float, principal: np.ndarray,
-               light: np.ndarray = LIGHT, ambient: float = 0.35, diffuse: float = 0.65) -> None:
+def _draw_body(
+    image: np.ndarray,
+    frame_vertices: np.ndarray,
+    faces: np.ndarray,
+    face_rgb: np.ndarray,
+    rotation: np.ndarray,
+    centre: np.ndarray,
+    focal: float,
+    principal: np.ndarray,
+    light: np.ndarray = LIGHT,
+    ambient: float = 0.35,
+    diffuse: float = 0.65,
+) -> None:
     """Rasterise one posed mesh into `image`: back faces culled, far to near, Lambert shaded."""
     cv2 = _require("cv2")
     tri = frame_vertices[faces]  # [F, 3, 3]
@@ -134,12 +153,15 @@ def _draw_body(image: np.ndarray, frame_vertices: np.ndarray, faces: np.ndarray,
 
 
 def _face_colours(body: dict, parts: np.ndarray) -> np.ndarray:
-    colours = np.array([body["skin"], PALETTE[body["shirt"]], PALETTE[body["trousers"]], (35, 30, 30)], dtype=np.float64)
+    colours = np.array(
+        [body["skin"], PALETTE[body["shirt"]], PALETTE[body["trousers"]], (35, 30, 30)], dtype=np.float64
+    )
     return colours[parts]  # [F, 3]
 
 
-def render_clip(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, body: dict, camera: dict,
-                rng: np.random.Generator):
+def render_clip(
+    vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, body: dict, camera: dict, rng: np.random.Generator
+):
     """Version 1: yield [H, W, 3] uint8 RGB frames of the posed mesh `vertices` [T, V, 3] seen by `camera`."""
     rotation, centre = _look_at(camera, np.array(camera["target"]), camera["distance_m"])
     background = _background(camera, rotation, centre, rng)
@@ -155,11 +177,17 @@ def render_clip(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, body
 # How a camera frames the person: the band of body height (0 = soles, 1 = top of the head) kept in view.
 FRAMING_P = {"full": 0.8, "knees_up": 0.06, "waist_up": 0.08, "head_shoulders": 0.06}
 FRAMING_BAND = {
-    "full": (-0.03, 1.05), "knees_up": (0.33, 1.05), "waist_up": (0.56, 1.05), "head_shoulders": (0.74, 1.05),
+    "full": (-0.03, 1.05),
+    "knees_up": (0.33, 1.05),
+    "waist_up": (0.56, 1.05),
+    "head_shoulders": (0.74, 1.05),
 }
 # SMPL joints that the bottom edge of each cut framing hides.
-HIDDEN_JOINTS = {"knees_up": ("l_ankle", "r_ankle"), "waist_up": ("l_knee", "r_knee", "l_ankle", "r_ankle"),
-                 "head_shoulders": ("l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle")}
+HIDDEN_JOINTS = {
+    "knees_up": ("l_ankle", "r_ankle"),
+    "waist_up": ("l_knee", "r_knee", "l_ankle", "r_ankle"),
+    "head_shoulders": ("l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle"),
+}
 FRAME_HEIGHTS = (144, 180, 240, 256, 320, 360)
 ASPECTS = (1.0, 4 / 3, 16 / 9)
 BACKGROUNDS_V2 = {"photo": 0.6, "solid": 0.1, "gradient": 0.15, "noise": 0.15}
@@ -168,9 +196,24 @@ MAX_PITCH_DOWN, MAX_PITCH_UP = 60.0, 25.0
 # Real photographs from Debian's opencv-doc package (OpenCV's samples/data, "Apache-2.0 AND BSD-3-Clause"
 # in /usr/share/doc/opencv-doc/copyright), chosen by eye to show no people: the only person is ours.
 PHOTO_DIR = "/usr/share/doc/opencv-doc/examples/data"
-PHOTOS = ("aero1.jpg", "aero3.jpg", "apple.jpg", "board.jpg", "building.jpg", "fruits.jpg", "home.jpg",
-          "leuvenA.jpg", "leuvenB.jpg", "orange.jpg", "starry_night.jpg", "stuff.jpg", "rubberwhale1.png",
-          "smarties.png", "box_in_scene.png", "aloeL.jpg")
+PHOTOS = (
+    "aero1.jpg",
+    "aero3.jpg",
+    "apple.jpg",
+    "board.jpg",
+    "building.jpg",
+    "fruits.jpg",
+    "home.jpg",
+    "leuvenA.jpg",
+    "leuvenB.jpg",
+    "orange.jpg",
+    "starry_night.jpg",
+    "stuff.jpg",
+    "rubberwhale1.png",
+    "smarties.png",
+    "box_in_scene.png",
+    "aloeL.jpg",
+)
 FLOOR_PHOTOS = ("aero1.jpg", "aero3.jpg", "board.jpg", "stuff.jpg", "starry_night.jpg")  # read as a surface
 
 
@@ -191,9 +234,9 @@ def sample_camera_v2(rng: np.random.Generator, size: int, framing: str, travels:
         "yaw_deg": round(float(rng.uniform(-180, 180)), 2),
         # Log-uniform 0.5-8 m; a framing that cuts the legs off is filmed from about eye level, since from
         # high above the legs would show below the torso.
-        "height_m": round(float(
-            np.exp(rng.uniform(np.log(0.5), np.log(8.0))) if framing == "full" else rng.uniform(1.0, 2.2)
-        ), 3),
+        "height_m": round(
+            float(np.exp(rng.uniform(np.log(0.5), np.log(8.0))) if framing == "full" else rng.uniform(1.0, 2.2)), 3
+        ),
         "span": round(float(rng.uniform(0.1, 0.95)), 3) if framing == "full" else 1.0,
         "fov_deg": round(float(rng.uniform(30, 65)), 2),
         "width": width,
@@ -224,8 +267,9 @@ def _smooth(path: np.ndarray, fps: float, seconds: float = 1.0) -> np.ndarray:
     return np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in range(path.shape[1])], axis=1)
 
 
-def _project(points: np.ndarray, rotation: np.ndarray, centre: np.ndarray,
-             focal: float) -> tuple[np.ndarray, np.ndarray]:
+def _project(
+    points: np.ndarray, rotation: np.ndarray, centre: np.ndarray, focal: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Image offsets from the principal point (uv [..., 2], pixels) and depth [...] of world `points`
     [..., 3]; `rotation` [3, 3], or [T, 3, 3] for points [T, N, 3]."""
     cam = (points - centre) @ np.swapaxes(rotation, -1, -2)
@@ -248,8 +292,9 @@ def _shake(rng: np.random.Generator, num_frames: int, fps: float, degrees: float
     return np.array(rotations)
 
 
-def place_camera(camera: dict, vertices: np.ndarray, joints: np.ndarray, fps: float,
-                 rng: np.random.Generator) -> tuple[dict, np.ndarray]:
+def place_camera(
+    camera: dict, vertices: np.ndarray, joints: np.ndarray, fps: float, rng: np.random.Generator
+) -> tuple[dict, np.ndarray]:
     """Put the camera where `camera` asks for, around the posed `vertices` [T, V, 3] (world metres).
 
     The framed band of the body fills `span` of the frame height (a full-body framing zooms out until
@@ -344,11 +389,17 @@ def _cover(image: np.ndarray, shape: tuple[int, int], rng: np.random.Generator) 
     target = (max(width, round(image.shape[1] * scale)), max(height, round(image.shape[0] * scale)))
     resized = cv2.resize(image, target, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     top, left = (int(rng.integers(resized.shape[k] - shape[k] + 1)) for k in (0, 1))
-    return resized[top:top + height, left:left + width]
+    return resized[top : top + height, left : left + width]
 
 
-def _patterned_floor(image: np.ndarray, camera: dict, rotation: np.ndarray, centre: np.ndarray,
-                     principal: np.ndarray, rng: np.random.Generator) -> None:
+def _patterned_floor(
+    image: np.ndarray,
+    camera: dict,
+    rotation: np.ndarray,
+    centre: np.ndarray,
+    principal: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
     """A photograph tiled on the ground ahead of the camera (a plane maps to the image by a homography)."""
     cv2 = _require("cv2")
     yaw = np.radians(camera["yaw_deg"])
@@ -363,12 +414,14 @@ def _patterned_floor(image: np.ndarray, camera: dict, rotation: np.ndarray, cent
     texture = np.tile(_cover(_photo(camera["floor_photo"]), (256, 256), rng), (tiles, 2 * tiles, 1))
     src = np.float32([[0, 0], [texture.shape[1], 0], [texture.shape[1], texture.shape[0]], [0, texture.shape[0]]])
     homography = cv2.getPerspectiveTransform(src[[3, 2, 1, 0]], np.float32(uv + principal))
-    cv2.warpPerspective(texture, homography, image.shape[1::-1], dst=image, flags=cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_TRANSPARENT)
+    cv2.warpPerspective(
+        texture, homography, image.shape[1::-1], dst=image, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
+    )
 
 
-def _backdrop(camera: dict, rotation: np.ndarray, centre: np.ndarray, canvas: tuple[int, int],
-              rng: np.random.Generator) -> np.ndarray:
+def _backdrop(
+    camera: dict, rotation: np.ndarray, centre: np.ndarray, canvas: tuple[int, int], rng: np.random.Generator
+) -> np.ndarray:
     """[H', W', 3] float32 wall and floor seen with `rotation`, on a canvas larger than the frame."""
     if camera["background"] == "photo":
         image = _cover(_photo(camera["photo"]), canvas, rng).copy()
@@ -398,8 +451,16 @@ def degrade(frame: np.ndarray, camera: dict, t: float, rng: np.random.Generator)
     return frame
 
 
-def render_clip_v2(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, body: dict, camera: dict,
-                   rotations: np.ndarray, fps: float, rng: np.random.Generator):
+def render_clip_v2(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    parts: np.ndarray,
+    body: dict,
+    camera: dict,
+    rotations: np.ndarray,
+    fps: float,
+    rng: np.random.Generator,
+):
     """Version 2: yield [H, W, 3] uint8 RGB frames of `vertices` [T, V, 3] seen with `rotations` [T, 3, 3].
 
     The background is drawn once, for the middle frame's rotation, on a canvas wide enough for the
@@ -421,8 +482,20 @@ def render_clip_v2(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, b
     principal = np.array([width / 2, height / 2])
     for t, (frame_vertices, rotation) in enumerate(zip(vertices, rotations)):
         homography = k_frame @ rotation @ reference.T @ np.linalg.inv(k_ref)
-        image = cv2.warpPerspective(backdrop, homography, (width, height), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
-        _draw_body(image, frame_vertices, faces, face_rgb, rotation, centre, focal, principal, light,
-                   camera["ambient"], 1 - camera["ambient"])
+        image = cv2.warpPerspective(
+            backdrop, homography, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        _draw_body(
+            image,
+            frame_vertices,
+            faces,
+            face_rgb,
+            rotation,
+            centre,
+            focal,
+            principal,
+            light,
+            camera["ambient"],
+            1 - camera["ambient"],
+        )
         yield degrade(image, camera, t / fps, rng)

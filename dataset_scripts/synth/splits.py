@@ -43,7 +43,7 @@ def held_out_camera(camera: dict) -> bool:
 
 
 def assign_split(program: list[dict], clip_id: str, camera: dict | None = None) -> str:
-    """"test" for a held-out pair of consecutive actions (or, given a version-2 camera, a held-out
+    """ "test" for a held-out pair of consecutive actions (or, given a version-2 camera, a held-out
     camera regime); otherwise "validation" for a stable 10% of clip ids, else "train"."""
     actions = [step["action"] for step in (program if camera is None else non_idle(program))]
     if any(pair in HELD_OUT_PAIRS for pair in zip(actions, actions[1:])):
