@@ -113,7 +113,8 @@ class MACMCaptioner:
         Honest outputs (with motion): a video in which nobody is found is captioned `NOBODY_CAPTION`
         (`motion_used` False), and a person who does not move (`motion_energy` below `STILL_ENERGY`: a
         still image, a one-frame video, someone standing still) `STILL_CAPTION`; the model is not run for
-        them and `notice` says which rule fired. An image file (PNG, JPEG, ...) is read as a one-frame video.
+        them and `notice` says which rule fired; in a long video the same rules give each segment its caption.
+        An image file (PNG, JPEG, ...) is read as a one-frame video.
 
         Args:
             tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
@@ -210,6 +211,8 @@ class MACMCaptioner:
         else:
             spans = split_span(0.0, duration, max_seconds)
             ranges, parts = [(0, 0)] * len(spans), [None] * len(spans)
+        # A stretch with nobody in it, or with a person who does not move, is stated as for a whole video.
+        captions = [None if part is None else (_stated_caption(part) or (None,))[0] for part in parts]
         parts = [part if part is not None and part.has_person else None for part in parts]
         if isinstance(video, (str, os.PathLike)):
             info = probe_video(video)
@@ -235,13 +238,16 @@ class MACMCaptioner:
             )
         timings = {**timings, "segmentation": time.perf_counter() - start}
 
-        captions, batch, stages = [], [], []
+        batch, stages = [], []  # batch: (segment index, frames, motion)
 
         def flush():
+            if not batch:
+                return
             texts, _, stage = self._generate(
-                processor, [clip for clip, _ in batch], [item for _, item in batch], **options
+                processor, [clip for _, clip, _ in batch], [item for _, _, item in batch], **options
             )
-            captions.extend(texts)
+            for (k, _, _), text in zip(batch, texts):
+                captions[k] = text
             stages.append((stage, len(batch)))
             batch.clear()
 
@@ -252,13 +258,14 @@ class MACMCaptioner:
                 if item is not None and overlay:
                     under_keys = images[processor.num_frames :]
                     item = np.stack([render_overlay(image, item, int(key)) for image, key in zip(under_keys, keys[k])])
-                batch.append((clip, item))
+                if captions[k] is None:
+                    batch.append((k, clip, item))
                 if len(batch) == batch_size or k == len(spans) - 1:
                     flush()
                 bar.update(1)
         for stage in ("decode_and_preprocess", "generate"):
             timings[stage] = sum(times[stage] for times, _ in stages)
-        timings["new_tokens"] = sum(times["new_tokens"] * n for times, n in stages) / len(spans)
+        timings["new_tokens"] = sum(times["new_tokens"] * n for times, n in stages) / len(spans)  # stated: 0
         segments = [
             {"start": round(a, 3), "end": round(b, 3), "caption": text} for (a, b), text in zip(spans, captions)
         ]

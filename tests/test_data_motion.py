@@ -29,7 +29,10 @@ def synth_dir(tmp_path_factory) -> Path:
     pytest.importorskip("anny", reason="needs `pip install -e .[synth]`")
     from dataset_scripts.synth import generate_dataset
 
-    return generate_dataset(tmp_path_factory.mktemp("synth"), 4, seed=0, size=192, num_workers=1, progress=False)
+    # Version 1: square frames of one size and clips long enough to composite (v2 varies both).
+    return generate_dataset(
+        tmp_path_factory.mktemp("synth"), 4, seed=0, size=192, num_workers=1, progress=False, version=1
+    )
 
 
 def load_rows(dataset_dir) -> list[dict]:

@@ -5,6 +5,7 @@ from it; the fixtures are in conftest.py)."""
 import numpy as np
 import pytest
 
+from macm_cli import main as macm_main
 from macm_cli.motion import main as motion_main
 from processing_macm.motion_track import MotionTrack
 from processing_macm.overlay import overlay_keyframes, render_overlay, write_overlay_video
@@ -163,5 +164,9 @@ def test_cli_motion_on_carphone(carphone, tmp_path, capsys):
     assert track.fps == pytest.approx(9.99, abs=0.01) and track.has_person
     assert probe_video(preview).num_frames == 120
     assert "person found in" in capsys.readouterr().out
-    assert motion_main([str(tmp_path / "nope.mp4"), "-o", str(out), "--quiet"]) == 1
-    assert "not found" in capsys.readouterr().err
+    # A user mistake ends in one line from the `macm` dispatcher, exit 1.
+    assert macm_main(["motion", str(tmp_path / "nope.mp4"), "-o", str(out), "--quiet"]) == 1
+    assert (
+        capsys.readouterr().err.strip()
+        == f"macm motion: error: {tmp_path / 'nope.mp4'}: no such file; give a video file."
+    )
