@@ -74,7 +74,7 @@ def test_resume_reaches_the_same_step_and_weights(dataset_dir, align_dir, tmp_pa
 def test_ddp_two_processes_on_cpu(dataset_dir, tmp_path):
     out = tmp_path / "ddp"
     command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(REPO / "train/configs/ddp.yaml"),
+        sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(REPO / "train/configs/accelerate/ddp.yaml"),
         "--num_processes", "2", "--mixed_precision", "no", str(REPO / "train/sft.py"),
         "--config", str(TINY_ALIGN), "--dataset_name", str(dataset_dir), "--output_dir", str(out),
         "--max_steps", "2", "--save_steps", "2", "--eval_strategy", "no", "--eval_on_start", "false", *QUIET,
