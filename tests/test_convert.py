@@ -18,7 +18,7 @@ from transformers import (
     LlavaOnevisionImageProcessorPil,
     PreTrainedTokenizerFast,
 )
-from utils import CORPUS, IMAGE_SIZE, PATCH_SIZE, moving_square_frames
+from utils import CORPUS, IMAGE_SIZE, PATCH_SIZE, moving_square_frames, tiny_text_config, tiny_vision_config
 
 from modeling_macm import MACMForConditionalGeneration
 from modeling_macm.convert_llava_onevision import convert, main
@@ -50,25 +50,8 @@ def write_llava_onevision(path, vocab_padding: int = 0, seed: int = 0) -> LlavaO
     """A tiny random LLaVA-OneVision checkpoint as transformers and the llava-hf repositories lay it out."""
     tokenizer = llava_tokenizer()
     config = LlavaOnevisionConfig(
-        vision_config=dict(
-            model_type="siglip_vision_model",
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            image_size=IMAGE_SIZE,
-            patch_size=PATCH_SIZE,
-            vision_use_head=False,
-        ),
-        text_config=dict(
-            model_type="qwen2",
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            vocab_size=len(tokenizer) + vocab_padding,
-        ),
+        vision_config=tiny_vision_config(),
+        text_config=tiny_text_config(len(tokenizer) + vocab_padding),
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
     )

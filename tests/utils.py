@@ -30,26 +30,39 @@ def tiny_tokenizer():
     return train_tokenizer(CORPUS * 4, vocab_size=400)
 
 
+def tiny_vision_config() -> dict:
+    """A 2-layer SigLIP vision tower, the one every tiny test model has."""
+    return dict(
+        model_type="siglip_vision_model",
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=IMAGE_SIZE,
+        patch_size=PATCH_SIZE,
+        vision_use_head=False,
+    )
+
+
+def tiny_text_config(vocab_size: int, **extra) -> dict:
+    """A 2-layer Qwen2 language model of `vocab_size` tokens, plus `extra` settings."""
+    return dict(
+        model_type="qwen2",
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=vocab_size,
+        **extra,
+    )
+
+
 def tiny_config(tokenizer, motion_representation: str = "overlay", **overrides) -> MACMConfig:
     kwargs = dict(
-        vision_config=dict(
-            model_type="siglip_vision_model",
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            image_size=IMAGE_SIZE,
-            patch_size=PATCH_SIZE,
-            vision_use_head=False,
-        ),
-        text_config=dict(
-            model_type="qwen2",
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            vocab_size=len(tokenizer),
+        vision_config=tiny_vision_config(),
+        text_config=tiny_text_config(
+            len(tokenizer),
             max_position_embeddings=512,
             eos_token_id=tokenizer.eos_token_id,
             pad_token_id=tokenizer.pad_token_id,
