@@ -31,6 +31,7 @@ PROJECTOR_MODULES = ("video_projector", "motion_encoder", "motion_projector")
 STAGES = ("align", "instruct", "full")
 CONFIG_FILE = "train_config.yaml"
 SKIPPED_FILE = "skipped_rows.json"
+MOTION_PRETRAIN_FILE = "motion_pretrain.json"
 
 
 @dataclass
@@ -75,6 +76,16 @@ class MACMScriptArguments(ScriptArguments):
         metadata={
             "help": "With init_language_model: the vision tower's checkpoint (SigLIP/CLIP, or 'macm': the embedded model's)."
         },
+    )
+    motion_pretrain_steps: int = field(
+        default=0,
+        metadata={
+            "help": "Kinematic models: first train the motion encoder this many steps on the rows' program labels "
+            "(HMI-Synth; train/motion_pretrain.py)."
+        },
+    )
+    freeze_motion_encoder: bool = field(
+        default=False, metadata={"help": "Keep the motion encoder fixed while captioning trains (after pretraining)."}
     )
     merge_adapter: bool = field(
         default=True, metadata={"help": "'instruct': also write the merged model to output_dir/merged."}
@@ -231,6 +242,31 @@ def merge_adapter(adapter_dir, out_dir) -> None:
     AutoProcessor.from_pretrained(adapter_dir).save_pretrained(out_dir)
 
 
+def pretrain_motion(model, processor, dataset_dir, script_args, training_args) -> None:
+    """Stage 0 (train/motion_pretrain.py) on the train split, scored on the eval split; the log goes to
+    output_dir/motion_pretrain.json."""
+    from dataset_scripts.loading import load_hmi_split
+    from train.motion_pretrain import pretrain_motion_encoder
+
+    if getattr(model.model, "motion_encoder", None) is None:
+        raise ValueError("motion_pretrain_steps needs a kinematic model; this one's motion pathway is 'overlay'.")
+    if training_args.resume_from_checkpoint:
+        raise ValueError(
+            "Resuming restores the pretrained motion encoder from the checkpoint: set motion_pretrain_steps: 0."
+        )
+    columns = ["motion", "ground_truth"]
+    train_rows = load_hmi_split(dataset_dir, script_args.dataset_train_split).select_columns(columns)
+    eval_rows = load_hmi_split(dataset_dir, script_args.dataset_test_split).select_columns(columns)
+    log = pretrain_motion_encoder(
+        model, processor, train_rows, eval_rows, steps=script_args.motion_pretrain_steps,
+        mirror=script_args.mirror_prob > 0, seed=training_args.seed,
+    )  # fmt: skip
+    if training_args.process_index == 0:
+        Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
+        (Path(training_args.output_dir) / MOTION_PRETRAIN_FILE).write_text(json.dumps(log, indent=2) + "\n")
+    print(f"motion pretraining: {json.dumps(log)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     from transformers import set_seed
 
@@ -274,15 +310,21 @@ def main(argv: list[str] | None = None) -> int:
     if script_args.stage == "align":
         freeze_for_alignment(model)
 
+    collator = MACMCollator(
+        processor,
+        use_motion=script_args.use_motion,
+        motion_dropout=script_args.motion_dropout,
+        mirror_prob=script_args.mirror_prob,
+    )
+    if script_args.motion_pretrain_steps:
+        pretrain_motion(model, processor, dataset_dir, script_args, training_args)
+    if script_args.freeze_motion_encoder:
+        model.model.motion_encoder.requires_grad_(False)
+
     trainer = SFTTrainer(
         model=model,
         args=training_args,
-        data_collator=MACMCollator(
-            processor,
-            use_motion=script_args.use_motion,
-            motion_dropout=script_args.motion_dropout,
-            mirror_prob=script_args.mirror_prob,
-        ),
+        data_collator=collator,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=processor,

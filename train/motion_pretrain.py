@@ -1,0 +1,206 @@
+"""Stage 0 for kinematic models built from scratch: the motion encoder learns to name what each of its time
+windows shows before the language model ever reads it.
+
+A small language model trained from scratch reaches a low loss by writing its most frequent sentence; on
+HMI-Synth v2 (idle clips, one-action clips, cut framings) that sentence wins and the motion tokens are never
+read (see modeling_macm/default_model/README.md). HMI-Synth rows carry the program that generated them, so
+each frame has a label: the action, its side, its count and its speed. Here the encoder (`MACMMotionEncoder`)
+and four linear heads learn those labels on its pooled windows, the exact tokens the language model will be
+given; the heads are thrown away afterwards. Mirrored tracks (train/augment.py) swap the side labels.
+
+Only rows with a program (HMI-Synth) and a person in the track take part; other rows are left out.
+"""
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from dataset_scripts.schema import program_from_row, row_to_track
+from dataset_scripts.synth.programs import ACTIONS
+from train.augment import mirror_track
+
+logger = logging.getLogger(__name__)
+
+SIDES = ("none", "left", "right", "both")
+SPEEDS = ("none", "slow", "normal", "fast")
+MAX_COUNT = 16  # the most repetitions a program step has (a run)
+IGNORE = -100
+
+
+def _side(step: dict) -> str:
+    """The step's side; a sideways step or a turn takes its left/right direction as its side."""
+    if step.get("side") in SIDES:
+        return step["side"]
+    return step["direction"] if step.get("direction") in ("left", "right") else "none"
+
+
+def frame_labels(program: list[dict], num_frames: int, rate: float, mirrored: bool) -> np.ndarray:
+    """`[T, 4]` int64 labels (action, side, count, speed) of the frames sampled at `rate` per second;
+    `IGNORE` where no step of the program covers the frame."""
+    labels = np.full((num_frames, 4), IGNORE, np.int64)
+    times = np.arange(num_frames) / rate
+    swap = {"left": "right", "right": "left"}
+    for step in program:
+        side = _side(step)
+        if mirrored:
+            side = swap.get(side, side)
+        inside = (times >= step["start"]) & (times < step["end"])
+        labels[inside] = (
+            ACTIONS.index(step["action"]),
+            SIDES.index(side),
+            min(step.get("count") or 0, MAX_COUNT),
+            SPEEDS.index(step.get("speed") or "none"),
+        )
+    return labels
+
+
+@dataclass
+class MotionExample:
+    features: torch.Tensor  # [T, F] normalised
+    valid: torch.Tensor  # [T] bool
+    labels: torch.Tensor  # [T, 4]
+
+
+def motion_examples(rows, processor, mirror: bool) -> list[MotionExample]:
+    """The labelled motion of every row with a program and a person (and of its mirror image if `mirror`)."""
+    examples = []
+    for row in rows:
+        program = program_from_row(row)
+        track = row_to_track(row["motion"]) if row["motion"] is not None else None
+        if not program or track is None or not track.has_person:
+            continue
+        for mirrored in (False, True) if mirror else (False,):
+            item = processor.motion_input(mirror_track(track) if mirrored else track)
+            if item is None:
+                continue
+            features, valid = item
+            rate = len(features) / (track.num_frames / track.fps)
+            labels = frame_labels(program, len(features), rate, mirrored)
+            examples.append(MotionExample(features, valid, torch.from_numpy(labels)))
+    return examples
+
+
+class MotionHeads(nn.Module):
+    """Linear read-outs of the pooled windows `[B, Q, H]`: action, side, count, speed."""
+
+    def __init__(self, hidden_size: int):
+        super().__init__()
+        sizes = (len(ACTIONS), len(SIDES), MAX_COUNT + 1, len(SPEEDS))
+        self.heads = nn.ModuleList(nn.Linear(hidden_size, size) for size in sizes)
+
+    def forward(self, windows: torch.Tensor) -> list[torch.Tensor]:
+        return [head(windows) for head in self.heads]  # each [B, Q, C]
+
+
+def _augment(features, valid, generator, noise: float = 0.1, frame_drop: float = 0.1):
+    """Training noise against a small dataset: Gaussian noise on the normalised features and a share of
+    the frames hidden, as a pose estimator that loses the person now and then would."""
+    features = features + noise * torch.randn(features.shape, generator=generator)
+    valid = valid & (torch.rand(valid.shape, generator=generator) >= frame_drop)
+    return features * valid[..., None], valid
+
+
+def _batch(examples: list[MotionExample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    length = max(len(e.features) for e in examples)
+    features = torch.zeros(len(examples), length, examples[0].features.shape[-1])
+    valid = torch.zeros(len(examples), length, dtype=torch.bool)
+    labels = torch.full((len(examples), length, 4), IGNORE, dtype=torch.long)
+    for i, e in enumerate(examples):
+        features[i, : len(e.features)], valid[i, : len(e.valid)], labels[i, : len(e.labels)] = (
+            e.features,
+            e.valid,
+            e.labels,
+        )
+    return features, valid, labels
+
+
+def window_losses(encoder, heads, features, valid, labels) -> tuple[torch.Tensor, list[tuple[int, int]]]:
+    """Soft cross-entropy of each head against its window's label mix (the frames each window averages);
+    also (correct, counted) per head for the windows with labels."""
+    windows = encoder(features, valid)  # [B, Q, H]
+    weights = encoder.window_weights(valid)  # [B, Q, T]
+    total, scores = windows.new_zeros(()), []
+    for k, logits in enumerate(heads(windows)):
+        known = labels[..., k] != IGNORE  # [B, T]
+        onehot = nn.functional.one_hot(labels[..., k].clamp(min=0), logits.shape[-1]).float() * known[..., None]
+        target = weights @ onehot  # [B, Q, C]
+        mass = target.sum(-1)  # [B, Q]: the share of the window's frames that have a label
+        target = target / mass.clamp(min=1e-6)[..., None]
+        loss = -(target * logits.log_softmax(-1)).sum(-1)  # [B, Q]
+        total = total + (loss * mass).sum() / mass.sum().clamp(min=1e-6)
+        counted = mass > 0.5
+        scores.append((int((logits.argmax(-1) == target.argmax(-1))[counted].sum()), int(counted.sum())))
+    return total, scores
+
+
+def pretrain_motion_encoder(
+    model,
+    processor,
+    train_rows,
+    eval_rows=None,
+    steps: int = 2000,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    mirror: bool = True,
+    seed: int = 0,
+) -> dict:
+    """Trains `model`'s motion encoder in place on the window labels of `train_rows` (HMI rows with a
+    program). Returns the log: the final training loss and, with `eval_rows`, the window accuracy of each
+    head on them."""
+    encoder = model.model.motion_encoder
+    if encoder is None:
+        raise ValueError("Motion pretraining is for kinematic models; this model's motion pathway is 'overlay'.")
+    train = motion_examples(train_rows, processor, mirror)
+    if not train:
+        raise ValueError(
+            "Motion pretraining needs rows with a motion program (HMI-Synth, `ground_truth.program`) and a person "
+            "in the track; this dataset has none. Set `motion_pretrain_steps: 0`."
+        )
+    heads = MotionHeads(encoder.norm.normalized_shape[0])
+    parameters = list(encoder.parameters()) + list(heads.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
+    generator = torch.Generator().manual_seed(seed)
+    encoder.train()
+    from tqdm.auto import tqdm
+
+    progress = tqdm(range(steps), desc="motion pretraining", unit="step")
+    for _ in progress:
+        picked = torch.randint(len(train), (min(batch_size, len(train)),), generator=generator)
+        features, valid, labels = _batch([train[i] for i in picked])
+        loss, _ = window_losses(encoder, heads, *_augment(features, valid, generator), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        schedule.step()
+        progress.set_postfix(loss=f"{loss.item():.3f}")
+    log = {"steps": steps, "train_examples": len(train), "final_loss": round(loss.item(), 4)}
+    if eval_rows is not None:
+        log["eval"] = evaluate_windows(encoder, heads, motion_examples(eval_rows, processor, mirror=False))
+    logger.info("motion pretraining: %s", json.dumps(log))
+    return log
+
+
+@torch.no_grad()
+def evaluate_windows(encoder, heads, examples: list[MotionExample], batch_size: int = 64) -> dict:
+    """Window accuracy per head (action, side, count, speed) over `examples`."""
+    encoder.eval()
+    correct, counted = np.zeros(4), np.zeros(4)
+    for start in range(0, len(examples), batch_size):
+        _, scores = window_losses(encoder, heads, *_batch(examples[start : start + batch_size]))
+        correct += [c for c, _ in scores]
+        counted += [n for _, n in scores]
+    encoder.train()
+    names = ("action", "side", "count", "speed")
+    return {"examples": len(examples)} | {
+        f"{n}_accuracy": round(float(c / max(k, 1)), 4) for n, c, k in zip(names, correct, counted)
+    }
+
+
+__all__ = ["frame_labels", "pretrain_motion_encoder", "evaluate_windows"]
