@@ -389,4 +389,6 @@ def _is_single_video(videos) -> bool:
     return isinstance(videos, (str, os.PathLike)) or (isinstance(videos, np.ndarray) and videos.ndim == 4)
 
 
+MACMProcessor.register_for_auto_class("AutoProcessor")
+
 __all__ = ["CHAT_TEMPLATE", "DEFAULT_PROMPT", "MOTION_TOKEN", "MACMProcessor", "VIDEO_TOKEN"]
