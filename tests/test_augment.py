@@ -11,7 +11,7 @@ from dataset_scripts.schema import track_to_row
 from processing_macm import write_video
 from processing_macm.kinematic import kinematic_features
 from processing_macm.motion_track import SMPL_JOINT_NAMES
-from train.augment import mirror_frames, mirror_text, mirror_track
+from train.augment import jitter_motion, mirror_frames, mirror_text, mirror_track
 from train.collator import MACMCollator
 
 LEFT_WRIST, RIGHT_WRIST = SMPL_JOINT_NAMES.index("left_wrist"), SMPL_JOINT_NAMES.index("right_wrist")
@@ -72,3 +72,35 @@ def test_the_collator_mirrors_prompt_answer_and_motion(tokenizer, tmp_path):
     assert not torch.equal(plain["motion_features"], mirrored["motion_features"])
     with pytest.raises(ValueError, match="mirror_prob"):
         MACMCollator(processor, mirror_prob=1.5)
+
+
+def test_jitter_adds_noise_and_hides_frames():
+    features, valid = torch.ones(4, 50, 8), torch.ones(4, 50, dtype=torch.long)
+    valid[:, 40:] = 0  # padding stays padding
+    jittered, seen = jitter_motion(
+        features, valid, noise=0.1, frame_drop=0.2, generator=torch.Generator().manual_seed(0)
+    )
+    assert seen.dtype == torch.bool and not seen[:, 40:].any()
+    assert 0.6 < seen[:, :40].float().mean() < 0.95  # about 80% of the valid frames kept
+    assert (jittered[~seen] == 0).all()  # a hidden frame carries nothing, as masked frames do
+    kept = jittered[seen]
+    assert 0.05 < (kept - 1).std() < 0.15 and not torch.equal(kept, torch.ones_like(kept))
+
+
+def test_the_collator_jitters_only_the_motion(tokenizer, tmp_path):
+    processor = tiny_processor(tokenizer, tiny_config(tokenizer, "kinematic"))
+    video = write_video(tmp_path / "v.mp4", moving_square_frames(12, seed=0), fps=10)
+    example = {
+        "id": "a",
+        "video": str(video),
+        "prompt": "What?",
+        "answer": "A wave.",
+        "motion": track_to_row(arm_track(12, 1, 0)),
+    }
+    plain = MACMCollator(processor)([example])
+    jittered = MACMCollator(processor, motion_jitter=True)([example])
+    assert not torch.equal(plain["motion_features"], jittered["motion_features"])
+    for name in ("input_ids", "labels", "pixel_values_videos"):
+        assert torch.equal(plain[name], jittered[name])
+    with pytest.raises(ValueError, match="motion_jitter needs a kinematic model"):
+        MACMCollator(tiny_processor(tokenizer, tiny_config(tokenizer)), motion_jitter=True)

@@ -10,6 +10,7 @@ import dataclasses
 import re
 
 import numpy as np
+import torch
 
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, SMPL_JOINT_NAMES, MotionTrack
 
@@ -68,4 +69,15 @@ def mirror_frames(frames: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frames[:, :, ::-1])
 
 
-__all__ = ["can_mirror", "mirror_frames", "mirror_text", "mirror_track"]
+def jitter_motion(
+    features: torch.Tensor, valid: torch.Tensor, noise: float = 0.1, frame_drop: float = 0.1, generator=None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalised kinematic features `[B, T, F]` with Gaussian noise of std `noise`, and a share `frame_drop`
+    of the valid frames `[B, T]` hidden, as a pose estimator that loses the person now and then would:
+    against a small dataset, whose clips a model would otherwise learn to tell apart by their exact motion."""
+    features = features + noise * torch.randn(features.shape, generator=generator)
+    valid = valid.bool() & (torch.rand(valid.shape, generator=generator) >= frame_drop)
+    return features * valid[..., None], valid
+
+
+__all__ = ["can_mirror", "jitter_motion", "mirror_frames", "mirror_text", "mirror_track"]

@@ -7,7 +7,7 @@ import torch
 from dataset_scripts.schema import row_to_track
 from processing_macm.video_io import VideoReadError
 
-from .augment import can_mirror, mirror_frames, mirror_text, mirror_track
+from .augment import can_mirror, jitter_motion, mirror_frames, mirror_text, mirror_track
 
 
 class MACMCollator:
@@ -27,9 +27,17 @@ class MACMCollator:
         mirror_prob: the probability that an example is mirrored left to right (frames, track, and "left" /
             "right" in the prompt and answer; `train.augment`). Kinematic models only: the overlay pathway
             draws the track on the source frames.
+        motion_jitter: kinematic models: noise and dropped frames on the motion features (`train.augment.jitter_motion`).
     """
 
-    def __init__(self, processor, use_motion: bool = True, motion_dropout: float = 0.0, mirror_prob: float = 0.0):
+    def __init__(
+        self,
+        processor,
+        use_motion: bool = True,
+        motion_dropout: float = 0.0,
+        mirror_prob: float = 0.0,
+        motion_jitter: bool = False,
+    ):
         if not 0.0 <= motion_dropout < 1.0:
             raise ValueError(f"motion_dropout must be in [0, 1), got {motion_dropout}.")
         if not 0.0 <= mirror_prob <= 1.0:
@@ -44,6 +52,9 @@ class MACMCollator:
         self.use_motion = use_motion
         self.motion_dropout = motion_dropout
         self.mirror_prob = mirror_prob
+        if motion_jitter and processor.motion_representation != "kinematic":
+            raise ValueError("motion_jitter needs a kinematic model (it perturbs joint features).")
+        self.motion_jitter = motion_jitter
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
@@ -68,6 +79,9 @@ class MACMCollator:
         except VideoReadError as err:
             raise VideoReadError(f"Rows {[example['id'] for example in examples]}: {err}") from err
 
+        if self.motion_jitter and "motion_features" in batch:
+            features, valid = jitter_motion(batch["motion_features"], batch["motion_attention_mask"])
+            batch["motion_features"], batch["motion_attention_mask"] = features, valid.long()
         labels = torch.full_like(batch["input_ids"], -100)
         for i, completion in enumerate(completions):
             # The answer is the last len(completion) real tokens, whichever side the tokenizer pads on.

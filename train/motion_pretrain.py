@@ -6,7 +6,8 @@ HMI-Synth v2 (idle clips, one-action clips, cut framings) that sentence wins and
 read (see modeling_macm/default_model/README.md). HMI-Synth rows carry the program that generated them, so
 each frame has a label: the action, its side, its count and its speed. Here the encoder (`MACMMotionEncoder`)
 and four linear heads learn those labels on its pooled windows, the exact tokens the language model will be
-given; the heads are thrown away afterwards. Mirrored tracks (train/augment.py) swap the side labels.
+given; the heads are thrown away afterwards. Mirrored tracks (train/augment.py) swap the side labels; the
+features are jittered (`jitter_motion`).
 
 Only rows with a program (HMI-Synth) and a person in the track take part; other rows are left out.
 """
@@ -22,7 +23,7 @@ from torch import nn
 
 from dataset_scripts.schema import program_from_row, row_to_track
 from dataset_scripts.synth.programs import ACTIONS
-from train.augment import mirror_track
+from train.augment import jitter_motion, mirror_track
 
 logger = logging.getLogger(__name__)
 
@@ -97,14 +98,6 @@ class MotionHeads(nn.Module):
         return [head(windows) for head in self.heads]  # each [B, Q, C]
 
 
-def _augment(features, valid, generator, noise: float = 0.1, frame_drop: float = 0.1):
-    """Training noise against a small dataset: Gaussian noise on the normalised features and a share of
-    the frames hidden, as a pose estimator that loses the person now and then would."""
-    features = features + noise * torch.randn(features.shape, generator=generator)
-    valid = valid & (torch.rand(valid.shape, generator=generator) >= frame_drop)
-    return features * valid[..., None], valid
-
-
 def _batch(examples: list[MotionExample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     length = max(len(e.features) for e in examples)
     features = torch.zeros(len(examples), length, examples[0].features.shape[-1])
@@ -173,7 +166,7 @@ def pretrain_motion_encoder(
     for _ in progress:
         picked = torch.randint(len(train), (min(batch_size, len(train)),), generator=generator)
         features, valid, labels = _batch([train[i] for i in picked])
-        loss, _ = window_losses(encoder, heads, *_augment(features, valid, generator), labels)
+        loss, _ = window_losses(encoder, heads, *jitter_motion(features, valid, generator=generator), labels)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)

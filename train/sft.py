@@ -49,6 +49,10 @@ class MACMScriptArguments(ScriptArguments):
         default=0.0,
         metadata={"help": "Probability of mirroring an example left to right (kinematic models; train/augment.py)."},
     )
+    motion_jitter: bool = field(
+        default=False,
+        metadata={"help": "Kinematic models: noise and dropped frames on the motion features (train/augment.py)."},
+    )
     with_qa: bool = field(default=True, metadata={"help": "Train on the rows' QA pairs as well as their captions."})
     skip_invalid_rows: bool = field(
         default=False,
@@ -315,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         use_motion=script_args.use_motion,
         motion_dropout=script_args.motion_dropout,
         mirror_prob=script_args.mirror_prob,
+        motion_jitter=script_args.motion_jitter,
     )
     if script_args.motion_pretrain_steps:
         pretrain_motion(model, processor, dataset_dir, script_args, training_args)
