@@ -1,0 +1,95 @@
+"""Does a model read the side from the motion, or name it by habit? Each clip of an HMI split whose program
+has a left or right arm or leg action is captioned twice: as it is, and mirrored left to right (frames and track,
+train/augment.py), where every side swaps. Side accuracy on each, and how often a side named in both
+captions flips with the mirror (a model that names sides by habit names the same side both times).
+
+    python bench/bench_mirror.py --dataset hmi-synth-v2 [--split test] [--model macm --model DIR ...]
+
+Rows without a person in their stored track are left out (their caption names no side from motion).
+"""
+
+import argparse
+import json
+import sys
+
+from dataset_scripts.loading import load_hmi_split
+from dataset_scripts.schema import program_from_row, row_to_track
+from macm_cli.captioner import MACMCaptioner
+from processing_macm import read_video
+from train.augment import mirror_frames, mirror_track
+from train.motion_accuracy import match_steps, parse_caption_steps
+
+SIDES = ("left", "right")
+SWAP = {"left": "right", "right": "left"}
+
+
+def side_of(step: dict) -> str | None:
+    """The left or right of an arm or leg action (the caption grammar's parser reads no direction)."""
+    return step["side"] if step.get("side") in SIDES else None
+
+
+def sided_rows(dataset: str, split: str, limit: int | None) -> list[dict]:
+    rows = []
+    for row in load_hmi_split(dataset, split):
+        program = program_from_row(row)
+        track = row_to_track(row["motion"]) if row["motion"] is not None else None
+        if program and track is not None and track.has_person and any(side_of(s) for s in program):
+            rows.append({"video": row["video"], "program": program, "track": track})
+    return rows[:limit]
+
+
+def score(captioner: MACMCaptioner, dataset: str, rows: list[dict]) -> dict:
+    right, flipped = {"original": [0, 0], "mirrored": [0, 0]}, [0, 0]
+    for row in rows:
+        frames = read_video(f"{dataset}/{row['video']}")[0]
+        original, mirrored = captioner.caption(
+            [frames, mirror_frames(frames)], tracks=[row["track"], mirror_track(row["track"])]
+        )
+        named = {}
+        for view, result, swap in (("original", original, False), ("mirrored", mirrored, True)):
+            steps = parse_caption_steps(result.caption)
+            named[view] = {}
+            for g, p in match_steps(steps, row["program"]):
+                truth, said = side_of(row["program"][g]), side_of(steps[p])
+                if truth is None:
+                    continue
+                right[view][0] += said == (SWAP[truth] if swap else truth)
+                right[view][1] += 1
+                named[view][g] = said
+        for g in set(named["original"]) & set(named["mirrored"]):
+            if named["original"][g] in SIDES and named["mirrored"][g] in SIDES:
+                flipped[0] += named["original"][g] != named["mirrored"][g]
+                flipped[1] += 1
+    rate = lambda pair: round(pair[0] / pair[1], 3) if pair[1] else None  # noqa: E731
+    return {
+        "clips": len(rows),
+        "side_original": rate(right["original"]),
+        "side_mirrored": rate(right["mirrored"]),
+        "sided_steps_matched": right["original"][1] + right["mirrored"][1],
+        "flips_with_the_mirror": rate(flipped),
+        "pairs_compared": flipped[1],
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", required=True, help="HMI folder with programs (HMI-Synth)")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--model", action="append", help="repeatable (default: macm)")
+    parser.add_argument("--limit", type=int, default=None, help="first N sided clips only")
+    args = parser.parse_args(argv)
+    rows = sided_rows(args.dataset, args.split, args.limit)
+    results = {name: score(MACMCaptioner.from_pretrained(name), args.dataset, rows) for name in args.model or ["macm"]}
+    print(f"{len(rows)} clips of {args.dataset} ({args.split}) with a left or right step and a person in the track\n")
+    print("| model | side right, as is | side right, mirrored | sides that flip with the mirror |")
+    print("|---|---:|---:|---:|")
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['side_original']} | {r['side_mirrored']} | {r['flips_with_the_mirror']} ({r['pairs_compared']} pairs) |"
+        )
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
