@@ -52,16 +52,16 @@ def test_mirror_text_swaps_sides_and_keeps_case():
     assert mirror_text("A bright leftover.") == "A bright leftover."
 
 
-def test_the_collator_mirrors_prompt_answer_and_motion(tokenizer, tmp_path):
+def _kinematic_example(tokenizer, folder, prompt: str, answer: str):
+    """A tiny kinematic processor and one training example (a square's video, an arm track)."""
     processor = tiny_processor(tokenizer, tiny_config(tokenizer, "kinematic"))
-    video = write_video(tmp_path / "v.mp4", moving_square_frames(12, seed=0), fps=10)
-    example = {
-        "id": "a",
-        "video": str(video),
-        "prompt": "Which arm?",
-        "answer": "The left arm.",
-        "motion": track_to_row(arm_track(12, 1, 0)),
-    }
+    video = write_video(folder / "v.mp4", moving_square_frames(12, seed=0), fps=10)
+    motion = track_to_row(arm_track(12, 1, 0))
+    return processor, {"id": "a", "video": str(video), "prompt": prompt, "answer": answer, "motion": motion}
+
+
+def test_the_collator_mirrors_prompt_answer_and_motion(tokenizer, tmp_path):
+    processor, example = _kinematic_example(tokenizer, tmp_path, "Which arm?", "The left arm.")
     plain = MACMCollator(processor)([example])
     mirrored = MACMCollator(processor, mirror_prob=1.0)([example])
 
@@ -88,15 +88,7 @@ def test_jitter_adds_noise_and_hides_frames():
 
 
 def test_the_collator_jitters_only_the_motion(tokenizer, tmp_path):
-    processor = tiny_processor(tokenizer, tiny_config(tokenizer, "kinematic"))
-    video = write_video(tmp_path / "v.mp4", moving_square_frames(12, seed=0), fps=10)
-    example = {
-        "id": "a",
-        "video": str(video),
-        "prompt": "What?",
-        "answer": "A wave.",
-        "motion": track_to_row(arm_track(12, 1, 0)),
-    }
+    processor, example = _kinematic_example(tokenizer, tmp_path, "What?", "A wave.")
     plain = MACMCollator(processor)([example])
     jittered = MACMCollator(processor, motion_jitter=True)([example])
     assert not torch.equal(plain["motion_features"], jittered["motion_features"])
