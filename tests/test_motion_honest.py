@@ -76,3 +76,18 @@ def test_person_index_picks_another_pedestrian(vtest):
     assert height(main) >= height(other) * 0.8  # the main person is the tallest (give or take MediaPipe's box)
     with pytest.raises(ValueError, match=r"Person 40 was asked for, but at most \d+ people were found"):
         extract_motion(frames[:3], fps=10, progress=False, person=40)
+
+
+def test_a_repeated_frame_gives_a_still_track_and_slow_movement_is_still_read(walking_clip, tmp_path):
+    frames, _ = read_video(walking_clip)
+    # One frame for 2 s: MediaPipe would guess a little differently each time; the track must not move.
+    still = extract_motion(
+        write_video(tmp_path / "still.mp4", np.repeat(frames[:1], 20, axis=0), fps=10), progress=False
+    )
+    assert still.valid.all() and np.ptp(still.joints_3d, axis=0).max() == 0.0
+    assert motion_energy(still) == 0.0
+    # The same frame shifted by one pixel per frame: each step is below the repeat threshold, the sum is not.
+    drift = np.stack([np.roll(frames[0], shift, axis=1) for shift in range(20)])
+    moving = extract_motion(write_video(tmp_path / "drift.mp4", drift, fps=10), progress=False)
+    hips = moving.keypoints_2d[moving.valid][:, 23:25, 0].mean(axis=1)  # MediaPipe's hips, x in pixels
+    assert hips[-1] - hips[0] > 10  # the person was read again as they drifted 19 px
