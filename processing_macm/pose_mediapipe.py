@@ -80,11 +80,10 @@ CROP_MARGIN = 0.25  # the crop extends this fraction of the person's size beyond
 MAX_MISSES = 3  # frames the crop may miss the person (occlusion) before a new search
 SEARCH_EVERY = 10  # while nobody is tracked, the HOG search runs on every n-th frame (it costs ~10 MediaPipe calls)
 HOG_MAX_WIDTH = 800  # frames are scaled down to this width for HOG (its cost grows with the area)
-# Where the person is (their crop; the whole frame before they are found), a frame that differs from the one
-# before by less than this mean absolute difference (0-255) is that frame again: a still image made into a
-# video, a frame repeated by a frame-rate change. Compression noise on a repeated frame stays under 2 (the
-# real-footage stills); a person who moves changes their own region far more.
-SAME_FRAME = 1.0
+# A clip whose every frame stays within this mean absolute difference (0-255) of the frame where the person was
+# first found, inside that person's region, is a still (a photograph made into a video): compression noise
+# stays well under it, a person who moves changes their own region far more.
+STILL_FRAMES = 1.0
 HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's window
 
 
@@ -100,6 +99,14 @@ def _landmark_square(image_xy: np.ndarray, visibility: np.ndarray) -> np.ndarray
     seen = image_xy[visibility >= 0.5] if (visibility >= 0.5).sum() >= 4 else image_xy
     (x0, y0), (x1, y1) = seen.min(axis=0), seen.max(axis=0)
     return _square(x0, y0, x1, y1, CROP_MARGIN)
+
+
+def _region(frame: np.ndarray, square: np.ndarray) -> np.ndarray:
+    """Every second pixel of the frame inside `square` `(cx, cy, side)` (clipped to the frame), as int16."""
+    (cx, cy, side), (height, width) = square, frame.shape[:2]
+    x0, y0 = max(int(cx - side / 2), 0), max(int(cy - side / 2), 0)
+    x1, y1 = min(int(cx + side / 2), width), min(int(cy + side / 2), height)
+    return frame[y0:y1:2, x0:x1:2].astype(np.int16)
 
 
 def _cut(frame: np.ndarray, square: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,18 +232,6 @@ class _PersonTracker:
             else:
                 pose.reset()
 
-    def region(self, frame: np.ndarray) -> np.ndarray:
-        """Every second pixel of where the person is (the square read next; the whole frame before they are
-        found), as int16 for differences."""
-        region = frame
-        if self.square is not None:
-            (cx, cy, side), (height, width) = self.square, frame.shape[:2]
-            x0, y0 = max(int(cx - side / 2), 0), max(int(cy - side / 2), 0)
-            x1, y1 = min(int(cx + side / 2), width), min(int(cy + side / 2), height)
-            if x1 > x0 and y1 > y0:
-                region = frame[y0:y1, x0:x1]
-        return region[::2, ::2].astype(np.int16)
-
     def step(self, frame: np.ndarray):
         found = self._follow(frame) if self.square is not None else None
         if found is None and self.square is None:
@@ -333,8 +328,8 @@ def estimate_mediapipe(
     `keypoints_2d` holds full-frame pixels and MediaPipe's per-landmark visibility (the legacy graph
     leaves `presence` at 0, so visibility is its only score).
 
-    A frame that repeats the last one read where the person is (`SAME_FRAME`) keeps its landmarks instead of
-    being read again: MediaPipe's guesses on the same image wander (a photograph repeated for 3 s moved 0.15 body
+    A still clip (`STILL_FRAMES`) gets the landmarks of the frame where the person was first found in every
+    frame: MediaPipe's guesses on the same image wander (a photograph repeated for 3 s moved 0.15 body
     heights), and a still picture must give a still track.
 
     `graphs` (from `pose_graphs(min_confidence)`) are reused and reset instead of new ones started and closed.
@@ -356,7 +351,7 @@ def estimate_mediapipe(
     valid = np.zeros(num_frames, bool)
     options = _pose_options(min_confidence)
     tracker, count = _PersonTracker(options, person, graphs), 0
-    reference, found = None, None  # the person's region in the last frame read, and what was found there
+    first, still = None, True  # (frame index, square, region) where the person was first found; a still so far
     try:
         for t, frame in enumerate(
             tqdm(frames, total=num_frames, desc="MediaPipe pose", unit="frame", disable=not progress)
@@ -366,11 +361,11 @@ def estimate_mediapipe(
             if frame.shape[:2] != (height, width):
                 raise ValueError(f"Frame {t} is {frame.shape[1]}x{frame.shape[0]}, expected {width}x{height}.")
             count = t + 1
-            # Against the last frame read, not the one before: a slow movement adds up until it is read.
-            region = tracker.region(frame)
-            if reference is None or reference.shape != region.shape or np.abs(region - reference).mean() >= SAME_FRAME:
-                found = tracker.step(np.ascontiguousarray(frame))
-                reference = tracker.region(frame)
+            found = tracker.step(np.ascontiguousarray(frame))
+            if first is None and found is not None:
+                first = (t, tracker.square, _region(frame, tracker.square))
+            elif first is not None and still:
+                still = np.abs(_region(frame, first[1]) - first[2]).mean() < STILL_FRAMES
             if found is not None:
                 keypoints[t] = found[0]
                 joints[t] = mediapipe_world_to_smpl_joints(found[1])
@@ -383,6 +378,8 @@ def estimate_mediapipe(
             f"{'person was' if tracker.most_found == 1 else 'people were'} found in any frame "
             f"(people are numbered 0..{tracker.most_found - 1}, tallest first)."
         )
+    if first is not None and still and count > 1:
+        keypoints[:count], joints[:count], valid[:count] = keypoints[first[0]], joints[first[0]], True
     # Header frame counts can overstate what decodes: keep only the frames that came.
     return MotionTrack(
         fps=fps, frame_size=frame_size, keypoints_2d=keypoints[:count], joints_3d=joints[:count],
