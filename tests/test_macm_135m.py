@@ -20,7 +20,7 @@ from modeling_macm.composed import NotShippedError, compose, pack
 from train.evaluate import JsonlLog, make_tasks, score
 from train.qa_accuracy import is_correct, qa_kind_accuracy, question_kind
 from train.report import results_table
-from train.sft import MACMScriptArguments
+from train.sft import LORA_TARGET_MODULES, MACMScriptArguments
 
 ALIGN = REPO / "train" / "configs" / "macm_135m_align.yaml"
 INSTRUCT = REPO / "train" / "configs" / "macm_135m_instruct.yaml"
@@ -46,15 +46,7 @@ def test_recipes_are_the_two_stages():
         align_args.output_dir,
     )
     assert align.with_qa and instruct.with_qa  # captions and QA pairs, both stages
-    assert set(instruct_model.lora_target_modules) == {
-        "q_proj",
-        "k_proj",
-        "v_proj",
-        "o_proj",
-        "gate_proj",
-        "up_proj",
-        "down_proj",
-    }
+    assert set(instruct_model.lora_target_modules) == set(LORA_TARGET_MODULES)  # every projection
     assert align_args.use_cpu and instruct_args.use_cpu and not (align_args.bf16 or instruct_args.bf16)
 
 

@@ -20,19 +20,12 @@ from transformers import (
     SiglipVisionConfig,
     SiglipVisionModel,
 )
-from utils import IMAGE_SIZE, PATCH_SIZE, moving_square_frames
+from utils import IMAGE_SIZE, moving_square_frames, tiny_vision_config
 
 from modeling_macm import MACMForConditionalGeneration
 from modeling_macm.composition import build_processor, image_processor_for, load_tokenizer, smollm2_gguf
 
-VISION = dict(
-    hidden_size=32,
-    intermediate_size=64,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    image_size=IMAGE_SIZE,
-    patch_size=PATCH_SIZE,
-)
+VISION = {k: v for k, v in tiny_vision_config().items() if k not in ("model_type", "vision_use_head")}
 SIGLIP_STD = [0.3, 0.3, 0.3]
 
 

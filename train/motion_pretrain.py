@@ -12,20 +12,17 @@ features are jittered (`jitter_motion`).
 Only rows with a program (HMI-Synth) and a person in the track take part; other rows are left out.
 """
 
-import json
-import logging
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from dataset_scripts.schema import program_from_row, row_to_track
 from dataset_scripts.synth.programs import ACTIONS
 from train.augment import jitter_motion, mirror_track
-
-logger = logging.getLogger(__name__)
 
 SIDES = ("none", "left", "right", "both")
 SPEEDS = ("none", "slow", "normal", "fast")
@@ -160,8 +157,6 @@ def pretrain_motion_encoder(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
     generator = torch.Generator().manual_seed(seed)
     encoder.train()
-    from tqdm.auto import tqdm
-
     progress = tqdm(range(steps), desc="motion pretraining", unit="step")
     for _ in progress:
         picked = torch.randint(len(train), (min(batch_size, len(train)),), generator=generator)
@@ -176,7 +171,6 @@ def pretrain_motion_encoder(
     log = {"steps": steps, "train_examples": len(train), "final_loss": round(loss.item(), 4)}
     if eval_rows is not None:
         log["eval"] = evaluate_windows(encoder, heads, motion_examples(eval_rows, processor, mirror=False))
-    logger.info("motion pretraining: %s", json.dumps(log))
     return log
 
 

@@ -32,6 +32,8 @@ STAGES = ("align", "instruct", "full")
 CONFIG_FILE = "train_config.yaml"
 SKIPPED_FILE = "skipped_rows.json"
 MOTION_PRETRAIN_FILE = "motion_pretrain.json"
+# Every projection of a Llama/Qwen2-style decoder layer: LoRA's targets when a recipe names none.
+LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
 @dataclass
@@ -197,15 +199,7 @@ def lora_config(model, model_args):
 
     from peft import LoraConfig
 
-    names = model_args.lora_target_modules or [
-        "q_proj",
-        "k_proj",
-        "v_proj",
-        "o_proj",
-        "gate_proj",
-        "up_proj",
-        "down_proj",
-    ]
+    names = model_args.lora_target_modules or list(LORA_TARGET_MODULES)
     return LoraConfig(
         task_type=model_args.lora_task_type,
         r=model_args.lora_r,
