@@ -113,10 +113,13 @@ def main() -> None:
         local, ray = (times[name, args.clips] for name in executors)
         print(f"Ray overhead on {args.clips} clips: {100 * (ray / local - 1):+.1f}% of the time")
         # Two sizes give a line: time = start-up + clips x per-clip time.
+        per_clip = {}
         for name in executors:
-            per_clip = (times[name, args.clips] - times[name, args.small]) / (args.clips - args.small)
-            print(f"{name:<15} start-up {times[name, args.small] - args.small * per_clip:.1f} s, then {per_clip:.2f} s per "
-                  f"clip ({per_clip * os.cpu_count():.2f} CPU-s per clip)")  # fmt: skip
+            per_clip[name] = (times[name, args.clips] - times[name, args.small]) / (args.clips - args.small)
+            print(f"{name:<15} start-up {times[name, args.small] - args.small * per_clip[name]:.1f} s, then "
+                  f"{per_clip[name]:.2f} s per clip ({per_clip[name] * os.cpu_count():.2f} CPU-s per clip)")  # fmt: skip
+        local, ray = per_clip.values()
+        print(f"Ray overhead per clip once started (clips/s of a large build): {100 * (ray / local - 1):+.1f}%")
         print(f"peak RSS of one pose actor: {actor_rss / 2**20:.0f} MiB")
         for folder in ("motion", "data"):
             size = sum(path.stat().st_size for path in (tmp / f"ray-{args.clips}" / folder).iterdir())

@@ -11,7 +11,7 @@ from dataset_scripts.schema import track_to_row
 from processing_macm import write_video
 from processing_macm.kinematic import kinematic_features
 from processing_macm.motion_track import SMPL_JOINT_NAMES
-from train.augment import jitter_motion, mirror_frames, mirror_text, mirror_track
+from train.augment import jitter_motion, mirror_frames, mirror_text, mirror_track, perturb_track
 from train.collator import MACMCollator
 
 LEFT_WRIST, RIGHT_WRIST = SMPL_JOINT_NAMES.index("left_wrist"), SMPL_JOINT_NAMES.index("right_wrist")
@@ -96,3 +96,29 @@ def test_the_collator_jitters_only_the_motion(tokenizer, tmp_path):
         assert torch.equal(plain[name], jittered[name])
     with pytest.raises(ValueError, match="motion_jitter needs a kinematic model"):
         MACMCollator(tiny_processor(tokenizer, tiny_config(tokenizer)), motion_jitter=True)
+
+
+def test_perturbing_scales_the_movement_and_keeps_the_rest():
+    track = arm_track(30, speed=2, seed=0)  # the left wrist swings
+    doubled = perturb_track(track, np.random.default_rng(0), gain=(2.0, 2.0), noise=0.0)
+    features, _ = kinematic_features(track)
+    assert wrist_speed(kinematic_features(doubled)[0], LEFT_WRIST) == pytest.approx(
+        2 * wrist_speed(features, LEFT_WRIST), rel=1e-3
+    )
+    np.testing.assert_array_equal(doubled.joints_3d[:, 0], track.joints_3d[:, 0])  # the pelvis and its travel
+    np.testing.assert_array_equal(doubled.keypoints_2d, track.keypoints_2d)
+    np.testing.assert_array_equal(doubled.valid, track.valid)
+    noisy = kinematic_features(perturb_track(track, np.random.default_rng(1)))[0]
+    assert not np.allclose(noisy, features)
+    assert wrist_speed(noisy, LEFT_WRIST) > 2 * wrist_speed(noisy, RIGHT_WRIST)  # still the left arm
+
+
+def test_the_collator_perturbs_only_the_motion(tokenizer, tmp_path):
+    processor, example = _kinematic_example(tokenizer, tmp_path, "What?", "A wave.")
+    plain = MACMCollator(processor)([example])
+    perturbed = MACMCollator(processor, perturb_tracks=True)([example])
+    assert not torch.equal(plain["motion_features"], perturbed["motion_features"])
+    for name in ("input_ids", "labels", "pixel_values_videos", "motion_attention_mask"):
+        assert torch.equal(plain[name], perturbed[name])
+    with pytest.raises(ValueError, match="perturb_tracks needs a kinematic model"):
+        MACMCollator(tiny_processor(tokenizer, tiny_config(tokenizer)), perturb_tracks=True)

@@ -47,7 +47,7 @@ def _rows(num: int) -> list[dict]:
     return rows
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def kinematic_model():
     tokenizer = tiny_tokenizer()
     config = MACMConfig(
@@ -63,12 +63,15 @@ def kinematic_model():
     return MACMForConditionalGeneration(config), processor
 
 
-def test_pretraining_learns_what_the_windows_show(kinematic_model):
+@pytest.mark.parametrize("perturb", [False, True])
+def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb):
     model, processor = kinematic_model
     torch.manual_seed(0)
     before = {name: p.clone() for name, p in model.model.motion_encoder.named_parameters()}
     language_model = {name: p.clone() for name, p in model.model.language_model.named_parameters()}
-    log = pretrain_motion_encoder(model, processor, _rows(16), _rows(6), steps=150, batch_size=8, mirror=True)
+    log = pretrain_motion_encoder(
+        model, processor, _rows(16), _rows(6), steps=150, batch_size=8, mirror=True, perturb=perturb
+    )
     assert log["train_examples"] == 32  # 16 tracks and their mirror images
     assert log["eval"]["examples"] == 6
     # A fast swing is a wave (count 3, fast), a slow one a raised arm (count 1, slow): every window says which.

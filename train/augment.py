@@ -1,9 +1,17 @@
-"""Mirroring: a clip flipped left to right is a new, exactly labelled example.
+"""Augmentations of the motion pathway.
 
-The person in a mirrored clip uses the other side of the body, so the track's left and right landmarks
-swap places (and their x coordinates flip), and "left" and "right" swap in the caption and the answers.
-A model that names a side by habit then pays for it in the loss half of the time. Skeleton-based
-action recognition augments the same way (e.g. the horizontal flip of ST-GCN's successors).
+Mirroring: a clip flipped left to right is a new, exactly labelled example. The person in a mirrored clip
+uses the other side of the body, so the track's left and right landmarks swap places (and their x
+coordinates flip), and "left" and "right" swap in the caption and the answers. A model that names a side
+by habit then pays for it in the loss half of the time. Skeleton-based action recognition augments the
+same way (e.g. the horizontal flip of ST-GCN's successors).
+
+Perturbing a track (`perturb_track`): how far a pose estimator's joints move is not what the body did. The
+same walk gives legs that swing 1.8 times wider in MediaPipe's landmarks of a pedestrian in surveillance
+footage than of our renders (bench/bench_gait.py), and small, blurred people jitter. A model that tells a
+walk from a run by the size of the leg swing fails on footage it was not rendered with; scaling every
+clip's movement by a random gain and adding per-frame noise leaves it the cues that carry over: the
+rhythm, which limbs move, and the root's travel.
 """
 
 import dataclasses
@@ -69,6 +77,22 @@ def mirror_frames(frames: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frames[:, :, ::-1])
 
 
+def perturb_track(
+    track: MotionTrack, rng: np.random.Generator, gain: tuple[float, float] = (0.7, 1.8), noise: float = 0.04
+) -> MotionTrack:
+    """The track with every joint's movement about the clip's mean pose (pelvis-relative) scaled by one gain
+    drawn log-uniformly from `gain`, plus Gaussian noise per frame and joint of a std drawn uniformly from
+    [0, `noise`] metres. The pelvis and its travel, the 2D keypoints and the visibilities are kept."""
+    joints = track.joints_3d  # [T, 22, 3]
+    local = joints - joints[:, :1]
+    seen = track.valid if track.valid.any() else np.ones(track.num_frames, bool)
+    mean = local[seen].mean(0)  # [22, 3]
+    scale = np.exp(rng.uniform(np.log(gain[0]), np.log(gain[1])))
+    local = mean + scale * (local - mean) + rng.uniform(0, noise) * rng.standard_normal(local.shape)
+    local[:, 0] = 0.0
+    return dataclasses.replace(track, joints_3d=(joints[:, :1] + local).astype(joints.dtype))
+
+
 def jitter_motion(
     features: torch.Tensor, valid: torch.Tensor, noise: float = 0.1, frame_drop: float = 0.1, generator=None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,4 +104,4 @@ def jitter_motion(
     return features * valid[..., None], valid
 
 
-__all__ = ["can_mirror", "jitter_motion", "mirror_frames", "mirror_text", "mirror_track"]
+__all__ = ["can_mirror", "jitter_motion", "mirror_frames", "mirror_text", "mirror_track", "perturb_track"]

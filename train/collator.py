@@ -2,12 +2,13 @@
 
 import copy
 
+import numpy as np
 import torch
 
 from dataset_scripts.schema import row_to_track
 from processing_macm.video_io import VideoReadError
 
-from .augment import can_mirror, jitter_motion, mirror_frames, mirror_text, mirror_track
+from .augment import can_mirror, jitter_motion, mirror_frames, mirror_text, mirror_track, perturb_track
 
 
 class MACMCollator:
@@ -28,6 +29,8 @@ class MACMCollator:
             "right" in the prompt and answer; `train.augment`). Kinematic models only: the overlay pathway
             draws the track on the source frames.
         motion_jitter: kinematic models: noise and dropped frames on the motion features (`train.augment.jitter_motion`).
+        perturb_tracks: kinematic models: each track's movement scaled by a random gain, plus noise
+            (`train.augment.perturb_track`), drawn from torch's RNG like the others.
     """
 
     def __init__(
@@ -37,6 +40,7 @@ class MACMCollator:
         motion_dropout: float = 0.0,
         mirror_prob: float = 0.0,
         motion_jitter: bool = False,
+        perturb_tracks: bool = False,
     ):
         if not 0.0 <= motion_dropout < 1.0:
             raise ValueError(f"motion_dropout must be in [0, 1), got {motion_dropout}.")
@@ -52,9 +56,11 @@ class MACMCollator:
         self.use_motion = use_motion
         self.motion_dropout = motion_dropout
         self.mirror_prob = mirror_prob
-        if motion_jitter and processor.motion_representation != "kinematic":
-            raise ValueError("motion_jitter needs a kinematic model (it perturbs joint features).")
+        for name, value in (("motion_jitter", motion_jitter), ("perturb_tracks", perturb_tracks)):
+            if value and processor.motion_representation != "kinematic":
+                raise ValueError(f"{name} needs a kinematic model (it perturbs joint features).")
         self.motion_jitter = motion_jitter
+        self.perturb_tracks = perturb_tracks
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
@@ -69,6 +75,8 @@ class MACMCollator:
                 video = mirror_frames(self.processor.load_frames(video))
                 track = None if track is None else mirror_track(track)
                 prompt, answer = mirror_text(prompt), mirror_text(answer)
+            if self.perturb_tracks and track is not None:
+                track = perturb_track(track, np.random.default_rng(int(torch.randint(2**31, ()))))
             videos.append(video)
             completion = answer + tokenizer.eos_token
             texts.append(self.processor.default_prompt(prompt, with_motion=track is not None) + completion)

@@ -7,13 +7,14 @@ read (see modeling_macm/default_model/README.md). HMI-Synth rows carry the progr
 each frame has a label: the action, its side, its count and its speed. Here the encoder (`MACMMotionEncoder`)
 and four linear heads learn those labels on its pooled windows, the exact tokens the language model will be
 given; the heads are thrown away afterwards. Mirrored tracks (train/augment.py) swap the side labels; the
-features are jittered (`jitter_motion`).
+features are jittered (`jitter_motion`) and, with `perturb`, each step's tracks get a new random movement
+gain and noise (`perturb_track`).
 
 Only rows with a program (HMI-Synth) and a person in the track take part; other rows are left out.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -22,7 +23,8 @@ from tqdm.auto import tqdm
 
 from dataset_scripts.schema import program_from_row, row_to_track
 from dataset_scripts.synth.programs import ACTIONS
-from train.augment import jitter_motion, mirror_track
+from processing_macm.motion_track import MotionTrack
+from train.augment import jitter_motion, mirror_track, perturb_track
 
 SIDES = ("none", "left", "right", "both")
 SPEEDS = ("none", "slow", "normal", "fast")
@@ -62,6 +64,7 @@ class MotionExample:
     features: torch.Tensor  # [T, F] normalised
     valid: torch.Tensor  # [T] bool
     labels: torch.Tensor  # [T, 4]
+    track: MotionTrack  # what the features were computed from (mirrored where the labels are)
 
 
 def motion_examples(rows, processor, mirror: bool) -> list[MotionExample]:
@@ -73,13 +76,14 @@ def motion_examples(rows, processor, mirror: bool) -> list[MotionExample]:
         if not program or track is None or not track.has_person:
             continue
         for mirrored in (False, True) if mirror else (False,):
-            item = processor.motion_input(mirror_track(track) if mirrored else track)
+            seen = mirror_track(track) if mirrored else track
+            item = processor.motion_input(seen)
             if item is None:
                 continue
             features, valid = item
             rate = len(features) / (track.num_frames / track.fps)
             labels = frame_labels(program, len(features), rate, mirrored)
-            examples.append(MotionExample(features, valid, torch.from_numpy(labels)))
+            examples.append(MotionExample(features, valid, torch.from_numpy(labels), seen))
     return examples
 
 
@@ -93,6 +97,12 @@ class MotionHeads(nn.Module):
 
     def forward(self, windows: torch.Tensor) -> list[torch.Tensor]:
         return [head(windows) for head in self.heads]  # each [B, Q, C]
+
+
+def _perturbed(example: MotionExample, processor, rng: np.random.Generator) -> MotionExample:
+    """The example's features recomputed from its track after `perturb_track`; labels unchanged."""
+    features, valid = processor.motion_input(perturb_track(example.track, rng))
+    return replace(example, features=features, valid=valid)
 
 
 def _batch(examples: list[MotionExample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -137,11 +147,12 @@ def pretrain_motion_encoder(
     batch_size: int = 32,
     learning_rate: float = 1e-3,
     mirror: bool = True,
+    perturb: bool = False,
     seed: int = 0,
 ) -> dict:
     """Trains `model`'s motion encoder in place on the window labels of `train_rows` (HMI rows with a
-    program). Returns the log: the final training loss and, with `eval_rows`, the window accuracy of each
-    head on them."""
+    program); with `perturb`, every step reads its tracks through `perturb_track`. Returns the log: the final
+    training loss and, with `eval_rows`, the window accuracy of each head on them."""
     encoder = model.model.motion_encoder
     if encoder is None:
         raise ValueError("Motion pretraining is for kinematic models; this model's motion pathway is 'overlay'.")
@@ -156,11 +167,14 @@ def pretrain_motion_encoder(
     optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
     generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
     encoder.train()
     progress = tqdm(range(steps), desc="motion pretraining", unit="step")
     for _ in progress:
         picked = torch.randint(len(train), (min(batch_size, len(train)),), generator=generator)
-        features, valid, labels = _batch([train[i] for i in picked])
+        features, valid, labels = _batch(
+            [_perturbed(train[i], processor, rng) if perturb else train[i] for i in picked]
+        )
         loss, _ = window_losses(encoder, heads, *jitter_motion(features, valid, generator=generator), labels)
         optimizer.zero_grad()
         loss.backward()
@@ -168,7 +182,7 @@ def pretrain_motion_encoder(
         optimizer.step()
         schedule.step()
         progress.set_postfix(loss=f"{loss.item():.3f}")
-    log = {"steps": steps, "train_examples": len(train), "final_loss": round(loss.item(), 4)}
+    log = {"steps": steps, "train_examples": len(train), "perturb": perturb, "final_loss": round(loss.item(), 4)}
     if eval_rows is not None:
         log["eval"] = evaluate_windows(encoder, heads, motion_examples(eval_rows, processor, mirror=False))
     return log

@@ -55,6 +55,13 @@ class MACMScriptArguments(ScriptArguments):
         default=False,
         metadata={"help": "Kinematic models: noise and dropped frames on the motion features (train/augment.py)."},
     )
+    perturb_tracks: bool = field(
+        default=False,
+        metadata={
+            "help": "Kinematic models: a random movement gain and noise on every track, in motion pretraining and "
+            "captioning (train/augment.py `perturb_track`)."
+        },
+    )
     with_qa: bool = field(default=True, metadata={"help": "Train on the rows' QA pairs as well as their captions."})
     skip_invalid_rows: bool = field(
         default=False,
@@ -257,7 +264,7 @@ def pretrain_motion(model, processor, dataset_dir, script_args, training_args) -
     eval_rows = load_hmi_split(dataset_dir, script_args.dataset_test_split).select_columns(columns)
     log = pretrain_motion_encoder(
         model, processor, train_rows, eval_rows, steps=script_args.motion_pretrain_steps,
-        mirror=script_args.mirror_prob > 0, seed=training_args.seed,
+        mirror=script_args.mirror_prob > 0, perturb=script_args.perturb_tracks, seed=training_args.seed,
     )  # fmt: skip
     if training_args.process_index == 0:
         Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
@@ -314,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         motion_dropout=script_args.motion_dropout,
         mirror_prob=script_args.mirror_prob,
         motion_jitter=script_args.motion_jitter,
+        perturb_tracks=script_args.perturb_tracks,
     )
     if script_args.motion_pretrain_steps:
         pretrain_motion(model, processor, dataset_dir, script_args, training_args)
