@@ -76,7 +76,7 @@ def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb):
     assert log["eval"]["examples"] == 6
     # A fast swing is a wave (count 3, fast), a slow one a raised arm (count 1, slow): every window says which.
     assert log["eval"]["action_accuracy"] == 1.0 and log["eval"]["speed_accuracy"] == 1.0
-    assert log["eval"]["side_accuracy"] == 1.0  # left, as not mirrored
+    assert log["eval"]["side_accuracy"] == log["eval"]["side_lr_accuracy"] == 1.0  # left, as not mirrored
     changed = [not torch.equal(p, before[name]) for name, p in model.model.motion_encoder.named_parameters()]
     assert all(changed)
     assert all(torch.equal(p, language_model[n]) for n, p in model.model.language_model.named_parameters())

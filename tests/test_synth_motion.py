@@ -41,15 +41,16 @@ def path_length(joints: np.ndarray, name: str) -> float:
     return float(np.linalg.norm(np.diff(joints[:, J[name]], axis=0), axis=1).sum())
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_named_side_moves_most_and_counts_match(version):
-    """Version 2 adds per-repetition timing and amplitude jitter, breathing and sway: the counts and
-    sides must survive them."""
+    """Version 2 adds per-repetition timing and amplitude jitter, breathing and sway, version 3 a natural
+    gait: the counts and sides must survive them."""
     checked = {}
     for seed in range(60):
         rng = np.random.default_rng(seed)
         program = sample_program(rng) if version == 1 else sample_program_v2(rng)
-        angles, yaw, offset = animate(program, FPS, None if version == 1 else sample_idle(rng))
+        idle = None if version == 1 else sample_idle(rng)
+        angles, yaw, offset = animate(program, FPS, idle, natural_gait=version == 3)
         _, _, _, joints, _ = pose_body(sample_body(rng), angles, yaw, offset)
         for step in program:
             if step["action"] not in SIGNALS:
@@ -81,3 +82,34 @@ def test_v2_walks_travel_and_idle_stays_put():
                 assert travel > 0.3 * step["count"], step
             elif step["action"] == "stand_still":
                 assert travel < 0.1, step
+
+
+def walks(seeds: range):
+    """(program step, angles, offset) of every version-2 walk in the programs of `seeds`, natural gait or not."""
+    for seed in seeds:
+        program = sample_program_v2(np.random.default_rng(seed))
+        for natural in (False, True):
+            angles, _, offset = animate(program, FPS, None, natural_gait=natural)
+            for step in program:
+                if step["action"] == "walk":
+                    inside = slice(int(round(step["start"] * FPS)), int(round(step["end"] * FPS)))
+                    yield step, natural, {k: v[inside] for k, v in angles.items()}, offset[inside]
+
+
+def test_natural_gait_bends_the_swinging_knee_and_steps_further():
+    """Version 3: a knee bends most while its hip swings forward through the vertical (mid-swing), by about
+    60 degrees, and each step covers 0.65 m at amplitude 1. Version 2 bent it at the front of the stride."""
+    checked = set()
+    for step, natural, angles, offset in walks(range(60)):
+        knee, hip = angles["l_knee"], angles["l_hip_flex"]
+        hip_velocity = np.gradient(hip) * FPS
+        bent = knee > 0.8 * knee.max()  # frames near the knee's largest bend
+        travel = np.linalg.norm(np.diff(offset[:, [0, 2]], axis=0), axis=1).sum()  # along a turning path too
+        if natural:
+            assert 40 < knee.max() < 80 and (hip_velocity[bent] > 0).all() and (np.abs(hip[bent]) < 12).all(), step
+            assert travel > 0.55 * step["amplitude"] * (step["count"] - 1), step
+        else:
+            assert knee.max() < 45 and (hip[bent] > 10).all(), step
+            assert travel < 0.5 * step["amplitude"] * step["count"], step
+        checked.add(natural)
+    assert checked == {False, True}

@@ -121,7 +121,8 @@ def _batch(examples: list[MotionExample]) -> tuple[torch.Tensor, torch.Tensor, t
 
 def window_losses(encoder, heads, features, valid, labels) -> tuple[torch.Tensor, list[tuple[int, int]]]:
     """Soft cross-entropy of each head against its window's label mix (the frames each window averages);
-    also (correct, counted) per head for the windows with labels."""
+    also (correct, counted) per head for the windows with labels, then for the side head on the windows
+    whose side is left or right (most windows have none, so the side head's score alone hides a coin toss)."""
     windows = encoder(features, valid)  # [B, Q, H]
     weights = encoder.window_weights(valid)  # [B, Q, T]
     total, scores = windows.new_zeros(()), []
@@ -134,8 +135,13 @@ def window_losses(encoder, heads, features, valid, labels) -> tuple[torch.Tensor
         loss = -(target * logits.log_softmax(-1)).sum(-1)  # [B, Q]
         total = total + (loss * mass).sum() / mass.sum().clamp(min=1e-6)
         counted = mass > 0.5
-        scores.append((int((logits.argmax(-1) == target.argmax(-1))[counted].sum()), int(counted.sum())))
-    return total, scores
+        truth = target.argmax(-1)  # [B, Q]
+        right = logits.argmax(-1) == truth
+        scores.append((int(right[counted].sum()), int(counted.sum())))
+        if k == 1:
+            sided = counted & ((truth == SIDES.index("left")) | (truth == SIDES.index("right")))
+            side_scores = (int(right[sided].sum()), int(sided.sum()))
+    return total, scores + [side_scores]
 
 
 def pretrain_motion_encoder(
@@ -190,15 +196,16 @@ def pretrain_motion_encoder(
 
 @torch.no_grad()
 def evaluate_windows(encoder, heads, examples: list[MotionExample], batch_size: int = 64) -> dict:
-    """Window accuracy per head (action, side, count, speed) over `examples`."""
+    """Window accuracy per head (action, side, count, speed) over `examples`, and of the side head on the
+    windows of a left or right action (`side_lr`)."""
     encoder.eval()
-    correct, counted = np.zeros(4), np.zeros(4)
+    correct, counted = np.zeros(5), np.zeros(5)
     for start in range(0, len(examples), batch_size):
         _, scores = window_losses(encoder, heads, *_batch(examples[start : start + batch_size]))
         correct += [c for c, _ in scores]
         counted += [n for _, n in scores]
     encoder.train()
-    names = ("action", "side", "count", "speed")
+    names = ("action", "side", "count", "speed", "side_lr")
     return {"examples": len(examples)} | {
         f"{n}_accuracy": round(float(c / max(k, 1)), 4) for n, c, k in zip(names, correct, counted)
     }

@@ -288,6 +288,11 @@ class Motion:
     sides: tuple[str, ...]
     d: dict
     root: dict
+    natural_gait: bool = False  # version 3 (see `_walk_legs`)
+
+    def gait_end(self, end: float) -> float | None:
+        """`_walk_legs`'s `natural_end`: `end` with the natural gait, else None."""
+        return end if self.natural_gait else None
 
 
 def _pulse(phase: np.ndarray) -> np.ndarray:
@@ -306,37 +311,52 @@ def _sides(side: str | None) -> tuple[str, ...]:
     return ("l", "r") if side in ("both", None) else (side[0],)
 
 
-def _walk_legs(d: dict, phase: np.ndarray, amp, asymmetry: float = 0.0, stride: float = 1.0) -> None:
+def _walk_legs(
+    d: dict, phase: np.ndarray, amp, asymmetry: float = 0.0, stride: float = 1.0, natural_end: float | None = None
+) -> None:
     """Alternating steps, one per unit of phase; arms swing against the legs. `asymmetry` makes the left
-    stride larger (> 0) or smaller than the right; `stride` scales the whole gait (running > 1)."""
+    stride larger (> 0) or smaller than the right; `stride` scales the whole gait (running > 1).
+
+    Versions 1 and 2 bend a knee while its hip is forward, a march. Given `natural_end`, the phase at which
+    the steps end (version 3), a knee bends while its leg swings forward under the body, as people walk (knee
+    flexion peaks at about 60 degrees in mid-swing; Perry, *Gait Analysis*, 1992), eased in over the first
+    half step and out over the last."""
     swing = np.sin(np.pi * phase)  # +: left leg forward, -: right leg forward
-    lift = np.abs(np.sin(np.pi * phase))
     left, right = amp * (1 + asymmetry), amp * (1 - asymmetry)
     d["l_hip_flex"] += 25 * stride * left * swing
     d["r_hip_flex"] -= 25 * stride * right * swing
-    d["l_knee"] += 35 * stride * left * lift * (swing > 0)
-    d["r_knee"] += 35 * stride * right * lift * (swing < 0)
+    if natural_end is not None:
+        forward = np.cos(np.pi * phase)  # +: the left hip is moving forward, -: the right one
+        ease = np.clip(2 * phase, 0, 1) * np.clip(2 * (natural_end - phase), 0, 1)
+        d["l_knee"] += 60 * stride * left * np.clip(forward, 0, None) ** 2 * ease
+        d["r_knee"] += 60 * stride * right * np.clip(-forward, 0, None) ** 2 * ease
+    else:
+        lift = np.abs(swing)
+        d["l_knee"] += 35 * stride * left * lift * (swing > 0)
+        d["r_knee"] += 35 * stride * right * lift * (swing < 0)
     d["l_sh_flex"] -= 18 * stride * right * swing
     d["r_sh_flex"] += 18 * stride * left * swing
 
 
 def _walk(m: Motion) -> None:
     step = m.step
-    _walk_legs(m.d, m.phase, m.amp, step.get("asymmetry", 0.0))
+    _walk_legs(m.d, m.phase, m.amp, step.get("asymmetry", 0.0), natural_end=m.gait_end(step["count"]))
     sign = {"forward": 1.0, "backward": -1.0}.get(step["direction"], 1.0)
     turn = {"turning left": 90.0, "turning right": -90.0}.get(step["direction"], 0.0)
     m.root["yaw"] += turn * m.phase / step["count"] + step.get("turn", 0.0) * np.clip(m.phase, 0, 1)
-    m.root["forward"] += sign * 0.45 * m.step["amplitude"] * m.phase  # a jittered gain would walk back
+    # A jittered gain would walk back. The natural gait's hips swing ±25 degrees: legs of 0.9 m step 0.65 m.
+    length = 0.65 if m.natural_gait else 0.45
+    m.root["forward"] += sign * length * m.step["amplitude"] * m.phase
 
 
 def _run(m: Motion) -> None:
-    _walk_legs(m.d, m.phase, m.amp, m.step["asymmetry"], stride=1.5)
+    _walk_legs(m.d, m.phase, m.amp, m.step["asymmetry"], stride=1.5, natural_end=m.gait_end(m.step["count"]))
     for s in "lr":
         m.d[f"{s}_elbow"] += 85
         m.d[f"{s}_knee"] += 20  # never fully straight
     m.d["spine_flex"] += 8
     m.root["yaw"] += m.step.get("turn", 0.0) * np.clip(m.phase, 0, 1)
-    m.root["forward"] += 0.9 * m.step["amplitude"] * m.phase
+    m.root["forward"] += (1.2 if m.natural_gait else 0.9) * m.step["amplitude"] * m.phase
     m.root["lift"] += 0.05 * np.abs(np.sin(np.pi * m.phase))
 
 
@@ -414,7 +434,7 @@ def _turn_around(m: Motion) -> None:
     sign = 1.0 if m.step["direction"] == "left" else -1.0
     progress = 0.5 - 0.5 * np.cos(np.pi * m.phase)
     m.root["yaw"] += sign * 180.0 * progress
-    _walk_legs(m.d, np.clip(2 * m.phase, 0, 2), 0.4)
+    _walk_legs(m.d, np.clip(2 * m.phase, 0, 2), 0.4, natural_end=m.gait_end(2))
 
 
 def _step_sideways(m: Motion) -> None:
@@ -501,7 +521,7 @@ def _phase(step: dict, t: np.ndarray, edge: float) -> np.ndarray:
     return np.clip(k + (t - edge - bounds[k]) / np.array(step["reps"])[k], 0, count)
 
 
-def _animate_step(step: dict, t: np.ndarray, d: dict, root: dict) -> None:
+def _animate_step(step: dict, t: np.ndarray, d: dict, root: dict, natural_gait: bool = False) -> None:
     """Add one action's angles to `d` and its root motion to `root` for local times `t`."""
     edge = EDGE if step["action"] in _SET_UP else 0.0
     duration = step["end"] - step["start"]
@@ -512,15 +532,18 @@ def _animate_step(step: dict, t: np.ndarray, d: dict, root: dict) -> None:
         gain = 1 + 0.15 * np.interp(phase, np.arange(reps) + 0.5, np.array(step["jitter"])[:, 1])
     amp = step["amplitude"] * gain if "jitter" in step else step["amplitude"]
     hold = _ramp(t, duration) if edge else np.ones_like(t)
-    motion = Motion(step, t, phase, hold, amp, gain, duration, _sides(step["side"]), d, root)
+    motion = Motion(step, t, phase, hold, amp, gain, duration, _sides(step["side"]), d, root, natural_gait)
     ANIMATORS[step["action"]](motion)
 
 
-def animate(program: list[dict], fps: float, idle: dict | None = None) -> tuple[dict, np.ndarray, np.ndarray]:
+def animate(
+    program: list[dict], fps: float, idle: dict | None = None, natural_gait: bool = False
+) -> tuple[dict, np.ndarray, np.ndarray]:
     """Per-frame angles, root yaw and root ground offset of a program.
 
     `idle` (version 2) adds breathing and body sway for the whole clip: `{"breath_hz", "breath_deg",
-    "sway_hz", "sway_m", "phase"}` (see `sample_idle`).
+    "sway_hz", "sway_m", "phase"}` (see `sample_idle`). `natural_gait` (version 3): walks, runs and turns
+    swing the knees as people walk and step as far as their hips reach (see `_walk_legs`).
     Returns `angles` (DOF name -> [T] degrees), `yaw` [T] (degrees, left turn positive) and
     `offset` [T, 3] (metres in the body's starting frame: x left, y up (airborne height), z forward).
     """
@@ -542,7 +565,7 @@ def animate(program: list[dict], fps: float, idle: dict | None = None) -> tuple[
             "lift": np.zeros(len(t)),
         }
         local = {k: np.zeros(len(t)) for k in DOFS}
-        _animate_step(step, t, local, root)
+        _animate_step(step, t, local, root, natural_gait)
         for k in DOFS:
             angles[k][inside] += local[k]
         # Travel happens along the heading at each instant, so turning while walking draws an arc.
