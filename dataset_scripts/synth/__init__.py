@@ -13,6 +13,7 @@ rendered again.
 """
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -92,12 +93,8 @@ def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 3)
 
     name = clip_id(seed, index)
     scene_rng, text_rng, pixel_rng = (np.random.default_rng([seed, index, k]) for k in range(3))
-    if version == 1:
-        program, body, camera, fps, (vertices, faces, parts, joints), rotations = _scene_v1(scene_rng, size)
-    else:
-        program, body, camera, fps, (vertices, faces, parts, joints), rotations = _scene_v2(
-            scene_rng, size, natural_gait=version == 3
-        )
+    scene = _scene_v1 if version == 1 else functools.partial(_scene_v2, natural_gait=version == 3)
+    program, body, camera, fps, (vertices, faces, parts, joints), rotations = scene(scene_rng, size)
     video, joints_path = out_dir / "videos" / f"{name}.mp4", out_dir / "joints" / f"{name}.npy"
     if not (video.exists() and joints_path.exists()):
         partial = joints_path.with_suffix(".tmp.npy")
