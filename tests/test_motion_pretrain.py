@@ -33,6 +33,16 @@ def test_frame_labels_follow_the_program_and_the_mirror():
     assert (frame_labels([STEP], 10, 10.0, mirrored=True)[:, 1] == SIDES.index("left")).all()  # direction flips too
 
 
+def test_left_right_side_labels_leave_other_frames_to_the_other_heads():
+    everything = frame_labels([WAVE, SQUAT], num_frames=25, rate=10.0, mirrored=False)
+    sided = frame_labels([WAVE, SQUAT], num_frames=25, rate=10.0, mirrored=False, side_labels="left_right")
+    assert (sided[:10, 1] == SIDES.index("left")).all()
+    assert (sided[10:, 1] == IGNORE).all()  # the squat has no side: not taught as "none"
+    assert np.array_equal(np.delete(sided, 1, axis=1), np.delete(everything, 1, axis=1))
+    with pytest.raises(ValueError, match="left_right"):
+        frame_labels([WAVE], 10, 10.0, mirrored=False, side_labels="sided")
+
+
 def _rows(num: int) -> list[dict]:
     """Tracks whose left wrist swings fast (a wave) or slowly (a raised arm), labelled so."""
     rows = []
@@ -63,14 +73,15 @@ def kinematic_model():
     return MACMForConditionalGeneration(config), processor
 
 
-@pytest.mark.parametrize("perturb", [False, True])
-def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb):
+@pytest.mark.parametrize("perturb, side_labels", [(False, "all"), (True, "all"), (False, "left_right")])
+def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb, side_labels):
     model, processor = kinematic_model
     torch.manual_seed(0)
     before = {name: p.clone() for name, p in model.model.motion_encoder.named_parameters()}
     language_model = {name: p.clone() for name, p in model.model.language_model.named_parameters()}
     log = pretrain_motion_encoder(
-        model, processor, _rows(16), _rows(6), steps=150, batch_size=8, mirror=True, perturb=perturb
+        model, processor, _rows(16), _rows(6), steps=150, batch_size=8, mirror=True, perturb=perturb,
+        side_labels=side_labels,
     )
     assert log["train_examples"] == 32  # 16 tracks and their mirror images
     assert log["eval"]["examples"] == 6
@@ -99,11 +110,13 @@ def test_train_pretrains_then_keeps_the_encoder_frozen(tmp_path):
     models = {}
     for steps in (1, 3):
         out = tmp_path / f"run{steps}"
-        args = ["--motion_pretrain_steps", "20", "--freeze_motion_encoder", "true", "--stage", "full"]
+        args = ["--motion_pretrain_steps", "20", "--freeze_motion_encoder", "true", "--stage", "full",
+                "--motion_side_labels", "left_right"]  # fmt: skip
         assert train(config, dataset, out, *args, "--max_steps", str(steps)) == 0
         models[steps] = MACMForConditionalGeneration.from_pretrained(out)
     log = json.loads((out / "motion_pretrain.json").read_text())
     assert log["steps"] == 20 and log["train_examples"] == 4 and "action_accuracy" in log["eval"]
+    assert log["side_labels"] == "left_right"
     assert np.isfinite(log["final_loss"])
     # The same pretraining (same seed) in both runs; captioning then moved the language model only.
     encoders = [dict(models[s].model.motion_encoder.named_parameters()) for s in (1, 3)]

@@ -10,6 +10,10 @@ given; the heads are thrown away afterwards. Mirrored tracks (train/augment.py) 
 features are jittered (`jitter_motion`) and, with `perturb`, each step's tracks get a new random movement
 gain and noise (`perturb_track`).
 
+Most frames have no side ("none"): trained on every frame, the side head's cheapest answer is "none" and the
+encoder never learns left from right (session 6: 0.36 on left/right windows). With `side_labels="left_right"`
+the side head is trained and scored only on frames of a left or right action.
+
 Only rows with a program (HMI-Synth) and a person in the track take part; other rows are left out.
 """
 
@@ -30,6 +34,7 @@ SIDES = ("none", "left", "right", "both")
 SPEEDS = ("none", "slow", "normal", "fast")
 MAX_COUNT = 16  # the most repetitions a program step has (a run)
 IGNORE = -100
+SIDE_LABELS = ("all", "left_right")
 
 
 def _side(step: dict) -> str:
@@ -39,9 +44,14 @@ def _side(step: dict) -> str:
     return step["direction"] if step.get("direction") in ("left", "right") else "none"
 
 
-def frame_labels(program: list[dict], num_frames: int, rate: float, mirrored: bool) -> np.ndarray:
+def frame_labels(
+    program: list[dict], num_frames: int, rate: float, mirrored: bool, side_labels: str = "all"
+) -> np.ndarray:
     """`[T, 4]` int64 labels (action, side, count, speed) of the frames sampled at `rate` per second;
-    `IGNORE` where no step of the program covers the frame."""
+    `IGNORE` where no step of the program covers the frame, and with `side_labels="left_right"` the side
+    `IGNORE` where it is neither left nor right."""
+    if side_labels not in SIDE_LABELS:
+        raise ValueError(f"side_labels must be one of {SIDE_LABELS}, not {side_labels!r}.")
     labels = np.full((num_frames, 4), IGNORE, np.int64)
     times = np.arange(num_frames) / rate
     swap = {"left": "right", "right": "left"}
@@ -56,6 +66,9 @@ def frame_labels(program: list[dict], num_frames: int, rate: float, mirrored: bo
             min(step.get("count") or 0, MAX_COUNT),
             SPEEDS.index(step.get("speed") or "none"),
         )
+    if side_labels == "left_right":
+        sided = np.isin(labels[:, 1], [SIDES.index("left"), SIDES.index("right")])
+        labels[~sided, 1] = IGNORE
     return labels
 
 
@@ -67,7 +80,7 @@ class MotionExample:
     track: MotionTrack  # what the features were computed from (mirrored where the labels are)
 
 
-def motion_examples(rows, processor, mirror: bool) -> list[MotionExample]:
+def motion_examples(rows, processor, mirror: bool, side_labels: str = "all") -> list[MotionExample]:
     """The labelled motion of every row with a program and a person (and of its mirror image if `mirror`)."""
     examples = []
     for row in rows:
@@ -82,7 +95,7 @@ def motion_examples(rows, processor, mirror: bool) -> list[MotionExample]:
                 continue
             features, valid = item
             rate = len(features) / (track.num_frames / track.fps)
-            labels = frame_labels(program, len(features), rate, mirrored)
+            labels = frame_labels(program, len(features), rate, mirrored, side_labels)
             examples.append(MotionExample(features, valid, torch.from_numpy(labels), seen))
     return examples
 
@@ -154,15 +167,17 @@ def pretrain_motion_encoder(
     learning_rate: float = 1e-3,
     mirror: bool = True,
     perturb: bool = False,
+    side_labels: str = "all",
     seed: int = 0,
 ) -> dict:
     """Trains `model`'s motion encoder in place on the window labels of `train_rows` (HMI rows with a
-    program); with `perturb`, every step reads its tracks through `perturb_track`. Returns the log: the final
-    training loss and, with `eval_rows`, the window accuracy of each head on them."""
+    program); with `perturb`, every step reads its tracks through `perturb_track`; `side_labels` as in
+    `frame_labels`. Returns the log: the final training loss and, with `eval_rows`, the window accuracy of
+    each head on them."""
     encoder = model.model.motion_encoder
     if encoder is None:
         raise ValueError("Motion pretraining is for kinematic models; this model's motion pathway is 'overlay'.")
-    train = motion_examples(train_rows, processor, mirror)
+    train = motion_examples(train_rows, processor, mirror, side_labels)
     if not train:
         raise ValueError(
             "Motion pretraining needs rows with a motion program (HMI-Synth, `ground_truth.program`) and a person "
@@ -188,9 +203,11 @@ def pretrain_motion_encoder(
         optimizer.step()
         schedule.step()
         progress.set_postfix(loss=f"{loss.item():.3f}")
-    log = {"steps": steps, "train_examples": len(train), "perturb": perturb, "final_loss": round(loss.item(), 4)}
+    log = {"steps": steps, "train_examples": len(train), "perturb": perturb, "side_labels": side_labels}
+    log["final_loss"] = round(loss.item(), 4)
     if eval_rows is not None:
-        log["eval"] = evaluate_windows(encoder, heads, motion_examples(eval_rows, processor, mirror=False))
+        examples = motion_examples(eval_rows, processor, mirror=False, side_labels=side_labels)
+        log["eval"] = evaluate_windows(encoder, heads, examples)
     return log
 
 

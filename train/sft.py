@@ -97,6 +97,13 @@ class MACMScriptArguments(ScriptArguments):
             "(HMI-Synth; train/motion_pretrain.py)."
         },
     )
+    motion_side_labels: str = field(
+        default="all",
+        metadata={
+            "help": "Motion pretraining: train the side head on every frame ('all') or only on frames of a left or "
+            "right action ('left_right'; otherwise 'none' swamps it and the encoder never tells left from right)."
+        },
+    )
     freeze_motion_encoder: bool = field(
         default=False, metadata={"help": "Keep the motion encoder fixed while captioning trains (after pretraining)."}
     )
@@ -264,7 +271,8 @@ def pretrain_motion(model, processor, dataset_dir, script_args, training_args) -
     eval_rows = load_hmi_split(dataset_dir, script_args.dataset_test_split).select_columns(columns)
     log = pretrain_motion_encoder(
         model, processor, train_rows, eval_rows, steps=script_args.motion_pretrain_steps,
-        mirror=script_args.mirror_prob > 0, perturb=script_args.perturb_tracks, seed=training_args.seed,
+        mirror=script_args.mirror_prob > 0, perturb=script_args.perturb_tracks,
+        side_labels=script_args.motion_side_labels, seed=training_args.seed,
     )  # fmt: skip
     if training_args.process_index == 0:
         Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
