@@ -82,7 +82,7 @@ def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb, side
     log = pretrain_motion_encoder(
         model, processor, _rows(16), _rows(6), steps=150, batch_size=8, mirror=True, perturb=perturb,
         side_labels=side_labels,
-    )
+    )  # fmt: skip
     assert log["train_examples"] == 32  # 16 tracks and their mirror images
     assert log["eval"]["examples"] == 6
     # A fast swing is a wave (count 3, fast), a slow one a raised arm (count 1, slow): every window says which.
