@@ -62,6 +62,7 @@ def check_video(video: str | None) -> None:
     try:
         info = probe_video(video)
     except VideoReadError as err:
+        traceback.print_exc()  # the reader's detail names server paths: the log gets it, the visitor does not
         raise gr.Error(f"{Path(video).name} is not a readable video. Upload an mp4, webm or mov clip.") from err
     if info.duration > MAX_SECONDS:
         raise gr.Error(

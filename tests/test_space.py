@@ -117,6 +117,16 @@ def test_four_concurrent_requests_all_complete(client, tiny_checkpoint, num_keyf
     assert captions == [expected_caption(tiny_checkpoint, video) for video in videos]
 
 
+def test_an_unreadable_upload_is_logged_with_the_readers_detail(tmp_path, capsys):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    with pytest.raises(gr.Error) as error:
+        app.check_video(str(text))
+    assert str(tmp_path) not in error.value.message
+    log = capsys.readouterr().err
+    assert "VideoReadError" in log and str(text) in log
+
+
 def test_bad_uploads_get_an_error_and_the_app_keeps_serving(client, num_keyframes, tmp_path, monkeypatch, video_path):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
