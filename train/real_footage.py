@@ -39,6 +39,15 @@ CLIP_FPS = 10.0  # stills; vtest.avi runs at 10 fps too
 MIN_SECONDS, MAX_SECONDS = 3.0, 8.0  # length of a video clip
 KINDS = ("pedestrian", "talking", "still", "no_person")
 DIRECTIONS = ("toward", "away", "left-to-right", "right-to-left", "diagonal")  # of a walk, seen from the camera
+# The grammar's travel phrases (dataset_scripts/synth/programs.py TRAVEL_DIRECTIONS) as DIRECTIONS; first match wins.
+DIRECTION_PHRASES = (
+    ("diagonally toward the camera", "diagonal"),
+    ("diagonally away from the camera", "diagonal"),
+    ("toward the camera", "toward"),
+    ("away from the camera", "away"),
+    ("from left to right", "left-to-right"),
+    ("from right to left", "right-to-left"),
+)
 STILL_SENTENCE = "The person stands still."  # what the grammar reads from this is stillness, not an action
 
 
@@ -99,6 +108,16 @@ def named_actions(caption: str) -> list[str]:
     from dataset_scripts.synth.grammar import parse_caption
 
     return [step["action"] for step in parse_caption(caption)]
+
+
+def named_direction(caption: str) -> str | None:
+    """The first travel direction a caption names, as one of DIRECTIONS (None if it names none)."""
+    text, found = caption.lower(), []
+    for phrase, direction in DIRECTION_PHRASES:
+        at = text.find(phrase)
+        if at >= 0 and not any(start <= at < end for start, end, _ in found):  # not inside a longer phrase
+            found.append((at, at + len(phrase), direction))
+    return min(found)[2] if found else None
 
 
 def stillness_actions() -> set[str]:
@@ -252,7 +271,8 @@ CHECKS = {
 
 
 def score_caption(clip: dict, caption: str) -> dict:
-    """`{"named", "invented", "passed"}` of one caption of `clip`, by its kind's check (`CHECKS`)."""
+    """`{"named", "invented", "passed", "direction"}` of one caption of `clip`, by its kind's check (`CHECKS`);
+    `direction` is the travel direction it names (`named_direction`)."""
     named = named_actions(caption)
     still = stillness_actions()
     label = clip["label"]
@@ -265,13 +285,14 @@ def score_caption(clip: dict, caption: str) -> dict:
         passed = not set(named) & set(leg_or_body_actions())
     else:
         passed = not [a for a in named if a not in still]
-    return {"named": named, "invented": invented, "passed": passed}
+    return {"named": named, "invented": invented, "passed": passed, "direction": named_direction(caption)}
 
 
 def summarize(clips: list[dict], scores: list[dict]) -> dict:
     """Per kind `{"clips", "passed", "rate"}` (and `person_frames`, their mean, where the scores have it),
-    and over all clips the invented actions: `invented_rate` (share of the actions named that the labels
-    do not list; None when none was named) and `clips_with_invented`."""
+    `direction` (`{"clips", "passed", "rate"}` over the clips whose label has a direction: the caption names
+    that direction), and over all clips the invented actions: `invented_rate` (share of the actions named
+    that the labels do not list; None when none was named) and `clips_with_invented`."""
     result = {}
     for kind in KINDS:
         of_kind = [s for c, s in zip(clips, scores) if c["kind"] == kind]
@@ -280,6 +301,10 @@ def summarize(clips: list[dict], scores: list[dict]) -> dict:
             result[kind] = {"clips": len(of_kind), "passed": passed, "rate": passed / len(of_kind)}
             if all(s.get("person_frames") is not None for s in of_kind):
                 result[kind]["person_frames"] = float(np.mean([s["person_frames"] for s in of_kind]))
+    directed = [(c["label"]["direction"], s["direction"]) for c, s in zip(clips, scores) if c["label"]["direction"]]
+    if directed:
+        passed = sum(truth == named for truth, named in directed)
+        result["direction"] = {"clips": len(directed), "passed": passed, "rate": passed / len(directed)}
     named = sum(len(s["named"]) for s in scores)
     invented = sum(len(s["invented"]) for s in scores)
     result["actions_named"] = named
@@ -309,6 +334,6 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
 
 __all__ = [
     "CHECKS", "KINDS", "LABELS_PATH", "build_clips", "caption_clips", "crop_frame", "iter_source",
-    "leg_or_body_actions", "load_labels", "named_actions", "score_caption", "source_path", "stillness_actions",
+    "leg_or_body_actions", "load_labels", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
     "summarize",
 ]  # fmt: skip
