@@ -12,12 +12,16 @@ import argparse
 import json
 import sys
 
+import numpy as np
+import torch
+
 from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import program_from_row, row_to_track
 from macm_cli.captioner import MACMCaptioner
 from processing_macm import read_video
-from train.augment import mirror_frames, mirror_track
+from train.augment import mirror_frames, mirror_text, mirror_track
 from train.motion_accuracy import match_steps, parse_caption_steps
+from train.side_loss import side_token_ids
 
 SIDES = ("left", "right")
 SWAP = {"left": "right", "right": "left"}
@@ -34,7 +38,7 @@ def sided_rows(dataset: str, split: str, limit: int | None) -> list[dict]:
         program = program_from_row(row)
         track = row_to_track(row["motion"]) if row["motion"] is not None else None
         if program and track is not None and track.has_person and any(side_of(s) for s in program):
-            rows.append({"video": row["video"], "program": program, "track": track})
+            rows.append({"video": row["video"], "program": program, "track": track, "caption": row["caption"]})
     return rows[:limit]
 
 
@@ -71,14 +75,57 @@ def score(captioner: MACMCaptioner, dataset: str, rows: list[dict]) -> dict:
     }
 
 
+def side_log_odds(captioner: MACMCaptioner, frames, track, caption: str) -> tuple[np.ndarray, np.ndarray]:
+    """At each side word of `caption`, teacher-forced: log p(" left") - log p(" right") before it, and +1 where
+    the word is "left", -1 where it is "right" (`[S]` each)."""
+    processor, tokenizer = captioner.processor, captioner.processor.tokenizer
+    left, right = side_token_ids(tokenizer)
+    answer = caption + tokenizer.eos_token
+    batch = processor(text=[processor.default_prompt() + answer], videos=[frames], motion=[track])
+    with torch.no_grad():
+        logits = captioner.model(**batch).logits[0]  # [T, V]
+    ids = batch["input_ids"][0].tolist()
+    start = len(ids) - len(tokenizer(answer, add_special_tokens=False)["input_ids"])
+    sided = [p for p in range(start, len(ids)) if ids[p] in (left, right)]
+    log_probs = logits[[p - 1 for p in sided]].log_softmax(-1)  # [S, V]
+    truth = np.array([1.0 if ids[p] == left else -1.0 for p in sided])
+    return (log_probs[:, left] - log_probs[:, right]).numpy(), truth
+
+
+def score_teacher_forced(captioner: MACMCaptioner, dataset: str, rows: list[dict]) -> dict:
+    odds = {"original": [], "mirrored": []}
+    for row in rows:
+        frames = read_video(f"{dataset}/{row['video']}")[0]
+        for view, (seen, track, caption) in {
+            "original": (frames, row["track"], row["caption"]),
+            "mirrored": (mirror_frames(frames), mirror_track(row["track"]), mirror_text(row["caption"])),
+        }.items():
+            odds[view].append(side_log_odds(captioner, seen, track, caption))
+    (original, truth), (mirrored, mirrored_truth) = (
+        tuple(np.concatenate(part) for part in zip(*odds[view])) for view in ("original", "mirrored")
+    )
+    return {
+        "side_words": len(truth),
+        "side_right_original": round(float(np.mean(np.sign(original) == truth)), 3),
+        "side_right_mirrored": round(float(np.mean(np.sign(mirrored) == mirrored_truth)), 3),
+        "flips_with_the_mirror": round(float(np.mean(np.sign(original) != np.sign(mirrored))), 3),
+        "mean_abs_log_odds": round(float(np.mean(np.abs(np.concatenate([original, mirrored])))), 4),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True, help="HMI folder with programs (HMI-Synth)")
     parser.add_argument("--split", default="test")
     parser.add_argument("--model", action="append", help="repeatable (default: macm)")
     parser.add_argument("--limit", type=int, default=None, help="first N sided clips only")
+    parser.add_argument(
+        "--teacher-forced", action="store_true", help="log-odds of the sides of the reference captions"
+    )
     args = parser.parse_args(argv)
     rows = sided_rows(args.dataset, args.split, args.limit)
+    if args.teacher_forced:
+        return print_teacher_forced(args, rows)
     results = {name: score(MACMCaptioner.from_pretrained(name), args.dataset, rows) for name in args.model or ["macm"]}
     print(f"{len(rows)} clips of {args.dataset} ({args.split}) with a left or right step and a person in the track\n")
     print("| model | side right, as is | side right, mirrored | sides that flip with the mirror |")
@@ -86,6 +133,25 @@ def main(argv=None) -> int:
     for name, r in results.items():
         print(
             f"| {name} | {r['side_original']} | {r['side_mirrored']} | {r['flips_with_the_mirror']} ({r['pairs_compared']} pairs) |"
+        )
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def print_teacher_forced(args, rows: list[dict]) -> int:
+    results = {
+        name: score_teacher_forced(MACMCaptioner.from_pretrained(name), args.dataset, rows)
+        for name in args.model or ["macm"]
+    }
+    print(f"{len(rows)} clips of {args.dataset} ({args.split}); the sides of their captions, teacher-forced\n")
+    print(
+        "| model | side words | true side preferred, as is | mirrored | preference flips with the mirror | mean abs log-odds |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['side_words']} | {r['side_right_original']} | {r['side_right_mirrored']} | "
+            f"{r['flips_with_the_mirror']} | {r['mean_abs_log_odds']} |"
         )
     print(json.dumps(results, indent=2))
     return 0

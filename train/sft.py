@@ -104,6 +104,13 @@ class MACMScriptArguments(ScriptArguments):
             "right action ('left_right'; otherwise 'none' swamps it and the encoder never tells left from right)."
         },
     )
+    side_loss_weight: float = field(
+        default=1.0,
+        metadata={
+            "help": "How many times the loss on the answer's 'left'/'right' tokens counts (train/side_loss.py): above 1, "
+            "a side named by habit costs more than the rest of the caption."
+        },
+    )
     freeze_motion_encoder: bool = field(
         default=False, metadata={"help": "Keep the motion encoder fixed while captioning trains (after pretraining)."}
     )
@@ -285,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from train.collator import MACMCollator
     from train.data import RowsToConversations, load_conversations, resolve_dataset_dir
+    from train.side_loss import SideWeightedSFTTrainer
 
     parser = TrlParser((MACMScriptArguments, SFTConfig, ModelConfig), prog="macm train")
     script_args, training_args, model_args = parser.parse_args_and_config(sys.argv[1:] if argv is None else argv)
@@ -336,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     if script_args.freeze_motion_encoder:
         model.model.motion_encoder.requires_grad_(False)
 
-    trainer = SFTTrainer(
+    # A side weight of 1 is TRL's own trainer, unchanged.
+    side = {"side_loss_weight": script_args.side_loss_weight} if script_args.side_loss_weight != 1.0 else {}
+    trainer = (SideWeightedSFTTrainer if side else SFTTrainer)(
         model=model,
         args=training_args,
         data_collator=collator,
@@ -344,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         eval_dataset=eval_dataset,
         processing_class=processor,
         peft_config=peft_config,
+        **side,
     )
     if trainer.accelerator.is_main_process:
         save_resolved_config(output_dir / CONFIG_FILE, script_args, training_args, model_args)
