@@ -29,11 +29,10 @@ def _sided_dataset(root):
     return dataset
 
 
-def _first_loss(tmp_path, dataset, weight: float) -> float:
-    out = tmp_path / f"run{weight}"
-    args = ["--stage", "full", "--max_steps", "1", "--eval_strategy", "no", "--save_strategy", "no",
-            "--side_loss_weight", str(weight)]  # fmt: skip
-    assert train(REPO / "train" / "configs" / "tiny_cpu.yaml", dataset, out, *args) == 0
+def _first_loss(tmp_path, dataset, weight: float, recipe: str = "tiny_cpu.yaml", *extra: str) -> float:
+    out = tmp_path / f"{recipe}-{weight}"
+    args = ["--max_steps", "1", "--eval_strategy", "no", "--save_strategy", "no", "--side_loss_weight", str(weight)]
+    assert train(REPO / "train" / "configs" / recipe, dataset, out, *args, *extra) == 0
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     return next(entry["loss"] for entry in history if "loss" in entry)
 
@@ -41,7 +40,22 @@ def _first_loss(tmp_path, dataset, weight: float) -> float:
 def test_the_side_term_grows_with_its_weight(tmp_path):
     # Same seed, same first batch, same weights: the loss is the base loss plus (weight - 1) times the side term.
     dataset = _sided_dataset(tmp_path / "hmi")
-    one, three, five = (_first_loss(tmp_path, dataset, weight) for weight in (1.0, 3.0, 5.0))
+    one, three, five = (
+        _first_loss(tmp_path, dataset, weight, "tiny_cpu.yaml", "--stage", "full") for weight in (1, 3, 5)
+    )
+    assert three > one
+    assert five - one == pytest.approx(2 * (three - one), rel=1e-3)
+
+
+def test_the_side_term_with_lora(tmp_path):
+    # Stage 2: the forward goes through PEFT's wrapper; the hook still reads the fused head's log-probabilities.
+    dataset = _sided_dataset(tmp_path / "hmi")
+    aligned = tmp_path / "align"
+    assert train(REPO / "train" / "configs" / "tiny_cpu.yaml", dataset, aligned, "--max_steps", "1") == 0
+    start = ("--model_name_or_path", str(aligned), "--merge_adapter", "false")
+    one, three, five = (
+        _first_loss(tmp_path, dataset, weight, "tiny_cpu_instruct.yaml", *start) for weight in (1, 3, 5)
+    )
     assert three > one
     assert five - one == pytest.approx(2 * (three - one), rel=1e-3)
 
