@@ -124,7 +124,10 @@ class MACMMotionEncoder(nn.Module):
             valid = torch.ones(batch_size, num_frames, dtype=torch.bool, device=motion_features.device)
         else:
             valid = motion_attention_mask.bool()
-        hidden = self.layers(hidden, src_key_padding_mask=~valid)  # [B, T, H]
+        # A clip with no valid frame (its person seen in none of the frames at this rate) attends over its zeroed
+        # frames rather than over nothing, which is NaN; its windows still pool no frame.
+        attend = valid | ~valid.any(-1, keepdim=True)  # [B, T]
+        hidden = self.layers(hidden, src_key_padding_mask=~attend)  # [B, T, H]
         pooled = self.window_weights(valid).to(hidden.dtype) @ hidden  # [B, Q, H]
         return self.norm(pooled)
 

@@ -92,6 +92,18 @@ def test_kinematic_tokens_are_time_windows_of_the_valid_frames(tokenizer):
     assert torch.equal(weights[1], torch.tensor([[1.0, 0, 0, 0, 0, 0, 0, 0], [0.0] * 8]))
 
 
+def test_a_clip_with_no_valid_motion_frame_gives_finite_tokens(tokenizer):
+    # A person seen in one frame of 79 can leave no valid frame at the motion rate (4 of 979 HMI-Synth v3 clips).
+    encoder = tiny_model(tiny_config(tokenizer, "kinematic")).model.motion_encoder.eval()
+    features = torch.randn(2, 8, encoder.input_proj.in_features)
+    valid = torch.tensor([[True] * 6 + [False] * 2, [False] * 8])
+    with torch.no_grad():
+        both, alone = encoder(features, valid), encoder(features[:1], valid[:1])  # [B, Q, H]
+    assert torch.isfinite(both).all()
+    assert torch.allclose(both[:1], alone, atol=1e-5)  # the other clip is read as before
+    assert torch.allclose(both[1], both[1, :1].expand_as(both[1]))  # every window pools nothing: one token
+
+
 @pytest.mark.parametrize("representation", ["overlay", "kinematic"])
 def test_placeholder_count_mismatch_names_both_counts(tokenizer, representation):
     config = tiny_config(tokenizer, representation)
