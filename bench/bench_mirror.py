@@ -75,11 +75,10 @@ def score(captioner: MACMCaptioner, dataset: str, rows: list[dict]) -> dict:
     }
 
 
-def side_log_odds(captioner: MACMCaptioner, frames, track, caption: str) -> tuple[np.ndarray, np.ndarray]:
+def side_log_odds(captioner: MACMCaptioner, frames, track, caption: str, left: int, right: int) -> tuple:
     """At each side word of `caption`, teacher-forced: log p(" left") - log p(" right") before it, and +1 where
-    the word is "left", -1 where it is "right" (`[S]` each)."""
+    the word is "left" (token `left`), -1 where it is "right" (`[S]` each)."""
     processor, tokenizer = captioner.processor, captioner.processor.tokenizer
-    left, right = side_token_ids(tokenizer)
     answer = caption + tokenizer.eos_token
     batch = processor(text=[processor.default_prompt() + answer], videos=[frames], motion=[track])
     with torch.no_grad():
@@ -93,17 +92,17 @@ def side_log_odds(captioner: MACMCaptioner, frames, track, caption: str) -> tupl
 
 
 def score_teacher_forced(captioner: MACMCaptioner, dataset: str, rows: list[dict]) -> dict:
-    odds = {"original": [], "mirrored": []}
+    sides = side_token_ids(captioner.processor.tokenizer)
+    original, mirrored = [], []
     for row in rows:
         frames = read_video(f"{dataset}/{row['video']}")[0]
-        for view, (seen, track, caption) in {
-            "original": (frames, row["track"], row["caption"]),
-            "mirrored": (mirror_frames(frames), mirror_track(row["track"]), mirror_text(row["caption"])),
-        }.items():
-            odds[view].append(side_log_odds(captioner, seen, track, caption))
-    (original, truth), (mirrored, mirrored_truth) = (
-        tuple(np.concatenate(part) for part in zip(*odds[view])) for view in ("original", "mirrored")
-    )
+        original.append(side_log_odds(captioner, frames, row["track"], row["caption"], *sides))
+        mirrored.append(
+            side_log_odds(
+                captioner, mirror_frames(frames), mirror_track(row["track"]), mirror_text(row["caption"]), *sides
+            )
+        )
+    (original, truth), (mirrored, mirrored_truth) = (map(np.concatenate, zip(*view)) for view in (original, mirrored))
     return {
         "side_words": len(truth),
         "side_right_original": round(float(np.mean(np.sign(original) == truth)), 3),

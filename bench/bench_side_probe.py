@@ -35,7 +35,8 @@ def windows(model, processor, dataset: str, split: str, limit: int) -> tuple[dic
     for example in motion_examples(rows, processor, mirror=True, side_labels="left_right"):
         features, valid = example.features[None], example.valid[None]  # [1, T, F], [1, T]
         weights = encoder.window_weights(valid)[0]  # [Q, T]
-        encoded = encoder(features, valid)  # [1, Q, H]
+        encoded = encoder(features, valid)[0]  # [Q, H]
+        tokens = projector(encoded)  # [Q, D]
         side = torch.where(torch.isin(example.labels[:, 0], LIMB_ACTIONS), example.labels[:, 1], IGNORE)  # [T]
         for q in range(len(weights)):
             inside = weights[q] > 0
@@ -44,8 +45,8 @@ def windows(model, processor, dataset: str, split: str, limit: int) -> tuple[dic
                 continue
             sides.append(int(torch.mode(counted).values == SIDES.index("left")))
             vectors["kinematic features"].append(weights[q] @ example.features)
-            vectors["motion encoder"].append(encoded[0, q])
-            vectors["motion tokens"].append(projector(encoded[0, q]))
+            vectors["motion encoder"].append(encoded[q])
+            vectors["motion tokens"].append(tokens[q])
     return {source: torch.stack(v) for source, v in vectors.items()}, torch.tensor(sides)
 
 

@@ -37,9 +37,9 @@ class SideWeightedSFTTrainer(SFTTrainer):
     """
 
     def __init__(self, *args, side_loss_weight: float, **kwargs):
-        super().__init__(*args, **kwargs)
         if side_loss_weight < 1.0:
             raise ValueError(f"side_loss_weight must be at least 1, got {side_loss_weight}.")
+        super().__init__(*args, **kwargs)
         if self.args.loss_type != "nll" or self.args.label_smoothing_factor:
             raise ValueError(
                 "side_loss_weight weights the plain NLL loss: use loss_type 'nll' and no label smoothing."
