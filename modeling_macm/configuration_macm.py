@@ -40,6 +40,12 @@ class MACMConfig(PreTrainedConfig):
         motion_hidden_size, motion_num_layers, motion_num_heads (`int`): size of the motion encoder.
         msd_alpha (`list[float]`), msd_beta (`float`), msd_theta (`float`): Motion Synergetic Decoding
             hyper-parameters; the defaults are the paper's.
+        motion_head_labels (`dict[str, list[str]]`, *optional*): kinematic pathway only: linear read-outs kept on
+            the motion encoder's windows, one per key, with these labels (e.g. `{"action": [...], "side":
+            ["none", "left", "right", "both"]}`). They do not change the logits of `forward`.
+        side_grounding (`dict`, *optional*): with an `action` and a `side` head, `generate` names limb sides from
+            the motion (`side_grounding.py`): `{"left": id, "right": id, "words": {action: [[ids], ...]}, "sided":
+            [actions]}`, the token ids of the side words and of the words that name each action.
     """
 
     model_type = "macm"
@@ -83,6 +89,8 @@ class MACMConfig(PreTrainedConfig):
     msd_beta: float = 0.2
     msd_theta: float = 2.0
     tie_word_embeddings: bool = False
+    motion_head_labels: dict[str, list[str]] | None = None
+    side_grounding: dict | None = None
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
@@ -102,6 +110,10 @@ class MACMConfig(PreTrainedConfig):
                 f"motion_hidden_size ({self.motion_hidden_size}) must be divisible by motion_num_heads "
                 f"({self.motion_num_heads})."
             )
+        if self.motion_head_labels and self.motion_representation != "kinematic":
+            raise ValueError("motion_head_labels read the kinematic motion encoder's windows; this model is 'overlay'.")
+        if self.side_grounding and not {"action", "side"} <= set(self.motion_head_labels or {}):
+            raise ValueError("side_grounding needs motion heads named 'action' and 'side' (motion_head_labels).")
         # Follow the language model's choice (LLaVA does the same), so tied checkpoints reload tied.
         if not self.tie_word_embeddings and getattr(self.text_config, "tie_word_embeddings", False):
             self.tie_word_embeddings = True

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import AutoModel, GenerationMixin, PreTrainedModel
+from transformers import AutoModel, GenerationMixin, LogitsProcessorList, PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache
@@ -24,6 +24,7 @@ from typing_extensions import Unpack
 
 from .configuration_macm import MACMConfig
 from .decoding_msd import motion_synergetic_generate
+from .side_grounding import MotionSideLogitsProcessor
 
 # The small model trained here on HMI-Synth ships inside this package (default_model/README.md is its
 # card): `from_pretrained("macm")` loads it unless a local folder named "macm" exists.
@@ -132,6 +133,19 @@ class MACMMotionEncoder(nn.Module):
         return self.norm(pooled)
 
 
+class MACMMotionHeads(nn.Module):
+    """Linear read-outs of the motion encoder's windows `[B, Q, H]`, one per label set (`{"action": [...],
+    "side": [...]}`): what each window shows. Motion pretraining (train/motion_pretrain.py) trains them;
+    `generate` reads the action and side heads to name limb sides (side_grounding.py)."""
+
+    def __init__(self, hidden_size: int, labels: dict[str, list[str]]):
+        super().__init__()
+        self.heads = nn.ModuleDict({name: nn.Linear(hidden_size, len(names)) for name, names in labels.items()})
+
+    def forward(self, windows: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {name: head(windows) for name, head in self.heads.items()}  # each [B, Q, C]
+
+
 class MACMPreTrainedModel(PreTrainedModel):
     config: MACMConfig
     base_model_prefix = "model"
@@ -189,8 +203,13 @@ class MACMModel(MACMPreTrainedModel):
         if config.motion_representation == "kinematic":
             self.motion_encoder = MACMMotionEncoder(config)
             self.motion_projector = MACMProjector(config.motion_hidden_size, config)
+            self.motion_heads = (
+                MACMMotionHeads(config.motion_hidden_size, config.motion_head_labels)
+                if config.motion_head_labels
+                else None
+            )
         else:
-            self.motion_encoder = None
+            self.motion_encoder = self.motion_heads = None
             self.motion_projector = MACMProjector(config.vision_config.hidden_size, config)
         self.language_model = AutoModel.from_config(config.text_config)
         self.post_init()
@@ -503,6 +522,7 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
         msd_alpha: list[float] | None = None,
         msd_beta: float | None = None,
         msd_theta: float | None = None,
+        ground_sides: bool | None = None,
         **kwargs,
     ):
         r"""
@@ -510,6 +530,9 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             (the paper's MSD, see `decoding_msd.py`), greedy or sampling, instead of the usual strategies.
         msd_alpha (`list[float]`), msd_beta (`float`), msd_theta (`float`), *optional*: MSD hyper-parameters
             for this call; default to the config's.
+        ground_sides (`bool`, *optional*): name limb sides from the motion heads (`side_grounding.py`). Defaults
+            to doing so wherever it can: a model with `config.side_grounding`, kinematic motion in the inputs, and
+            not MSD. `True` raises where it cannot; `False` leaves sides to the language model.
         Everything else as in [`GenerationMixin.generate`].
         """
         generation_config = kwargs.get("generation_config") or self.generation_config
@@ -517,9 +540,23 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             # A sampled placeholder would have no features to fill it on the next step (transformers' VLMs embed it
             # as a plain token instead; this model refuses a count mismatch), so it is never generated.
             kwargs["suppress_tokens"] = self.placeholder_token_ids
+        can_ground = self.config.side_grounding is not None and kwargs.get("motion_features") is not None
+        if ground_sides and not can_ground:
+            raise ValueError(
+                "ground_sides=True needs a model with motion heads and `config.side_grounding` "
+                "(train/motion_heads.py) and kinematic `motion_features` in the inputs."
+            )
+        if ground_sides and motion_synergetic:
+            raise ValueError("ground_sides=True does not apply to Motion Synergetic Decoding; pass one of them.")
         if not motion_synergetic:
             if (msd_alpha, msd_beta, msd_theta) != (None, None, None):
                 raise ValueError("msd_alpha, msd_beta and msd_theta apply only with motion_synergetic=True.")
+            if can_ground and ground_sides is not False:
+                input_ids = args[0] if args else kwargs["input_ids"]
+                grounding = MotionSideLogitsProcessor.from_model(
+                    self, input_ids, kwargs["motion_features"], kwargs.get("motion_attention_mask")
+                )
+                kwargs["logits_processor"] = LogitsProcessorList([*(kwargs.get("logits_processor") or []), grounding])
             return super().generate(*args, **kwargs)
         return motion_synergetic_generate(
             self,

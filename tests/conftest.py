@@ -14,7 +14,25 @@ atexit.register(shutil.rmtree, os.environ["HF_DATASETS_CACHE"], True)
 import pytest  # noqa: E402
 from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor, tiny_tokenizer  # noqa: E402
 
-from processing_macm import write_video  # noqa: E402
+from modeling_macm import MACMConfig, MACMForConditionalGeneration  # noqa: E402
+from processing_macm import MACMProcessor, write_video  # noqa: E402
+
+
+@pytest.fixture
+def kinematic_model():
+    """A tiny kinematic MACM (4 motion windows, 10 motion frames per second) and its processor."""
+    tokenizer = tiny_tokenizer()
+    config = MACMConfig(
+        vision_config={"model_type": "siglip_vision_model", "hidden_size": 16, "intermediate_size": 32,
+                       "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": 16, "patch_size": 8},
+        text_config={"model_type": "qwen2", "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+                     "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": len(tokenizer)},
+        motion_representation="kinematic", kinematic_feature_version=2, motion_feature_size=224, motion_max_frames=32, motion_num_tokens=4,
+        motion_hidden_size=32, motion_num_layers=1, motion_num_heads=2,
+        video_token_id=tokenizer.video_token_id, motion_token_id=tokenizer.motion_token_id,
+    )  # fmt: skip
+    processor = MACMProcessor.from_model_config(config, tokenizer, num_frames=2, motion_fps=10.0)
+    return MACMForConditionalGeneration(config), processor
 
 
 @pytest.fixture(scope="session")

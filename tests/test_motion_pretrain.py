@@ -5,18 +5,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from train_helpers import REPO, arm_track, train, write_hmi_dataset
-from utils import tiny_tokenizer
+from train_helpers import REPO, WAVE, program_rows, train, write_hmi_dataset
 
 from dataset_scripts.build import write_parquet
 from dataset_scripts.card import write_card
-from dataset_scripts.schema import empty_row, track_to_row
 from dataset_scripts.synth.programs import ACTIONS
-from modeling_macm import MACMConfig, MACMForConditionalGeneration
-from processing_macm import MACMProcessor
+from modeling_macm import MACMForConditionalGeneration
 from train.motion_pretrain import IGNORE, SIDES, frame_labels, pretrain_motion_encoder
 
-WAVE = {"action": "wave", "side": "left", "count": 3, "speed": "fast", "direction": None, "start": 0.0, "end": 1.0}
 SQUAT = {"action": "squat", "side": None, "count": 1, "speed": "slow", "direction": None, "start": 1.0, "end": 2.0}
 STEP = {"action": "step_sideways", "side": None, "count": 2, "speed": None, "direction": "right", "start": 0, "end": 1}
 
@@ -43,36 +39,6 @@ def test_left_right_side_labels_leave_other_frames_to_the_other_heads():
         frame_labels([WAVE], 10, 10.0, mirrored=False, side_labels="sided")
 
 
-def _rows(num: int) -> list[dict]:
-    """Tracks whose left wrist swings fast (a wave) or slowly (a raised arm), labelled so."""
-    rows = []
-    for index in range(num):
-        fast = index % 2 == 0
-        step = WAVE if fast else dict(WAVE, action="raise_arm", count=1, speed="slow")
-        program = json.dumps([dict(step, end=2.4)])
-        truth = {"joints_3d": None, "program": program, "synth_version": 2}
-        motion = track_to_row(arm_track(24, 6.0 if fast else 1.0, seed=index))
-        row = empty_row(id=f"c{index}", video="v.mp4", caption="x", motion=motion, ground_truth=truth)
-        rows.append(dict(row, source="test", license="cc0-1.0"))
-    return rows
-
-
-@pytest.fixture
-def kinematic_model():
-    tokenizer = tiny_tokenizer()
-    config = MACMConfig(
-        vision_config={"model_type": "siglip_vision_model", "hidden_size": 16, "intermediate_size": 32,
-                       "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": 16, "patch_size": 8},
-        text_config={"model_type": "qwen2", "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
-                     "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": len(tokenizer)},
-        motion_representation="kinematic", kinematic_feature_version=2, motion_feature_size=224, motion_max_frames=32, motion_num_tokens=4,
-        motion_hidden_size=32, motion_num_layers=1, motion_num_heads=2,
-        video_token_id=tokenizer.video_token_id, motion_token_id=tokenizer.motion_token_id,
-    )  # fmt: skip
-    processor = MACMProcessor.from_model_config(config, tokenizer, num_frames=2, motion_fps=10.0)
-    return MACMForConditionalGeneration(config), processor
-
-
 @pytest.mark.parametrize("perturb, side_labels", [(False, "all"), (True, "all"), (False, "left_right")])
 def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb, side_labels):
     model, processor = kinematic_model
@@ -80,7 +46,7 @@ def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb, side
     before = {name: p.clone() for name, p in model.model.motion_encoder.named_parameters()}
     language_model = {name: p.clone() for name, p in model.model.language_model.named_parameters()}
     log = pretrain_motion_encoder(
-        model, processor, _rows(16), _rows(6), steps=150, batch_size=8, mirror=True, perturb=perturb,
+        model, processor, program_rows(16), program_rows(6), steps=150, batch_size=8, mirror=True, perturb=perturb,
         side_labels=side_labels,
     )  # fmt: skip
     assert log["train_examples"] == 32  # 16 tracks and their mirror images
@@ -95,14 +61,14 @@ def test_pretraining_learns_what_the_windows_show(kinematic_model, perturb, side
 
 def test_rows_without_a_program_are_refused(kinematic_model):
     model, processor = kinematic_model
-    rows = [dict(row, ground_truth=None) for row in _rows(2)]
+    rows = [dict(row, ground_truth=None) for row in program_rows(2)]
     with pytest.raises(ValueError, match="motion_pretrain_steps: 0"):
         pretrain_motion_encoder(model, processor, rows, steps=1)
 
 
 def test_train_pretrains_then_keeps_the_encoder_frozen(tmp_path):
     dataset = write_hmi_dataset(tmp_path / "hmi", num_train=4, num_test=2)
-    rows = [dict(row, video="videos/clip00.mp4") for row in _rows(6)]
+    rows = [dict(row, video="videos/clip00.mp4") for row in program_rows(6)]
     for split, part in (("train", rows[:4]), ("test", rows[4:])):
         write_parquet(dataset / "data" / f"{split}-00000-of-00001.parquet", part)
     write_card(dataset, "tests")
@@ -111,15 +77,18 @@ def test_train_pretrains_then_keeps_the_encoder_frozen(tmp_path):
     for steps in (1, 3):
         out = tmp_path / f"run{steps}"
         args = ["--motion_pretrain_steps", "20", "--freeze_motion_encoder", "true", "--stage", "full",
-                "--motion_side_labels", "left_right"]  # fmt: skip
+                "--motion_side_labels", "left_right", "--motion_heads", "true"]  # fmt: skip
         assert train(config, dataset, out, *args, "--max_steps", str(steps)) == 0
         models[steps] = MACMForConditionalGeneration.from_pretrained(out)
     log = json.loads((out / "motion_pretrain.json").read_text())
     assert log["steps"] == 20 and log["train_examples"] == 4 and "action_accuracy" in log["eval"]
     assert log["side_labels"] == "left_right"
     assert np.isfinite(log["final_loss"])
+    assert models[1].config.side_grounding["sided"] and models[1].model.motion_heads is not None  # kept
     # The same pretraining (same seed) in both runs; captioning then moved the language model only.
     encoders = [dict(models[s].model.motion_encoder.named_parameters()) for s in (1, 3)]
+    heads = [dict(models[s].model.motion_heads.named_parameters()) for s in (1, 3)]
+    assert all(torch.equal(p, heads[1][name]) for name, p in heads[0].items())
     assert all(torch.equal(p, encoders[1][name]) for name, p in encoders[0].items())
     lm = [dict(models[s].model.language_model.named_parameters()) for s in (1, 3)]
     assert any(not torch.equal(p, lm[1][name]) for name, p in lm[0].items())

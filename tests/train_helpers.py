@@ -1,6 +1,7 @@
 """A tiny HMI-format dataset written here (Parquet + card + videos, per dataset_scripts/schema.py), and
 helpers to run `macm train` on it with the tiny CPU recipe."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,24 @@ def arm_track(num_frames: int, speed: float, seed: int) -> MotionTrack:
         valid=np.ones(num_frames, bool),
         backend="test",
     )
+
+
+WAVE = {"action": "wave", "side": "left", "count": 3, "speed": "fast", "direction": None, "start": 0.0, "end": 1.0}
+
+
+def program_rows(num: int) -> list[dict]:
+    """HMI rows with a program: tracks whose left wrist swings fast (a wave) or slowly (a raised arm)."""
+    rows = []
+    for index in range(num):
+        fast = index % 2 == 0
+        step = WAVE if fast else dict(WAVE, action="raise_arm", count=1, speed="slow")
+        program = json.dumps([dict(step, end=2.4)])
+        truth = {"joints_3d": None, "program": program, "synth_version": 2}
+        motion = track_to_row(arm_track(24, 6.0 if fast else 1.0, seed=index))
+        caption = f"The person {'waves' if fast else 'raises'} the left arm; the right arm stays down."
+        row = empty_row(id=f"c{index}", video="v.mp4", caption=caption, motion=motion, ground_truth=truth)
+        rows.append(dict(row, source="test", license="cc0-1.0"))
+    return rows
 
 
 def write_hmi_dataset(

@@ -5,8 +5,9 @@ A small language model trained from scratch reaches a low loss by writing its mo
 HMI-Synth v2 (idle clips, one-action clips, cut framings) that sentence wins and the motion tokens are never
 read (see modeling_macm/default_model/README.md). HMI-Synth rows carry the program that generated them, so
 each frame has a label: the action, its side, its count and its speed. Here the encoder (`MACMMotionEncoder`)
-and four linear heads learn those labels on its pooled windows, the exact tokens the language model will be
-given; the heads are thrown away afterwards. Mirrored tracks (train/augment.py) swap the side labels; the
+and four linear heads (`MACMMotionHeads`) learn those labels on its pooled windows, the exact tokens the
+language model will be given. A model with heads of its own (train/motion_heads.py) keeps them: `generate`
+names limb sides with them; otherwise fresh heads are thrown away afterwards. Mirrored tracks (train/augment.py) swap the side labels; the
 features are jittered (`jitter_motion`) and, with `perturb`, each step's tracks get a new random movement
 gain and noise (`perturb_track`).
 
@@ -27,6 +28,7 @@ from tqdm.auto import tqdm
 
 from dataset_scripts.schema import program_from_row, row_to_track
 from dataset_scripts.synth.programs import ACTIONS
+from modeling_macm.modeling_macm import MACMMotionHeads
 from processing_macm.motion_track import MotionTrack
 from train.augment import jitter_motion, mirror_track, perturb_track
 
@@ -35,6 +37,13 @@ SPEEDS = ("none", "slow", "normal", "fast")
 MAX_COUNT = 16  # the most repetitions a program step has (a run)
 IGNORE = -100
 SIDE_LABELS = ("all", "left_right")
+# What the heads read from each window, in the order of `frame_labels`' columns.
+HEAD_LABELS = {
+    "action": list(ACTIONS),
+    "side": list(SIDES),
+    "count": [str(n) for n in range(MAX_COUNT + 1)],
+    "speed": list(SPEEDS),
+}
 
 
 def _side(step: dict) -> str:
@@ -100,18 +109,6 @@ def motion_examples(rows, processor, mirror: bool, side_labels: str = "all") -> 
     return examples
 
 
-class MotionHeads(nn.Module):
-    """Linear read-outs of the pooled windows `[B, Q, H]`: action, side, count, speed."""
-
-    def __init__(self, hidden_size: int):
-        super().__init__()
-        sizes = (len(ACTIONS), len(SIDES), MAX_COUNT + 1, len(SPEEDS))
-        self.heads = nn.ModuleList(nn.Linear(hidden_size, size) for size in sizes)
-
-    def forward(self, windows: torch.Tensor) -> list[torch.Tensor]:
-        return [head(windows) for head in self.heads]  # each [B, Q, C]
-
-
 def _perturbed(example: MotionExample, processor, rng: np.random.Generator) -> MotionExample:
     """The example's features recomputed from its track after `perturb_track`; labels unchanged."""
     features, valid = processor.motion_input(perturb_track(example.track, rng))
@@ -139,7 +136,7 @@ def window_losses(encoder, heads, features, valid, labels) -> tuple[torch.Tensor
     windows = encoder(features, valid)  # [B, Q, H]
     weights = encoder.window_weights(valid)  # [B, Q, T]
     total, scores = windows.new_zeros(()), []
-    for k, logits in enumerate(heads(windows)):
+    for k, logits in enumerate(heads(windows).values()):
         known = labels[..., k] != IGNORE  # [B, T]
         onehot = nn.functional.one_hot(labels[..., k].clamp(min=0), logits.shape[-1]).float() * known[..., None]
         target = weights @ onehot  # [B, Q, C]
@@ -169,11 +166,13 @@ def pretrain_motion_encoder(
     perturb: bool = False,
     side_labels: str = "all",
     seed: int = 0,
+    train_encoder: bool = True,
 ) -> dict:
-    """Trains `model`'s motion encoder in place on the window labels of `train_rows` (HMI rows with a
-    program); with `perturb`, every step reads its tracks through `perturb_track`; `side_labels` as in
-    `frame_labels`. Returns the log: the final training loss and, with `eval_rows`, the window accuracy of
-    each head on them."""
+    """Trains `model`'s motion encoder and heads in place on the window labels of `train_rows` (HMI rows with
+    a program); with `perturb`, every step reads its tracks through `perturb_track`; `side_labels` as in
+    `frame_labels`; with `train_encoder=False` only the heads learn. The model's own heads are used where it
+    has them (`model.model.motion_heads`), fresh ones otherwise. Returns the log: the final training loss and,
+    with `eval_rows`, the window accuracy of each head on them."""
     encoder = model.model.motion_encoder
     if encoder is None:
         raise ValueError("Motion pretraining is for kinematic models; this model's motion pathway is 'overlay'.")
@@ -183,8 +182,14 @@ def pretrain_motion_encoder(
             "Motion pretraining needs rows with a motion program (HMI-Synth, `ground_truth.program`) and a person "
             "in the track; this dataset has none. Set `motion_pretrain_steps: 0`."
         )
-    heads = MotionHeads(encoder.norm.normalized_shape[0])
-    parameters = list(encoder.parameters()) + list(heads.parameters())
+    heads = model.model.motion_heads
+    if heads is None:
+        heads = MACMMotionHeads(encoder.norm.normalized_shape[0], HEAD_LABELS)
+    elif list(model.config.motion_head_labels) != list(HEAD_LABELS):
+        raise ValueError(
+            f"Motion pretraining teaches heads {list(HEAD_LABELS)}; this model's are {list(model.config.motion_head_labels)}."
+        )
+    parameters = list(heads.parameters()) + (list(encoder.parameters()) if train_encoder else [])
     optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
     generator = torch.Generator().manual_seed(seed)
@@ -204,6 +209,7 @@ def pretrain_motion_encoder(
         schedule.step()
         progress.set_postfix(loss=f"{loss.item():.3f}")
     log = {"steps": steps, "train_examples": len(train), "perturb": perturb, "side_labels": side_labels}
+    log["train_encoder"] = train_encoder
     log["final_loss"] = round(loss.item(), 4)
     if eval_rows is not None:
         examples = motion_examples(eval_rows, processor, mirror=False, side_labels=side_labels)
@@ -228,4 +234,4 @@ def evaluate_windows(encoder, heads, examples: list[MotionExample], batch_size: 
     }
 
 
-__all__ = ["frame_labels", "pretrain_motion_encoder", "evaluate_windows"]
+__all__ = ["HEAD_LABELS", "frame_labels", "pretrain_motion_encoder", "evaluate_windows"]

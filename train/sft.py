@@ -104,6 +104,13 @@ class MACMScriptArguments(ScriptArguments):
             "right action ('left_right'; otherwise 'none' swamps it and the encoder never tells left from right)."
         },
     )
+    motion_heads: bool = field(
+        default=False,
+        metadata={
+            "help": "Motion pretraining: keep its heads in the model (train/motion_heads.py); `generate` then names limb "
+            "sides from the motion (modeling_macm/side_grounding.py). A model that has heads keeps them anyway."
+        },
+    )
     side_loss_weight: float = field(
         default=1.0,
         metadata={
@@ -339,10 +346,19 @@ def main(argv: list[str] | None = None) -> int:
         motion_jitter=script_args.motion_jitter,
         perturb_tracks=script_args.perturb_tracks,
     )
+    if script_args.motion_heads:
+        from train.motion_heads import attach_motion_heads
+
+        if not script_args.motion_pretrain_steps:
+            raise ValueError("motion_heads: true keeps motion pretraining's heads; set motion_pretrain_steps.")
+        if model.model.motion_heads is None:
+            attach_motion_heads(model, processor.tokenizer)
     if script_args.motion_pretrain_steps:
         pretrain_motion(model, processor, dataset_dir, script_args, training_args)
     if script_args.freeze_motion_encoder:
         model.model.motion_encoder.requires_grad_(False)
+    if getattr(model.model, "motion_heads", None) is not None:
+        model.model.motion_heads.requires_grad_(False)  # learned in motion pretraining; captioning does not read them
 
     # A side weight of 1 is TRL's own trainer, unchanged.
     side = {"side_loss_weight": script_args.side_loss_weight} if script_args.side_loss_weight != 1.0 else {}

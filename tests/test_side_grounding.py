@@ -1,0 +1,104 @@
+"""Limb sides named from the motion heads at generation (modeling_macm/side_grounding.py, train/motion_heads.py)."""
+
+import numpy as np
+import pytest
+import torch
+from train_helpers import program_rows
+
+from dataset_scripts.schema import row_to_track
+from modeling_macm import MACMForConditionalGeneration
+from modeling_macm.side_grounding import MotionSideLogitsProcessor
+from train.augment import mirror_track
+from train.motion_heads import action_words, attach_motion_heads, side_grounding_table
+from train.motion_pretrain import pretrain_motion_encoder
+
+LEFT, RIGHT, RAISE, CLAP = 1, 2, 5, 6
+GROUNDING = {"left": LEFT, "right": RIGHT, "words": {"raise_arm": [[RAISE]], "clap": [[CLAP]]}, "sided": ["raise_arm"]}
+
+
+def _processor(prompt_length: int) -> MotionSideLogitsProcessor:
+    """One clip of 4 windows: a raised arm in windows 0 and 3 (left, then right), a clap in windows 1-2."""
+    log_odds = torch.tensor([[3.0, 0.0, 0.0, -2.0]])  # [C, Q]
+    actions = torch.tensor([[[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.7, 0.3]]])  # [C, Q, A]
+    return MotionSideLogitsProcessor(log_odds, actions, [0], GROUNDING, ["raise_arm", "clap"], prompt_length)
+
+
+def _scores() -> torch.Tensor:
+    scores = torch.zeros(1, 8)
+    scores[0, RIGHT] = 5.0  # the language model's habit: "right"
+    return scores
+
+
+def test_the_kth_mention_reads_the_kth_run_of_its_action():
+    processor = _processor(prompt_length=2)
+    pair = _scores()[0, [LEFT, RIGHT]].logsumexp(0)
+    first = processor(torch.tensor([[0, 0, RAISE, 3]]), _scores())  # "... raises the"
+    assert first[0, LEFT] - first[0, RIGHT] == pytest.approx(3.0)  # window 0 only
+    assert first[0, [LEFT, RIGHT]].logsumexp(0) == pytest.approx(pair)  # the pair keeps its probability
+    assert first[0, 0] == 0 and first[0, 7] == 0  # other words untouched
+    second = processor(torch.tensor([[0, 0, RAISE, 3, 4, 3, RAISE, 3]]), _scores())  # the second mention
+    assert second[0, LEFT] - second[0, RIGHT] == pytest.approx(-2.0)  # window 3 only
+    clap = processor(torch.tensor([[0, 0, RAISE, 3, 4, 3, RAISE, 3, CLAP]]), _scores())
+    assert torch.equal(clap, _scores())  # the step being described has no side
+
+
+def test_a_question_about_an_action_grounds_its_answer():
+    processor = _processor(prompt_length=3)
+    answer = processor(torch.tensor([[4, RAISE, 3]]), _scores())  # "Which arm ... raise arm?" then the answer
+    assert answer[0, LEFT] > answer[0, RIGHT]
+    assert torch.equal(_processor(3)(torch.tensor([[4, 4, 3]]), _scores()), _scores())  # no action named
+
+
+def test_action_words_cover_captions_and_questions(tokenizer):
+    assert {"raises", "lifts", "raise arm"} <= set(action_words("raise_arm"))
+    assert {"kicks", "kick"} <= set(action_words("kick"))
+    table = side_grounding_table(tokenizer)
+    assert [table["left"]] == tokenizer(" left", add_special_tokens=False)["input_ids"]
+    assert table["words"]["wave"] and "clap" not in table["sided"] and "kick" in table["sided"]
+
+
+def _prompt_ending_with(processor, track, words: str) -> dict:
+    text = processor.default_prompt(with_motion=True) + words
+    return processor(text=[text], videos=[np.zeros((2, 16, 16, 3), np.uint8)], motion=[track])
+
+
+def test_heads_learn_the_side_and_generate_splits_the_pair_by_it(kinematic_model, tmp_path):
+    model, processor = kinematic_model
+    attach_motion_heads(model, processor.tokenizer)
+    torch.manual_seed(0)
+    rows = program_rows(16), program_rows(6)
+    log = pretrain_motion_encoder(model, processor, *rows, steps=150, batch_size=8, side_labels="left_right")
+    assert log["eval"]["side_lr_accuracy"] == 1.0 and log["eval"]["action_accuracy"] == 1.0
+    encoder = {name: p.clone() for name, p in model.model.motion_encoder.named_parameters()}
+    heads = {name: p.clone() for name, p in model.model.motion_heads.named_parameters()}
+    pretrain_motion_encoder(model, processor, *rows, steps=5, batch_size=8, train_encoder=False)  # heads only
+    assert all(torch.equal(p, encoder[name]) for name, p in model.model.motion_encoder.named_parameters())
+    assert all(not torch.equal(p, heads[name]) for name, p in model.model.motion_heads.named_parameters())
+
+    model.save_pretrained(tmp_path / "m")
+    model = MACMForConditionalGeneration.from_pretrained(tmp_path / "m").eval()
+    assert model.config.side_grounding["sided"] and model.model.motion_heads is not None
+
+    track = row_to_track(program_rows(1)[0]["motion"])  # the left wrist waves
+    left, right = model.config.side_grounding["left"], model.config.side_grounding["right"]
+    margins = {}
+    for name, seen in (("as is", track), ("mirrored", mirror_track(track))):
+        inputs = _prompt_ending_with(processor, seen, " The person waves with the")
+        grounded, plain = (
+            model.generate(**inputs, max_new_tokens=1, do_sample=False, output_scores=True,
+                           return_dict_in_generate=True, ground_sides=ground).scores[0][0]
+            for ground in (None, False)
+        )  # fmt: skip
+        margins[name] = float(grounded[left] - grounded[right])
+        assert grounded[[left, right]].logsumexp(0) == pytest.approx(float(plain[[left, right]].logsumexp(0)), abs=1e-4)
+    assert margins["as is"] > 0 > margins["mirrored"], margins
+
+
+def test_grounding_that_cannot_apply_is_refused(kinematic_model):
+    model, processor = kinematic_model
+    inputs = _prompt_ending_with(processor, row_to_track(program_rows(1)[0]["motion"]), " waves")
+    with pytest.raises(ValueError, match="motion heads"):
+        model.generate(**inputs, max_new_tokens=1, ground_sides=True)
+    attach_motion_heads(model, processor.tokenizer)
+    with pytest.raises(ValueError, match="Motion Synergetic"):
+        model.generate(**inputs, max_new_tokens=1, ground_sides=True, motion_synergetic=True)
