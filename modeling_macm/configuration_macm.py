@@ -111,7 +111,9 @@ class MACMConfig(PreTrainedConfig):
                 f"({self.motion_num_heads})."
             )
         if self.motion_head_labels and self.motion_representation != "kinematic":
-            raise ValueError("motion_head_labels read the kinematic motion encoder's windows; this model is 'overlay'.")
+            raise ValueError(
+                "motion_head_labels read the kinematic motion encoder's windows; this model is 'overlay'."
+            )
         if self.side_grounding and not {"action", "side"} <= set(self.motion_head_labels or {}):
             raise ValueError("side_grounding needs motion heads named 'action' and 'side' (motion_head_labels).")
         # Follow the language model's choice (LLaVA does the same), so tied checkpoints reload tied.

@@ -39,7 +39,9 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         self.clip_of_row = clip_of_row
         self.left, self.right = grounding["left"], grounding["right"]
         self.words = [
-            (tuple(ids), action_labels.index(action)) for action, sequences in grounding["words"].items() for ids in sequences
+            (tuple(ids), action_labels.index(action))
+            for action, sequences in grounding["words"].items()
+            for ids in sequences
         ]
         self.sided = {action_labels.index(action) for action in grounding["sided"]}
         self.prompt_length = prompt_length
@@ -53,7 +55,9 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         """Reads `model`'s motion heads on the clips of a `generate` call."""
         config, encoder, heads = model.config, model.model.motion_encoder, model.model.motion_heads
         if motion_attention_mask is None:
-            motion_attention_mask = torch.ones(motion_features.shape[:2], dtype=torch.bool, device=motion_features.device)
+            motion_attention_mask = torch.ones(
+                motion_features.shape[:2], dtype=torch.bool, device=motion_features.device
+            )
         dtype = encoder.input_proj.weight.dtype
         outputs = heads(encoder(motion_features.to(dtype), motion_attention_mask))  # each [C, Q, classes]
         present = encoder.window_weights(motion_attention_mask.bool()).sum(-1) > 0  # [C, Q]
@@ -65,7 +69,12 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         clips = iter(range(len(motion_features)))
         clip_of_row = [next(clips) if motion else None for motion in has_motion]
         return cls(
-            log_odds, actions, clip_of_row, config.side_grounding, config.motion_head_labels["action"], input_ids.shape[1]
+            log_odds,
+            actions,
+            clip_of_row,
+            config.side_grounding,
+            config.motion_head_labels["action"],
+            input_ids.shape[1],
         )
 
     def _scan(self, input_ids: torch.LongTensor) -> None:

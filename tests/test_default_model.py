@@ -80,9 +80,9 @@ def test_embedded_model_names_the_actions_from_the_motion(synth_clips):
 
     captioner = MACMCaptioner.from_pretrained("macm")
     recall = {
-        use_motion: motion_accuracy(
-            [(captioner(v, use_motion=use_motion).caption, p) for v, p in zip(*synth_clips)]
-        )["action_recall"]
+        use_motion: motion_accuracy([(captioner(v, use_motion=use_motion).caption, p) for v, p in zip(*synth_clips)])[
+            "action_recall"
+        ]
         for use_motion in (True, False)
     }
     assert recall[True] >= recall[False] + 0.25, recall
@@ -98,13 +98,15 @@ def test_embedded_model_names_sides_from_the_motion(synth_clips):
 
     captioner = MACMCaptioner.from_pretrained("macm")
     flips = {True: [], False: []}
-    for video, program in zip(*synth_clips):
+    for video in synth_clips[0]:
         frames, track = read_video(video)[0], captioner.estimate_motion(video)
         for ground in flips:
             results = captioner.caption(
                 [frames, mirror_frames(frames)], tracks=[track, mirror_track(track)], ground_sides=ground
             )
-            named = [[s["side"] for s in parse_caption_steps(r.caption) if s["side"] in ("left", "right")] for r in results]
+            named = [
+                [s["side"] for s in parse_caption_steps(r.caption) if s["side"] in ("left", "right")] for r in results
+            ]
             flips[ground] += [a != b for a, b in zip(*named)]
     assert len(flips[True]) >= 4, flips
     assert sum(flips[True]) / len(flips[True]) >= 0.75 > sum(flips[False]) / max(len(flips[False]), 1), flips

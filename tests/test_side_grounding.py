@@ -90,7 +90,9 @@ def test_heads_learn_the_side_and_generate_splits_the_pair_by_it(kinematic_model
             for ground in (None, False)
         )  # fmt: skip
         margins[name] = float(grounded[left] - grounded[right])
-        assert grounded[[left, right]].logsumexp(0) == pytest.approx(float(plain[[left, right]].logsumexp(0)), abs=1e-4)
+        assert grounded[[left, right]].logsumexp(0) == pytest.approx(
+            float(plain[[left, right]].logsumexp(0)), abs=1e-4
+        )
     assert margins["as is"] > 0 > margins["mirrored"], margins
 
 

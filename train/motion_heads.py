@@ -42,7 +42,9 @@ def side_grounding_table(tokenizer) -> dict:
     sequences of every action's words, each after a space as they stand in a sentence."""
     left, right = (tokenizer(f" {side}", add_special_tokens=False)["input_ids"] for side in ("left", "right"))
     if len(left) != 1 or len(right) != 1:
-        raise ValueError(f"Side grounding needs ' left' and ' right' to be one token each; they are {left} and {right}.")
+        raise ValueError(
+            f"Side grounding needs ' left' and ' right' to be one token each; they are {left} and {right}."
+        )
     words = {
         action: [tokenizer(f" {w}", add_special_tokens=False)["input_ids"] for w in action_words(action)]
         for action in HEAD_LABELS["action"]

@@ -6,10 +6,10 @@ HMI-Synth v2 (idle clips, one-action clips, cut framings) that sentence wins and
 read (see modeling_macm/default_model/README.md). HMI-Synth rows carry the program that generated them, so
 each frame has a label: the action, its side, its count and its speed. Here the encoder (`MACMMotionEncoder`)
 and four linear heads (`MACMMotionHeads`) learn those labels on its pooled windows, the exact tokens the
-language model will be given. A model with heads of its own (train/motion_heads.py) keeps them: `generate`
-names limb sides with them; otherwise fresh heads are thrown away afterwards. Mirrored tracks (train/augment.py) swap the side labels; the
-features are jittered (`jitter_motion`) and, with `perturb`, each step's tracks get a new random movement
-gain and noise (`perturb_track`).
+language model will be given. A model with heads of its own (train/motion_heads.py) keeps them, and
+`generate` names limb sides with them; otherwise fresh heads are thrown away afterwards. Mirrored tracks
+(train/augment.py) swap the side labels; the features are jittered (`jitter_motion`) and, with `perturb`,
+each step's tracks get a new random movement gain and noise (`perturb_track`).
 
 Most frames have no side ("none"): trained on every frame, the side head's cheapest answer is "none" and the
 encoder never learns left from right (session 6: 0.36 on left/right windows). With `side_labels="left_right"`
