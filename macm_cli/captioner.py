@@ -32,6 +32,8 @@ from processing_macm.segments import (
 )
 from processing_macm.video_io import sample_frame_indices
 
+from .directions import direction_processor
+
 DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
 NOBODY_CAPTION = "No person is visible in the video."
 STILL_CAPTION = "The person stands still."
@@ -102,6 +104,7 @@ class MACMCaptioner:
         batch_size: int = 16,
         progress: bool = False,
         person: int = 0,
+        ground_directions: bool = True,
         **generate_kwargs,
     ) -> list[CaptionResult]:
         """Captions `videos` (paths or `[T, H, W, 3]` frames) as one batch.
@@ -125,6 +128,9 @@ class MACMCaptioner:
             batch_size: segments of a long video captioned in one `generate` call.
             progress: show tqdm bars (on stderr) for pose estimation and for segments.
             person: whom to follow when there are several (0: the main person; see `extract_motion`).
+            ground_directions: a walk's direction as the camera sees it, where the model names one, is the one
+                the track's facing gives (`directions.py`; MediaPipe tracks, greedy or sampled decoding).
+            generate_kwargs: to `generate`, e.g. `ground_sides=False` for sides named by the language model.
         """
         if decoding not in ("greedy", "sample", "msd"):
             raise ValueError(f"decoding must be 'greedy', 'sample' or 'msd', got {decoding!r}.")
@@ -150,6 +156,7 @@ class MACMCaptioner:
         ]
         usable = [track if track is not None and track.has_person else None for track in tracks]
         options = dict(prompt=prompt, decoding=decoding, max_new_tokens=max_new_tokens, **generate_kwargs)
+        options["ground_directions"] = ground_directions
 
         durations = [_duration(video, track) for video, track in zip(videos, tracks)]
         results: list[CaptionResult | None] = [None] * len(videos)
@@ -273,7 +280,9 @@ class MACMCaptioner:
         used = any(part is not None for part in parts)
         return CaptionResult(name, summarize(captions), used, keyframes, notice, timings, segments)
 
-    def _generate(self, processor, videos, motion, prompt, decoding, max_new_tokens, **generate_kwargs):
+    def _generate(
+        self, processor, videos, motion, prompt, decoding, max_new_tokens, ground_directions, **generate_kwargs
+    ):
         """Captions of one batch: `videos` (paths or frames), `motion` (tracks, overlay keyframe images or None).
         Returns the texts, the overlay keyframes of each track, and the seconds per stage."""
         timings = {}
@@ -293,6 +302,10 @@ class MACMCaptioner:
         options = dict(max_new_tokens=max_new_tokens, do_sample=decoding == "sample", **generate_kwargs)
         if decoding == "msd":
             options["motion_synergetic"] = True
+        elif ground_directions:
+            directions = direction_processor(processor.tokenizer, motion, inputs["input_ids"].shape[1])
+            if directions is not None:
+                options["logits_processor"] = [*options.get("logits_processor", []), directions]
         output = self.model.generate(**inputs, **options)
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         timings["generate"] = time.perf_counter() - start

@@ -92,8 +92,8 @@ def _root_positions(track: MotionTrack, keypoints: np.ndarray, joints: np.ndarra
     return np.stack([x, y, -depth], axis=-1)
 
 
-def _facing_yaw(joints: np.ndarray) -> np.ndarray:
-    """`[T]` yaw (rad) of the body's forward direction about +y, 0 when facing +z."""
+def facing_yaw(joints: np.ndarray) -> np.ndarray:
+    """`[T]` yaw (rad) of the body's forward direction about +y, 0 when facing +z (in camera axes: the camera)."""
     across = (joints[:, _J["left_hip"]] - joints[:, _J["right_hip"]]) + (
         joints[:, _J["left_shoulder"]] - joints[:, _J["right_shoulder"]]
     )
@@ -192,7 +192,7 @@ def kinematic_features(
     nearest = known[np.minimum(np.searchsorted(known, np.arange(len(valid))), len(known) - 1)]  # [T]
     joints, keypoints = joints[nearest], keypoints[nearest]
 
-    yaw = np.unwrap(_facing_yaw(joints))  # [T]
+    yaw = np.unwrap(facing_yaw(joints))  # [T]
     local = _rotate_yaw(joints, yaw)  # [T, 22, 3]
     root = _root_positions(track, keypoints, joints)  # [T, 3]
     visibility, _ = _fill_gaps(joint_visibility(track), track.valid, max_gap)
@@ -272,6 +272,7 @@ __all__ = [
     "SEEN",
     "STILL_ENERGY",
     "compute_feature_stats",
+    "facing_yaw",
     "joint_visibility",
     "kinematic_features",
     "motion_energy",

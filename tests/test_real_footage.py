@@ -141,3 +141,18 @@ def test_embedded_model_run_is_scored(clips, built):
     assert record["caption"] and record["motion_used"]  # MediaPipe finds the man in the car
     score = score_caption(clips["carphone"], record["caption"])
     assert {key: record[key] for key in score} == score
+
+
+@pytest.mark.slow
+def test_the_direction_named_is_the_tracks(clips, built):
+    """The embedded model's caption of a pedestrian names the direction that the track's facing gives
+    (macm_cli/directions.py), whichever the language model would have started."""
+    from macm_cli import MACMCaptioner
+    from macm_cli.directions import travel_phrase
+
+    captioner = MACMCaptioner.from_pretrained("macm")
+    video = built["vtest-45"]
+    track = captioner.estimate_motion(video)
+    phrase = travel_phrase(track)
+    [result] = captioner.caption([video], tracks=[track])
+    assert phrase is not None and phrase in result.caption, (phrase, result.caption)
