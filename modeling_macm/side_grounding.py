@@ -38,11 +38,10 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         self.side_log_odds, self.action_probs = side_log_odds, action_probs
         self.clip_of_row = clip_of_row
         self.left, self.right = grounding["left"], grounding["right"]
-        self.words = [
-            (tuple(ids), action_labels.index(action))
-            for action, sequences in grounding["words"].items()
-            for ids in sequences
-        ]
+        self.words: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # last token -> (ids, action)
+        for action, sequences in grounding["words"].items():
+            for ids in sequences:
+                self.words.setdefault(ids[-1], []).append((tuple(ids), action_labels.index(action)))
         self.sided = {action_labels.index(action) for action in grounding["sided"]}
         self.prompt_length = prompt_length
         self.mentions: list[dict[int, int]] = []  # per row: start position -> action
@@ -84,7 +83,7 @@ class MotionSideLogitsProcessor(LogitsProcessor):
             self.mentions = [{} for _ in rows]
         for row, mentions in zip(rows, self.mentions):
             for end in range(self.scanned, len(row)):
-                for ids, action in self.words:
+                for ids, action in self.words.get(row[end], ()):
                     start = end - len(ids) + 1
                     if start >= 0 and tuple(row[start : end + 1]) == ids:
                         mentions[start] = action
