@@ -1,15 +1,20 @@
 """Limb sides named from the motion heads at generation (modeling_macm/side_grounding.py, train/motion_heads.py)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
-from train_helpers import program_rows
+from train_helpers import program_rows, write_hmi_dataset
 
+from dataset_scripts.build import write_parquet
+from dataset_scripts.card import write_card
 from dataset_scripts.schema import row_to_track
 from modeling_macm import MACMForConditionalGeneration
 from modeling_macm.side_grounding import MotionSideLogitsProcessor
 from train.augment import mirror_track
 from train.motion_heads import action_words, attach_motion_heads, side_grounding_table
+from train.motion_heads import main as motion_heads_main
 from train.motion_pretrain import pretrain_motion_encoder
 
 LEFT, RIGHT, RAISE, CLAP = 1, 2, 5, 6
@@ -104,3 +109,22 @@ def test_grounding_that_cannot_apply_is_refused(kinematic_model):
     attach_motion_heads(model, processor.tokenizer)
     with pytest.raises(ValueError, match="Motion Synergetic"):
         model.generate(**inputs, max_new_tokens=1, ground_sides=True, motion_synergetic=True)
+
+
+def test_motion_heads_command_writes_a_model_with_heads(kinematic_model, tmp_path):
+    model, processor = kinematic_model
+    model.save_pretrained(tmp_path / "base")
+    processor.save_pretrained(tmp_path / "base")
+    dataset = write_hmi_dataset(tmp_path / "hmi", num_train=4, num_test=2)
+    rows = [dict(row, video="videos/clip00.mp4") for row in program_rows(6)]
+    for split, part in (("train", rows[:4]), ("test", rows[4:])):
+        write_parquet(dataset / "data" / f"{split}-00000-of-00001.parquet", part)
+    write_card(dataset, "tests")
+    args = ["--model", str(tmp_path / "base"), "--dataset", str(dataset), "--eval-split", "test", "--steps", "3"]
+    assert motion_heads_main([*args, "--output", str(tmp_path / "out")]) == 0
+    trained = MACMForConditionalGeneration.from_pretrained(tmp_path / "out")
+    assert trained.model.motion_heads is not None and trained.config.side_grounding["sided"]
+    assert json.loads((tmp_path / "out" / "motion_heads.json").read_text())["train_encoder"] is False
+    with pytest.raises(SystemExit):  # the output exists: refused, nothing overwritten
+        motion_heads_main([*args, "--output", str(tmp_path / "out")])
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no staging left behind
