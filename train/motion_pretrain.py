@@ -195,6 +195,8 @@ def pretrain_motion_encoder(
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     encoder.train()
+    trainable = [p.requires_grad for p in encoder.parameters()]
+    encoder.requires_grad_(train_encoder)  # heads only: no gradients through the encoder
     progress = tqdm(range(steps), desc="motion pretraining", unit="step")
     for _ in progress:
         picked = torch.randint(len(train), (min(batch_size, len(train)),), generator=generator)
@@ -208,6 +210,8 @@ def pretrain_motion_encoder(
         optimizer.step()
         schedule.step()
         progress.set_postfix(loss=f"{loss.item():.3f}")
+    for p, flag in zip(encoder.parameters(), trainable):
+        p.requires_grad_(flag)
     log = {"steps": steps, "train_examples": len(train), "perturb": perturb, "side_labels": side_labels}
     log["train_encoder"] = train_encoder
     log["final_loss"] = round(loss.item(), 4)
