@@ -125,6 +125,8 @@ def test_motion_heads_command_writes_a_model_with_heads(kinematic_model, tmp_pat
     trained = MACMForConditionalGeneration.from_pretrained(tmp_path / "out")
     assert trained.model.motion_heads is not None and trained.config.side_grounding["sided"]
     assert json.loads((tmp_path / "out" / "motion_heads.json").read_text())["train_encoder"] is False
+    args[1] = str(tmp_path / "out")  # a saved model with heads fits them again
+    assert motion_heads_main([*args, "--output", str(tmp_path / "again")]) == 0
     with pytest.raises(SystemExit):  # the output exists: refused, nothing overwritten
         motion_heads_main([*args, "--output", str(tmp_path / "out")])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no staging left behind

@@ -136,7 +136,8 @@ def window_losses(encoder, heads, features, valid, labels) -> tuple[torch.Tensor
     windows = encoder(features, valid)  # [B, Q, H]
     weights = encoder.window_weights(valid)  # [B, Q, T]
     total, scores = windows.new_zeros(()), []
-    for k, logits in enumerate(heads(windows).values()):
+    outputs = heads(windows)  # a saved model's heads come back in the config's (sorted) order
+    for k, logits in enumerate(outputs[name] for name in HEAD_LABELS):
         known = labels[..., k] != IGNORE  # [B, T]
         onehot = nn.functional.one_hot(labels[..., k].clamp(min=0), logits.shape[-1]).float() * known[..., None]
         target = weights @ onehot  # [B, Q, C]
@@ -185,7 +186,7 @@ def pretrain_motion_encoder(
     heads = model.model.motion_heads
     if heads is None:
         heads = MACMMotionHeads(encoder.norm.normalized_shape[0], HEAD_LABELS)
-    elif list(model.config.motion_head_labels) != list(HEAD_LABELS):
+    elif model.config.motion_head_labels != HEAD_LABELS:
         raise ValueError(
             f"Motion pretraining teaches heads {list(HEAD_LABELS)}; this model's are {list(model.config.motion_head_labels)}."
         )
