@@ -187,8 +187,11 @@ def pretrain_motion_encoder(
     if heads is None:
         heads = MACMMotionHeads(encoder.norm.normalized_shape[0], HEAD_LABELS)
     elif model.config.motion_head_labels != HEAD_LABELS:
+        own = model.config.motion_head_labels
+        differ = sorted(name for name in {*HEAD_LABELS, *own} if own.get(name) != HEAD_LABELS.get(name))
         raise ValueError(
-            f"Motion pretraining teaches heads {list(HEAD_LABELS)}; this model's are {list(model.config.motion_head_labels)}."
+            f"Motion pretraining teaches heads {HEAD_LABELS}; this model's differ in {differ}: fit fresh heads "
+            f"on a model without them."
         )
     parameters = list(heads.parameters()) + (list(encoder.parameters()) if train_encoder else [])
     optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
@@ -198,21 +201,23 @@ def pretrain_motion_encoder(
     encoder.train()
     trainable = [p.requires_grad for p in encoder.parameters()]
     encoder.requires_grad_(train_encoder)  # heads only: no gradients through the encoder
-    progress = tqdm(range(steps), desc="motion pretraining", unit="step")
-    for _ in progress:
-        picked = torch.randint(len(train), (min(batch_size, len(train)),), generator=generator)
-        features, valid, labels = _batch(
-            [_perturbed(train[i], processor, rng) if perturb else train[i] for i in picked]
-        )
-        loss, _ = window_losses(encoder, heads, *jitter_motion(features, valid, generator=generator), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
-        schedule.step()
-        progress.set_postfix(loss=f"{loss.item():.3f}")
-    for p, flag in zip(encoder.parameters(), trainable):
-        p.requires_grad_(flag)
+    try:
+        progress = tqdm(range(steps), desc="motion pretraining", unit="step")
+        for _ in progress:
+            picked = torch.randint(len(train), (min(batch_size, len(train)),), generator=generator)
+            features, valid, labels = _batch(
+                [_perturbed(train[i], processor, rng) if perturb else train[i] for i in picked]
+            )
+            loss, _ = window_losses(encoder, heads, *jitter_motion(features, valid, generator=generator), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+            optimizer.step()
+            schedule.step()
+            progress.set_postfix(loss=f"{loss.item():.3f}")
+    finally:
+        for p, flag in zip(encoder.parameters(), trainable):
+            p.requires_grad_(flag)
     log = {"steps": steps, "train_examples": len(train), "perturb": perturb, "side_labels": side_labels}
     log["train_encoder"] = train_encoder
     log["final_loss"] = round(loss.item(), 4)
