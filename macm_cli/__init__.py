@@ -16,6 +16,7 @@ COMMANDS = {
     "motion": ("macm_cli.motion", "extract a MotionTrack (.npz) from a video, with an optional overlay preview"),
     "synth": ("dataset_scripts.synth", "generate HMI-Synth clips with ground-truth captions and QA"),
     "build": ("dataset_scripts.build", "build an HMI-format dataset (Parquet + card) from a source"),
+    "merge": ("dataset_scripts.merge", "merge built HMI datasets into one (hard links, one card)"),
     "curate": (
         "dataset_scripts.curation",
         "scene cuts, 2-10 s segments, pose/movement filters with a keep/drop report",
