@@ -63,17 +63,28 @@ def merge(datasets, output) -> Path:
         raise MergeError("Give at least two datasets to merge.")
     if output.exists():
         raise MergeError(f"{str(output)!r} exists; choose a new folder with -o.")
+    repeated = [d for i, d in enumerate(datasets) if d.resolve() in {e.resolve() for e in datasets[:i]}]
+    if repeated:
+        raise MergeError(f"{str(repeated[0])!r} is given twice; name each dataset once.")
+    inside = [d for d in datasets if output.resolve().is_relative_to(d.resolve())]
+    if inside:
+        raise MergeError(f"{str(output)!r} is inside the input {str(inside[0])!r}; write the merge elsewhere.")
     shards = {dataset: _shards(dataset) for dataset in datasets}
-    owner: dict[str, Path] = {}  # clip id or file path -> the dataset it comes from
+    owner: dict[tuple[str, str], Path] = {}  # ("clip id" or "file", name) -> the dataset it comes from
     for dataset, splits in shards.items():
         ids = (
             i for paths in splits.values() for p in paths for i in pq.read_table(p, columns=["id"])["id"].to_pylist()
         )
-        for key in [*ids, *map(str, _clip_files(dataset))]:
+        for key in [*(("clip id", i) for i in ids), *(("file", str(f)) for f in _clip_files(dataset))]:
             if key in owner:
+                where = (
+                    f"twice in {str(dataset)!r}"
+                    if owner[key] == dataset
+                    else (f"in both {str(owner[key])!r} and {str(dataset)!r}")
+                )
                 raise MergeError(
-                    f"{key!r} is in both {str(owner[key])!r} and {str(dataset)!r}; merged datasets need distinct "
-                    "clip ids and file names (e.g. HMI-Synth drawn with different --seed)."
+                    f"The {key[0]} {key[1]!r} is {where}; merged datasets need distinct clip ids and file names "
+                    "(e.g. HMI-Synth drawn with different --seed)."
                 )
             owner[key] = dataset
     output.parent.mkdir(parents=True, exist_ok=True)

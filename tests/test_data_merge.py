@@ -44,9 +44,14 @@ def test_merged_datasets_load_as_one(tmp_path):
 def test_a_repeated_clip_is_refused_and_nothing_is_left(tmp_path):
     first = built(tmp_path, "a", {"a0": "A man squats."})
     shutil.copytree(first, tmp_path / "copy")
-    with pytest.raises(MergeError, match="'a0' is in both"):
+    with pytest.raises(MergeError, match="clip id 'a0' is in both"):
         merge([first, tmp_path / "copy"], tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "a-src", "copy"]  # no output, no staging
+    second = built(tmp_path, "b", {"b0": "A man jumps."})
+    shard = second / "data" / "test-00000-of-00001.parquet"
+    shutil.copyfile(shard, second / "data" / "validation-00000-of-00001.parquet")  # b0 in two splits
+    with pytest.raises(MergeError, match="clip id 'b0' is twice in"):
+        merge([first, second], tmp_path / "out")
 
 
 def test_what_is_not_a_built_dataset_or_a_new_folder_is_refused(tmp_path):
@@ -56,5 +61,9 @@ def test_what_is_not_a_built_dataset_or_a_new_folder_is_refused(tmp_path):
         merge([first, tmp_path / "plain"], tmp_path / "out")
     with pytest.raises(MergeError, match="exists"):
         merge([first, tmp_path / "plain"], tmp_path / "plain")
+    with pytest.raises(MergeError, match="given twice"):
+        merge([first, first], tmp_path / "out")
+    with pytest.raises(MergeError, match="inside the input"):  # the output would be read while it is written
+        merge([first, tmp_path / "plain"], first / "merged")
     with pytest.raises(SystemExit):  # one dataset: nothing to merge
         main([str(first), "-o", str(tmp_path / "out")])
