@@ -70,18 +70,16 @@ def merge(datasets, output) -> Path:
     if inside:
         raise MergeError(f"{str(output)!r} is inside the input {str(inside[0])!r}; write the merge elsewhere.")
     shards = {dataset: _shards(dataset) for dataset in datasets}
+    files = {dataset: _clip_files(dataset) for dataset in datasets}
     owner: dict[tuple[str, str], Path] = {}  # ("clip id" or "file", name) -> the dataset it comes from
     for dataset, splits in shards.items():
         ids = (
             i for paths in splits.values() for p in paths for i in pq.read_table(p, columns=["id"])["id"].to_pylist()
         )
-        for key in [*(("clip id", i) for i in ids), *(("file", str(f)) for f in _clip_files(dataset))]:
+        for key in [*(("clip id", i) for i in ids), *(("file", str(f)) for f in files[dataset])]:
             if key in owner:
-                where = (
-                    f"twice in {str(dataset)!r}"
-                    if owner[key] == dataset
-                    else (f"in both {str(owner[key])!r} and {str(dataset)!r}")
-                )
+                both = f"in both {str(owner[key])!r} and {str(dataset)!r}"
+                where = f"twice in {str(dataset)!r}" if owner[key] == dataset else both
                 raise MergeError(
                     f"The {key[0]} {key[1]!r} is {where}; merged datasets need distinct clip ids and file names "
                     "(e.g. HMI-Synth drawn with different --seed)."
@@ -94,8 +92,8 @@ def merge(datasets, output) -> Path:
             parts = [path for splits in shards.values() for path in splits.get(split, [])]
             for index, path in enumerate(parts):
                 _place(path, staging / _DATA / f"{split}-{index:05d}-of-{len(parts):05d}.parquet")
-        for dataset in datasets:
-            for relative in _clip_files(dataset):
+        for dataset, relatives in files.items():
+            for relative in relatives:
                 _place(dataset / relative, staging / relative)
         write_card(staging, "macm merge " + " ".join(str(d) for d in datasets) + f" -o {output}")
         staging.rename(output)

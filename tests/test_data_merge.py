@@ -38,7 +38,7 @@ def test_merged_datasets_load_as_one(tmp_path):
         original = tmp_path / row["id"][0] / row["video"]
         assert video.stat().st_ino == original.stat().st_ino  # a hard link, not a copy
     card = (tmp_path / "abc" / "README.md").read_text()
-    assert "macm merge" in card and "test" in card
+    assert "macm merge" in card and "num_examples: 3" in card and "num_examples: 1" in card
 
 
 def test_a_repeated_clip_is_refused_and_nothing_is_left(tmp_path):
