@@ -27,7 +27,7 @@ _FEATURES = """\
 | `captions` | struct or null | HMI's three levels: `fine` / `contextual` lists of `{start, end, text}` (seconds), `summary` |
 | `qa` | list | `{question, answer, type: "open" or "true_false", dimension}` |
 | `motion` | struct or null | a MotionTrack: `fps`, `frame_size` (w, h), `keypoints_2d` [T, 33, 3] (pixels + confidence), `joints_3d` [T, 22, 3] (SMPL order, metres, pelvis-centred, y up), `valid` [T], `backend`, optional SMPL `global_orient`, `body_pose`, `betas`, `transl`; `dataset_scripts.schema.row_to_track(row)` rebuilds it |
-| `ground_truth` | struct or null | HMI-Synth only: `joints_3d` [T, 22, 3] (the rendered body's SMPL joints), `program` (the generating motion program, JSON; `dataset_scripts.schema.program_from_row(row)`) and `synth_version` (HMI-Synth release, 1 or 2) |
+| `ground_truth` | struct or null | HMI-Synth only: `joints_3d` [T, 22, 3] (the rendered body's SMPL joints), `program` (the generating motion program, JSON; `dataset_scripts.schema.program_from_row(row)`) and `synth_version` (HMI-Synth release, 1-4) |
 | `source`, `license` | string | provenance and licence of the clip and its text |
 """
 

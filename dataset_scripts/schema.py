@@ -89,7 +89,7 @@ def hmi_features():
             "ground_truth": {
                 "joints_3d": Array3D((None, NUM_JOINTS, 3), "float32"),
                 "program": Value("string"),
-                "synth_version": Value("int32"),  # HMI-Synth release (1 or 2) that made the clip
+                "synth_version": Value("int32"),  # HMI-Synth release (1-4) that made the clip
             },
             "source": Value("string"),
             "license": Value("string"),

@@ -41,16 +41,16 @@ def path_length(joints: np.ndarray, name: str) -> float:
     return float(np.linalg.norm(np.diff(joints[:, J[name]], axis=0), axis=1).sum())
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_named_side_moves_most_and_counts_match(version):
     """Version 2 adds per-repetition timing and amplitude jitter, breathing and sway, version 3 a natural
-    gait: the counts and sides must survive them."""
+    gait, version 4 people's cadences: the counts and sides must survive them."""
     checked = {}
     for seed in range(60):
         rng = np.random.default_rng(seed)
-        program = sample_program(rng) if version == 1 else sample_program_v2(rng)
+        program = sample_program(rng) if version == 1 else sample_program_v2(rng, human_cadence=version == 4)
         idle = None if version == 1 else sample_idle(rng)
-        angles, yaw, offset = animate(program, FPS, idle, natural_gait=version == 3)
+        angles, yaw, offset = animate(program, FPS, idle, natural_gait=version >= 3)
         _, _, _, joints, _ = pose_body(sample_body(rng), angles, yaw, offset)
         for step in program:
             if step["action"] not in SIGNALS:
@@ -67,6 +67,28 @@ def test_named_side_moves_most_and_counts_match(version):
             assert count_peaks(signal(segment, s)) == step["count"], (seed, step)
             checked[step["action"]] = checked.get(step["action"], 0) + 1
     assert set(checked) == set(SIGNALS), checked
+
+
+def test_v4_walks_step_slower_than_runs_and_nothing_else_changes():
+    """Version 4 times walks and runs by GAIT_SECONDS: every walk steps slower than every run (version 3: a
+    fast walk 0.39 s a step, a slow run 0.50 s). The rest of a program is version 3's, draw for draw, but for
+    the counts and holds that fitting it into the clip's length changes."""
+    seconds = {True: {"walk": [], "run": []}, False: {"walk": [], "run": []}}
+    for seed in range(400):
+        v3, v4 = (sample_program_v2(np.random.default_rng(seed), human_cadence=h) for h in (False, True))
+        assert [s["action"] for s in v3] == [s["action"] for s in v4], seed
+        timing = ("reps", "start", "end", "count", "human_cadence")
+        for a, b in zip(v3, v4):
+            assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
+            if a["action"] in seconds[True]:
+                seconds[False][a["action"]].append(np.mean(a["reps"]))
+                seconds[True][b["action"]].append(np.mean(b["reps"]))
+                assert b["human_cadence"] and len(b["reps"]) == b["count"], b
+            else:
+                assert "human_cadence" not in b, b
+    assert min(seconds[True]["walk"]) > max(seconds[True]["run"]), seconds[True]
+    assert min(seconds[False]["walk"]) < max(seconds[False]["run"])  # the overlap version 4 removes
+    assert len(seconds[True]["walk"]) > 20 and len(seconds[True]["run"]) > 20
 
 
 def test_v2_walks_travel_and_idle_stays_put():

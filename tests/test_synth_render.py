@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    """Version 3, seed 0: clips 1, 3 and 4 are framed from the waist up, 0, 2 and 5 show the whole body."""
+    """Version 4, seed 0: clips 1, 3 and 4 are framed from the waist up, 0, 2 and 5 show the whole body."""
     out = tmp_path_factory.mktemp("synth") / "a"
     return generate_dataset(out, num_clips=6, seed=0, size=144, num_workers=1, progress=False)
 
@@ -27,9 +27,9 @@ def _rows(out_dir):
 def test_layout_and_decoding(dataset):
     rows = _rows(dataset)
     card = (dataset / "README.md").read_text()
-    assert len(rows) == 6 and card.startswith("---\nlicense: other") and "HMI-Synth version 3, seed 0" in card
+    assert len(rows) == 6 and card.startswith("---\nlicense: other") and "HMI-Synth version 4, seed 0" in card
     for row in rows:
-        assert row["synth_version"] == 3
+        assert row["synth_version"] == 4
         photo = row["camera"]["photo"] or row["camera"]["floor_photo"]
         assert row["license"] == ("CC0-1.0 AND Apache-2.0 AND BSD-3-Clause" if photo else "CC0-1.0")
         info = probe_video(dataset / row["video"])
@@ -126,4 +126,4 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="size"):
         generate_dataset(tmp_path, num_clips=1, size=255)
     with pytest.raises(ValueError, match="version must be one of"):
-        generate_dataset(tmp_path, num_clips=1, version=4)
+        generate_dataset(tmp_path, num_clips=1, version=5)

@@ -4,11 +4,12 @@ Each clip: an anny body performing a motion program, rendered with OpenCV and wr
 DIR/videos/<id>.mp4, its SMPL-order joints as DIR/joints/<id>.npy [T, 22, 3], and one line of
 DIR/metadata.jsonl with the program, captions at the three HMI levels and QA pairs. Version 2 has idle
 and single-action clips, cameras all around the person, cut framings, photographs and degradations.
-Version 3 (the default) is version 2 with a natural gait: walkers and runners bend the knee of the leg
-that swings forward and step as far as their hips reach (version 2 marched in short steps, and real
-pedestrians' legs moved 1.8 times faster than its walkers', bench/bench_gait.py). `--version 1` and
-`--version 2` reproduce the earlier releases (joints and frames up to the floating point of the
-CPU). Generation is deterministic for a seed and version, and resumable: clips whose files exist are not
+Version 3 is version 2 with a natural gait: walkers and runners bend the knee of the leg that swings
+forward and step as far as their hips reach (version 2 marched in short steps, and real pedestrians'
+legs moved 1.8 times faster than its walkers', bench/bench_gait.py). Version 4 (the default) is version 3
+with walks and runs at people's cadences (`programs.GAIT_SECONDS`: a walk steps every 0.46-0.70 s, a run
+every 0.31-0.40 s; in version 3 a fast walk stepped faster than a slow run). `--version 1` to
+`--version 3` reproduce the earlier releases (joints and frames up to the floating point of the CPU). Generation is deterministic for a seed and version, and resumable: clips whose files exist are not
 rendered again.
 """
 
@@ -26,7 +27,7 @@ from .programs import IDLE, non_idle
 from .render import FRAMING_P
 from .splits import BEHIND_DEG, HIGH_M, assign_split, held_out_pairs
 
-VERSIONS = (1, 2, 3)
+VERSIONS = (1, 2, 3, 4)
 FPS_CHOICES = (10, 12, 15)
 FPS_CHOICES_V2 = (10, 12, 15, 20, 24, 25, 30)
 PROGRAM_KEYS = ("action", "side", "limb", "count", "speed", "direction", "start", "end")
@@ -54,16 +55,19 @@ def _scene_v1(scene_rng: np.random.Generator, size: int):
     return program, body, fit_camera(camera, vertices), fps, (vertices, faces, parts, joints), None
 
 
-def sample_scene_v2(scene_rng: np.random.Generator, size: int) -> tuple[list[dict], dict, dict, int, dict]:
+def sample_scene_v2(
+    scene_rng: np.random.Generator, size: int, human_cadence: bool = False
+) -> tuple[list[dict], dict, dict, int, dict]:
     """Version 2, symbolic only (no posing, fast): framing first (a framing without the legs gets an
     upper-body program), then program, body, camera, frame rate, breathing and sway; walks and runs
-    are aimed relative to the camera. Returns (program, body, camera, fps, idle)."""
+    are aimed relative to the camera (and timed as people's in version 4, `human_cadence`).
+    Returns (program, body, camera, fps, idle)."""
     from .body import sample_body
     from .programs import TRAVEL, aim_travel, sample_idle, sample_program_v2
     from .render import sample_camera_v2
 
     framing = str(scene_rng.choice(list(FRAMING_P), p=list(FRAMING_P.values())))
-    program = sample_program_v2(scene_rng, upper_body=framing != "full")
+    program = sample_program_v2(scene_rng, upper_body=framing != "full", human_cadence=human_cadence)
     body = sample_body(scene_rng)
     camera = sample_camera_v2(scene_rng, size, framing, travels=any(s["action"] in TRAVEL for s in program))
     fps = int(scene_rng.choice(FPS_CHOICES_V2))
@@ -72,20 +76,21 @@ def sample_scene_v2(scene_rng: np.random.Generator, size: int) -> tuple[list[dic
     return program, body, camera, fps, idle
 
 
-def _scene_v2(scene_rng: np.random.Generator, size: int, natural_gait: bool = False):
-    """Versions 2 and 3 (`natural_gait`): the sampled scene, posed, with the camera placed around the posed body."""
+def _scene_v2(scene_rng: np.random.Generator, size: int, natural_gait: bool = False, human_cadence: bool = False):
+    """Versions 2, 3 (`natural_gait`) and 4 (and `human_cadence`): the sampled scene, posed, with the camera
+    placed around the posed body."""
     from .body import pose_body
     from .programs import animate
     from .render import place_camera
 
-    program, body, camera, fps, idle = sample_scene_v2(scene_rng, size)
+    program, body, camera, fps, idle = sample_scene_v2(scene_rng, size, human_cadence)
     angles, yaw, offset = animate(program, fps, idle, natural_gait)
     vertices, faces, parts, joints, world_joints = pose_body(body, angles, yaw, offset)
     camera, rotations = place_camera(camera, vertices, world_joints, fps, scene_rng)
     return program, body, camera, fps, (vertices, faces, parts, joints), rotations
 
 
-def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 3) -> dict:
+def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 4) -> dict:
     """Sample, pose and (unless its files already exist) render one clip; return its metadata row."""
     from processing_macm.video_io import write_video
 
@@ -93,7 +98,7 @@ def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 3)
 
     name = clip_id(seed, index)
     scene_rng, text_rng, pixel_rng = (np.random.default_rng([seed, index, k]) for k in range(3))
-    scene = _scene_v1 if version == 1 else functools.partial(_scene_v2, natural_gait=version == 3)
+    scene = _scene_v1 if version == 1 else functools.partial(_scene_v2, natural_gait=version >= 3, human_cadence=version >= 4)
     program, body, camera, fps, (vertices, faces, parts, joints), rotations = scene(scene_rng, size)
     video, joints_path = out_dir / "videos" / f"{name}.mp4", out_dir / "joints" / f"{name}.npy"
     if not (video.exists() and joints_path.exists()):
@@ -139,10 +144,10 @@ def generate_dataset(
     size: int = 256,
     num_workers: int | None = None,
     progress: bool = True,
-    version: int = 3,
+    version: int = 4,
 ) -> Path:
     """Write `num_clips` clips, metadata.jsonl and the README card to `out_dir`; return its path.
-    `size`: frame width and height in version 1, the largest frame height in versions 2 and 3."""
+    `size`: frame width and height in version 1, the largest frame height in later versions."""
     from tqdm.auto import tqdm
 
     if num_clips < 1:
@@ -185,7 +190,7 @@ def composition(rows: list[dict]) -> dict[str, float]:
     }
 
 
-def write_card(out_dir: Path, rows: list[dict], seed: int, version: int = 3) -> None:
+def write_card(out_dir: Path, rows: list[dict], seed: int, version: int = 4) -> None:
     splits = {s: sum(r["split"] == s for r in rows) for s in ("train", "validation", "test")}
     seconds = sum(r["duration"] for r in rows)
     # Version 2's photographs are Apache-2.0 AND BSD-3-Clause (see the card), so its folder is "other".
@@ -219,15 +224,15 @@ def main(argv: list[str] | None = None) -> int:
         "--size",
         type=int,
         default=256,
-        help="version 1: frame width and height; versions 2 and 3: largest frame height (pixels)",
+        help="version 1: frame width and height; later versions: largest frame height (pixels)",
     )
     parser.add_argument(
         "--version",
         type=int,
-        default=3,
+        default=4,
         choices=VERSIONS,
-        help="3 (default): version 2 with a natural gait; 2: idle and single actions, any camera, cut framings, "
-        "photographs; 1: the first release",
+        help="4 (default): version 3 with walks and runs at people's cadences; 3: version 2 with a natural gait; "
+        "2: idle and single actions, any camera, cut framings, photographs; 1: the first release",
     )
     parser.add_argument("--num-workers", type=int, default=None, help="processes (default: one per core)")
     args = parser.parse_args(argv)

@@ -74,6 +74,14 @@ TRAVEL = ("walk", "run")
 UPPER_BODY = ("stand_still", "talk", "look_around", "wave", "raise_arm", "arm_circles", "clap")
 HOLD_SECONDS = {"stand_still": (1.5, 4.0), "talk": (2.5, 7.0), "look_around": (2.5, 6.0), "crouch": (2.5, 5.0)}
 V2_COUNTS = {"walk": (3, 14)}  # long walks can fill a clip
+# Version 4: seconds per step of walks and runs at each speed, apart as people's are. Versions 2 and 3 scaled
+# one period per action (`SPEEDS`), so a fast walk (0.39 s a step) stepped faster than a slow run (0.50 s).
+# Pedestrians walk at 81-138 steps/min, 115 on average (Tudor-Locke & Rowe 2012, Sports Med 42(5), doi
+# 10.2165/11599170-000000000-00000); joggers run at 150-170 and trained runners at 170-190 (kine.vision, "Cadence").
+GAIT_SECONDS = {
+    "walk": {"slow": 0.70, "normal": 0.55, "fast": 0.46},  # 86, 109, 130 steps/min
+    "run": {"slow": 0.40, "normal": 0.35, "fast": 0.31},  # 150, 171, 194 steps/min
+}
 # Degrees of freedom animated, all anatomical (positive = abduct / flex forward / bend / turn left).
 DOFS = (
     "l_sh_abd",
@@ -159,8 +167,9 @@ def _counts(action: str) -> tuple[int, int] | None:
     return V2_COUNTS.get(action, ACTION_SPECS[action][2])
 
 
-def _sample_step(rng: np.random.Generator, action: str) -> dict:
-    """One version-2 step; `reps` holds the seconds of each repetition (jittered) or of the hold."""
+def _sample_step(rng: np.random.Generator, action: str, human_cadence: bool = False) -> dict:
+    """One version-2 step; `reps` holds the seconds of each repetition (jittered) or of the hold.
+    `human_cadence` (version 4) times a walk or run by `GAIT_SECONDS`."""
     limb, sides, _, _ = ACTION_SPECS[action]
     counts = _counts(action)
     speed = None if action in HOLD_SECONDS else str(rng.choice(list(SPEEDS), p=[0.25, 0.5, 0.25]))
@@ -180,6 +189,8 @@ def _sample_step(rng: np.random.Generator, action: str) -> dict:
         "asymmetry": float(rng.uniform(-0.12, 0.12)),  # left vs right amplitude of a gait
         "jitter": rng.uniform(-1, 1, size=(16, 2)).round(4).tolist(),  # per repetition: timing, amplitude
     }
+    if human_cadence and action in GAIT_SECONDS:
+        step["human_cadence"] = True
     _set_reps(step, float(rng.uniform(*HOLD_SECONDS[action])) if action in HOLD_SECONDS else None)
     return step
 
@@ -190,7 +201,10 @@ def _set_reps(step: dict, hold: float | None = None) -> None:
     if action in HOLD_SECONDS:
         step["reps"] = [round(float(hold if hold is not None else step["reps"][0]), 3)]
         return
-    base = ACTION_SPECS[action][3] * SPEEDS[step["speed"]]
+    if step.get("human_cadence"):
+        base = GAIT_SECONDS[action][step["speed"]]
+    else:
+        base = ACTION_SPECS[action][3] * SPEEDS[step["speed"]]
     step["reps"] = [round(base * (1 + 0.12 * step["jitter"][k % 16][0]), 4) for k in range(step["count"] or 1)]
 
 
@@ -216,11 +230,12 @@ def _fit(steps: list[dict], max_seconds: float) -> None:
 
 
 def sample_program_v2(
-    rng: np.random.Generator, upper_body: bool = False, max_seconds: float = MAX_SECONDS
+    rng: np.random.Generator, upper_body: bool = False, max_seconds: float = MAX_SECONDS, human_cadence: bool = False
 ) -> list[dict]:
     """Version 2: 0-4 actions (0: the person idles the whole clip), sometimes with a pause in between
     (at most MAX_STEPS steps in all).
-    `upper_body` keeps to actions whose story needs no legs (for framings that cut them off)."""
+    `upper_body` keeps to actions whose story needs no legs (for framings that cut them off);
+    `human_cadence` (version 4) times walks and runs by `GAIT_SECONDS`."""
     pool = [a for a in (UPPER_BODY if upper_body else ACTIONS) if a != IDLE]
     num_actions = int(rng.choice(list(NUM_ACTIONS_P), p=list(NUM_ACTIONS_P.values())))
     if num_actions == 0:
@@ -232,7 +247,7 @@ def sample_program_v2(
         if k and len(steps) + num_actions - k < MAX_STEPS and rng.uniform() < PAUSE_P:
             steps.append(_sample_step(rng, IDLE))
         action = str(rng.choice([a for a in pool if a != previous]))
-        steps.append(_sample_step(rng, action))
+        steps.append(_sample_step(rng, action, human_cadence))
         previous = action
     _fit(steps, max_seconds)
     if steps[-1]["action"] == IDLE:  # a pause only ever separates two actions
