@@ -1,7 +1,7 @@
-"""Walks against runs, in the numbers the kinematic pathway reads: root speed and leg-joint speed (m/s,
-median over clips) of an HMI dataset's single-action walk and run clips (HMI-Synth programs) beside
-the real-footage pedestrians (vtest.avi crops, tracked here with MediaPipe). A second table sets the
-leg and arm speeds of the rendered joints (the clips' ground truth) beside MediaPipe's, per action.
+"""Walks against runs, in the numbers the kinematic pathway reads: root speed, leg-joint speed (m/s) and
+seconds a step (medians over clips) of an HMI dataset's single-action walk and run clips (HMI-Synth
+programs) beside the real-footage pedestrians (vtest.avi crops, tracked here with MediaPipe). A second
+table sets the leg and arm speeds of the rendered joints (the clips' ground truth) beside MediaPipe's, per action.
 
     python bench/bench_gait.py --dataset hmi-synth-v2 [--split train] [--cache DIR] [--pedestrians 12]
 
@@ -37,6 +37,34 @@ def speeds(track) -> tuple[float, float] | None:
     return float(np.linalg.norm(seen[:, 198:201], axis=1).mean()), float(legs.mean())
 
 
+def step_seconds(track) -> float | None:
+    """Seconds a step: half the period of the ankles' separation along its main axis (one stride), the first
+    autocorrelation peak at least 0.4 s in and at least 0.8 of the highest one."""
+    ankles = [SMPL_JOINT_NAMES.index(f"{side}_ankle") for side in ("left", "right")]
+    seen = track.joints_3d[track.valid]
+    if len(seen) < 12:
+        return None
+    separation = seen[:, ankles[0]] - seen[:, ankles[1]]  # [T', 3]
+    separation -= separation.mean(0)
+    signal = separation @ np.linalg.svd(separation, full_matrices=False)[2][0]
+    correlation = np.correlate(signal, signal, "full")[len(signal) - 1 :]
+    lags = [
+        lag
+        for lag in range(max(2, round(0.4 * track.fps)), len(signal) // 2)
+        if correlation[lag - 1] < correlation[lag] >= correlation[lag + 1] and correlation[lag] > 0
+    ]
+    if not lags:
+        return None
+    highest = max(correlation[lag] for lag in lags)
+    return next(lag for lag in lags if correlation[lag] >= 0.8 * highest) / track.fps / 2
+
+
+def gait(track) -> tuple[float, float, float] | None:
+    """(root speed, leg-joint speed, seconds a step), or None where the track cannot tell."""
+    measured, step = speeds(track), step_seconds(track)
+    return (*measured, step) if measured and step else None
+
+
 def limb_speeds(track) -> tuple[float, float] | None:
     """Mean leg-joint and arm-joint speed (version 1 features: every joint, seen or not, moves as tracked)."""
     features, valid = kinematic_features(track, 10.0, version=1)
@@ -69,7 +97,7 @@ def main(argv=None) -> int:
         if not program or len(program) != 1 or row["motion"] is None:
             continue
         action, track = program[0]["action"], row_to_track(row["motion"])
-        measured = speeds(track) if action in ("walk", "run") else None
+        measured = gait(track) if action in ("walk", "run") else None
         if measured:
             groups[f"synthetic {action}"].append(measured)
         if track.valid.mean() >= TRACKED and row["ground_truth"]["joints_3d"] is not None:
@@ -80,11 +108,11 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         paths = build_clips(pedestrians, args.cache or scratch)
         tracks = [extract_motion(paths[clip["id"]], max_fps=10.0, progress=False) for clip in pedestrians]
-    groups["vtest pedestrians"] = [m for m in map(speeds, tracks) if m]
-    print("| clips | n | root speed (m/s) | leg-joint speed (m/s) |\n|---|---:|---:|---:|")
+    groups["vtest pedestrians"] = [m for m in map(gait, tracks) if m]
+    print("| clips | n | root speed (m/s) | leg-joint speed (m/s) | seconds a step |\n|---|---:|---:|---:|---:|")
     for name, values in groups.items():
-        root, legs = np.median(values, axis=0) if values else (float("nan"), float("nan"))
-        print(f"| {name} | {len(values)} | {root:.2f} | {legs:.2f} |")
+        root, legs, step = np.median(values, axis=0) if values else (float("nan"),) * 3
+        print(f"| {name} | {len(values)} | {root:.2f} | {legs:.2f} | {step:.2f} |")
     print(
         f"\nSingle-action clips tracked in >= {TRACKED:.0%} of frames, median joint speed (m/s), rendered vs MediaPipe:"
     )

@@ -79,8 +79,8 @@ V2_COUNTS = {"walk": (3, 14)}  # long walks can fill a clip
 # Pedestrians walk at 81-138 steps/min, 115 on average (Tudor-Locke & Rowe 2012, Sports Med 42(5), doi
 # 10.2165/11599170-000000000-00000); joggers run at 150-170 and trained runners at 170-190 (kine.vision, "Cadence").
 GAIT_SECONDS = {
-    "walk": {"slow": 0.70, "normal": 0.55, "fast": 0.46},  # 86, 109, 130 steps/min
-    "run": {"slow": 0.40, "normal": 0.35, "fast": 0.31},  # 150, 171, 194 steps/min
+    "walk": {"slow": 0.65, "normal": 0.52, "fast": 0.43},  # 92, 115, 140 steps/min
+    "run": {"slow": 0.36, "normal": 0.32, "fast": 0.28},  # 167, 188, 214 steps/min
 }
 # Degrees of freedom animated, all anatomical (positive = abduct / flex forward / bend / turn left).
 DOFS = (
