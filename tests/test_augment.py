@@ -1,6 +1,8 @@
 """Mirroring (train/augment.py): the mirrored clip's motion is on the other side, in the track, in the
 kinematic features the model reads, and in the words of its caption."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,7 @@ from dataset_scripts.schema import track_to_row
 from processing_macm import write_video
 from processing_macm.kinematic import kinematic_features
 from processing_macm.motion_track import SMPL_JOINT_NAMES
-from train.augment import jitter_motion, mirror_frames, mirror_text, mirror_track, perturb_track
+from train.augment import follow_person, jitter_motion, mirror_frames, mirror_text, mirror_track, perturb_track
 from train.collator import MACMCollator
 
 LEFT_WRIST, RIGHT_WRIST = SMPL_JOINT_NAMES.index("left_wrist"), SMPL_JOINT_NAMES.index("right_wrist")
@@ -100,7 +102,7 @@ def test_the_collator_jitters_only_the_motion(tokenizer, tmp_path):
 
 def test_perturbing_scales_the_movement_and_keeps_the_rest():
     track = arm_track(30, speed=2, seed=0)  # the left wrist swings
-    doubled = perturb_track(track, np.random.default_rng(0), gain=(2.0, 2.0), noise=0.0)
+    doubled = perturb_track(track, np.random.default_rng(0), gain=(2.0, 2.0), noise=0.0, follow=0.0)
     features, _ = kinematic_features(track)
     assert wrist_speed(kinematic_features(doubled)[0], LEFT_WRIST) == pytest.approx(
         2 * wrist_speed(features, LEFT_WRIST), rel=1e-3
@@ -111,6 +113,30 @@ def test_perturbing_scales_the_movement_and_keeps_the_rest():
     noisy = kinematic_features(perturb_track(track, np.random.default_rng(1)))[0]
     assert not np.allclose(noisy, features)
     assert wrist_speed(noisy, LEFT_WRIST) > 2 * wrist_speed(noisy, RIGHT_WRIST)  # still the left arm
+
+
+def test_following_the_person_removes_the_travel_across_the_image():
+    track = arm_track(30, speed=2, seed=0)
+    keypoints = track.keypoints_2d.copy()  # [T, 33, 3]
+    keypoints[..., :2] = keypoints[:1, :, :2]  # one pose ...
+    keypoints[..., 0] += np.linspace(0, 20, 30)[:, None]  # ... drifting 20 px to the right
+    walking = dataclasses.replace(track, keypoints_2d=keypoints)
+
+    def root_speed(t):
+        return float(np.linalg.norm(kinematic_features(t)[0][:, 198:201], axis=1).mean())
+
+    followed, half = follow_person(walking), follow_person(walking, 0.5)
+    assert root_speed(walking) > 0.1 and root_speed(followed) < 1e-4
+    assert root_speed(half) == pytest.approx(0.5 * root_speed(walking), rel=0.02)
+    np.testing.assert_allclose(
+        followed.keypoints_2d[:, :, :2].mean((0, 1)), keypoints[:, :, :2].mean((0, 1)), rtol=1e-5
+    )
+    np.testing.assert_array_equal(followed.keypoints_2d[..., 2], walking.keypoints_2d[..., 2])
+    np.testing.assert_array_equal(followed.joints_3d, walking.joints_3d)
+    # perturb_track follows about `follow` of the tracks
+    drawn = [perturb_track(walking, np.random.default_rng(seed), noise=0.0) for seed in range(200)]
+    share = np.mean([not np.array_equal(t.keypoints_2d, walking.keypoints_2d) for t in drawn])
+    assert 0.2 < share < 0.4
 
 
 def test_the_collator_perturbs_only_the_motion(tokenizer, tmp_path):

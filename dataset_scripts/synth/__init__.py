@@ -98,7 +98,11 @@ def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 4)
 
     name = clip_id(seed, index)
     scene_rng, text_rng, pixel_rng = (np.random.default_rng([seed, index, k]) for k in range(3))
-    scene = _scene_v1 if version == 1 else functools.partial(_scene_v2, natural_gait=version >= 3, human_cadence=version >= 4)
+    scene = (
+        _scene_v1
+        if version == 1
+        else functools.partial(_scene_v2, natural_gait=version >= 3, human_cadence=version >= 4)
+    )
     program, body, camera, fps, (vertices, faces, parts, joints), rotations = scene(scene_rng, size)
     video, joints_path = out_dir / "videos" / f"{name}.mp4", out_dir / "joints" / f"{name}.npy"
     if not (video.exists() and joints_path.exists()):
