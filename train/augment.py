@@ -17,8 +17,8 @@ Following the person (`follow_person`, part of `perturb_track`): a camera that p
 crop that tracks a pedestrian in surveillance footage (as the real-footage set's clips do), shows little of
 the person's travel across the image; the root's travel is then mostly in the depth read from the body's
 size. The vtest pedestrians' roots move 0.60 m/s in the kinematic features against 1.28 m/s for our walks
-(bench/bench_gait.py), and a model that needs the travel to call a walk a walk names the legs' swing as
-kicks. Keeping the hips where they are in the image for some tracks teaches it the legs' rhythm instead.
+(bench/bench_gait.py); a model that needs the travel to call a walk a walk may take the legs' swing for
+kicks. Keeping the hips where they are in the image for some tracks makes it read the legs' rhythm too.
 """
 
 import dataclasses
