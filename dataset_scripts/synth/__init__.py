@@ -9,7 +9,8 @@ forward and step as far as their hips reach (version 2 marched in short steps, a
 legs moved 1.8 times faster than its walkers', bench/bench_gait.py). Version 4 (the default) is version 3
 with walks and runs at people's cadences (`programs.GAIT_SECONDS`: a walk steps every 0.43-0.65 s, a run
 every 0.28-0.36 s; in version 3 a fast walk stepped faster than a slow run). `--version 1` to
-`--version 3` reproduce the earlier releases (joints and frames up to the floating point of the CPU). Generation is deterministic for a seed and version, and resumable: clips whose files exist are not
+`--version 3` reproduce the earlier releases (joints and frames up to the floating point of the CPU).
+Generation is deterministic for a seed and version, and resumable: clips whose files exist are not
 rendered again.
 """
 
