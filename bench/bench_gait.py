@@ -1,7 +1,8 @@
 """Walks against runs, in the numbers the kinematic pathway reads: root speed, leg-joint speed (m/s) and
 seconds a step (medians over clips) of an HMI dataset's single-action walk and run clips (HMI-Synth
 programs) beside the real-footage pedestrians (vtest.avi crops, tracked here with MediaPipe). A second
-table sets the leg and arm speeds of the rendered joints (the clips' ground truth) beside MediaPipe's, per action.
+table sets the leg and arm speeds of the rendered joints (the clips' ground truth) beside MediaPipe's, per
+action.
 
     python bench/bench_gait.py --dataset hmi-synth-v2 [--split train] [--cache DIR] [--pedestrians 12]
 
@@ -24,6 +25,7 @@ from train.real_footage import build_clips, load_labels
 
 LEGS = [i for i, name in enumerate(SMPL_JOINT_NAMES) if name.split("_")[-1] in ("knee", "ankle", "foot")]
 ARMS = [i for i, name in enumerate(SMPL_JOINT_NAMES) if name.split("_")[-1] in ("elbow", "wrist")]
+ANKLES = [SMPL_JOINT_NAMES.index(f"{side}_ankle") for side in ("left", "right")]
 TRACKED = 0.8  # the share of frames with the person found for a clip to count in the second table
 
 
@@ -40,11 +42,10 @@ def speeds(track) -> tuple[float, float] | None:
 def step_seconds(track) -> float | None:
     """Seconds a step: half the period of the ankles' separation along its main axis (one stride), the first
     autocorrelation peak at least 0.4 s in and at least 0.8 of the highest one."""
-    ankles = [SMPL_JOINT_NAMES.index(f"{side}_ankle") for side in ("left", "right")]
     seen = track.joints_3d[track.valid]
     if len(seen) < 12:
         return None
-    separation = seen[:, ankles[0]] - seen[:, ankles[1]]  # [T', 3]
+    separation = seen[:, ANKLES[0]] - seen[:, ANKLES[1]]  # [T', 3]
     separation -= separation.mean(0)
     signal = separation @ np.linalg.svd(separation, full_matrices=False)[2][0]
     correlation = np.correlate(signal, signal, "full")[len(signal) - 1 :]
