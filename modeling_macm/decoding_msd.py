@@ -131,7 +131,9 @@ def motion_synergetic_generate(
             f"Motion Synergetic Decoding is greedy or sampling; num_beams={config.num_beams} is not supported."
         )
     max_new_tokens = config.max_new_tokens or config.max_length - input_ids.shape[1]
-    eos = torch.tensor([] if config.eos_token_id is None else config.eos_token_id, dtype=torch.long).flatten()
+    eos = torch.tensor(
+        [] if config.eos_token_id is None else config.eos_token_id, dtype=torch.long, device=input_ids.device
+    ).flatten()
     pad_token_id = config.pad_token_id if config.pad_token_id is not None else int(eos[0])
     warpers = sampling_warpers(config)
     if attention_mask is None:
