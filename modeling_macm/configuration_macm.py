@@ -45,7 +45,8 @@ class MACMConfig(PreTrainedConfig):
             ["none", "left", "right", "both"]}`). They do not change the logits of `forward`.
         side_grounding (`dict`, *optional*): with an `action` and a `side` head, `generate` names limb sides from
             the motion (`side_grounding.py`): `{"left": id, "right": id, "words": {action: [[ids], ...]}, "sided":
-            [actions]}`, the token ids of the side words and of the words that name each action.
+            [actions]}`, the token ids of the side words and of the words that name each action; optionally
+            `"pairs": [[left id, right id], ...]`, every spelling of the side words (else the one pair).
     """
 
     model_type = "macm"

@@ -37,7 +37,9 @@ class MotionSideLogitsProcessor(LogitsProcessor):
     def __init__(self, side_log_odds, action_probs, clip_of_row, grounding, action_labels, prompt_length):
         self.side_log_odds, self.action_probs = side_log_odds, action_probs
         self.clip_of_row = clip_of_row
-        self.left, self.right = grounding["left"], grounding["right"]
+        # (left, right) token pairs: " left"/" right" mid-sentence, and "left"/"right" opening an answer where the
+        # tokenizer spells those apart (SmolLM2's does).
+        self.pairs = grounding.get("pairs", [[grounding["left"], grounding["right"]]])
         self.words: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # last token -> (ids, action)
         for action, sequences in grounding["words"].items():
             for ids in sequences:
@@ -119,9 +121,10 @@ class MotionSideLogitsProcessor(LogitsProcessor):
             z = self.step_log_odds(clip, action, max(k, 0))
             if z is None:
                 continue
-            pair = scores[row, [self.left, self.right]].logsumexp(0)
-            scores[row, self.left] = pair + torch.nn.functional.logsigmoid(z)
-            scores[row, self.right] = pair + torch.nn.functional.logsigmoid(-z)
+            for left, right in self.pairs:
+                pair = scores[row, [left, right]].logsumexp(0)
+                scores[row, left] = pair + torch.nn.functional.logsigmoid(z)
+                scores[row, right] = pair + torch.nn.functional.logsigmoid(-z)
         return scores
 
 

@@ -17,6 +17,7 @@ from dataset_scripts.synth.grammar import qa_pairs_v2
 from macm_cli import main as macm
 from modeling_macm import MACMForConditionalGeneration, composed
 from modeling_macm.composed import NotShippedError, compose, pack
+from processing_macm import MACMProcessor
 from train.evaluate import JsonlLog, make_tasks, score
 from train.qa_accuracy import is_correct, qa_kind_accuracy, question_kind
 from train.report import results_table
@@ -103,6 +104,23 @@ def test_shipped_folder_composes_the_trained_model(trained, video_path):
                       AutoModelForImageTextToText.from_pretrained(shipped)):  # fmt: skip
             assert type(model) is MACMForConditionalGeneration
             torch.testing.assert_close(model(**inputs).logits, reference)
+
+
+@pytest.mark.slow
+def test_the_motion_pathway_is_the_embedded_models(trained):
+    """Stage 1 takes the embedded model's motion encoder, heads and normalisation; neither stage changes them."""
+    root, shipped = trained
+    embedded = MACMForConditionalGeneration.from_pretrained("macm")
+    for model in (MACMForConditionalGeneration.from_pretrained(root / "align"), compose(shipped)):
+        for name in ("motion_encoder", "motion_heads"):
+            ours, theirs = getattr(model.model, name).state_dict(), getattr(embedded.model, name).state_dict()
+            assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in theirs)
+        assert model.config.motion_head_labels == embedded.config.motion_head_labels
+    processor, reference = AutoProcessor.from_pretrained(shipped), MACMProcessor.from_pretrained("macm")
+    assert processor.motion_feature_mean == reference.motion_feature_mean
+    assert processor.kinematic_feature_version == reference.kinematic_feature_version
+    sides = [processor.tokenizer(f" {side}", add_special_tokens=False)["input_ids"][0] for side in ("left", "right")]
+    assert model.config.side_grounding["pairs"][0] == sides
 
 
 @pytest.mark.slow
@@ -281,5 +299,5 @@ def test_smollm2_composes_and_trains_lora(tmp_path):
     assert len(losses) == 2 and all(np.isfinite(losses))
     adapter = json.loads((tmp_path / "instruct" / "adapter_config.json").read_text())
     assert adapter["r"] == 8 and "language_model" in adapter["target_modules"]
-    assert set(adapter["modules_to_save"]) == {"video_projector", "motion_encoder", "motion_projector"}
+    assert set(adapter["modules_to_save"]) == {"video_projector", "motion_projector"}  # the motion encoder is frozen
     shutil.rmtree(tmp_path / "align")

@@ -54,6 +54,21 @@ def test_a_question_about_an_action_grounds_its_answer():
     assert torch.equal(_processor(3)(torch.tensor([[4, 4, 3]]), _scores()), _scores())  # no action named
 
 
+def test_every_spelling_of_the_pair_is_split():
+    """ "left"/"right" opening an answer are other tokens than " left"/" right" in SmolLM2's vocabulary: both pairs."""
+    bare_left, bare_right = 3, 7
+    grounding = dict(GROUNDING, pairs=[[LEFT, RIGHT], [bare_left, bare_right]])
+    processor = MotionSideLogitsProcessor(
+        torch.tensor([[3.0]]), torch.tensor([[[1.0, 0.0]]]), [0], grounding, ["raise_arm", "clap"], 2
+    )
+    scores = _scores()
+    scores[0, bare_right] = 4.0
+    grounded = processor(torch.tensor([[4, RAISE]]), scores.clone())
+    for left, right in grounding["pairs"]:
+        assert grounded[0, left] - grounded[0, right] == pytest.approx(3.0)
+        assert grounded[0, [left, right]].logsumexp(0) == pytest.approx(scores[0, [left, right]].logsumexp(0))
+
+
 def test_action_words_cover_captions_and_questions(tokenizer):
     assert {"raises", "lifts", "raise arm"} <= set(action_words("raise_arm"))
     assert {"kicks", "kick"} <= set(action_words("kick"))

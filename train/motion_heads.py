@@ -38,18 +38,23 @@ def action_words(action: str) -> list[str]:
 
 
 def side_grounding_table(tokenizer) -> dict:
-    """`config.side_grounding` for `tokenizer`: the ids of " left" and " right" (one token each) and the id
-    sequences of every action's words, each after a space as they stand in a sentence."""
+    """`config.side_grounding` for `tokenizer`: the ids of " left" and " right" (one token each), of "left" and
+    "right" where those are one token of their own (an answer's first word), and the id sequences of every
+    action's words, each after a space as they stand in a sentence."""
     left, right = (tokenizer(f" {side}", add_special_tokens=False)["input_ids"] for side in ("left", "right"))
     if len(left) != 1 or len(right) != 1:
         raise ValueError(
             f"Side grounding needs ' left' and ' right' to be one token each; they are {left} and {right}."
         )
+    pairs = [[left[0], right[0]]]
+    bare = [tokenizer(side, add_special_tokens=False)["input_ids"] for side in ("left", "right")]
+    if all(len(ids) == 1 for ids in bare) and [bare[0][0], bare[1][0]] != pairs[0]:
+        pairs.append([bare[0][0], bare[1][0]])
     words = {
         action: [tokenizer(f" {w}", add_special_tokens=False)["input_ids"] for w in action_words(action)]
         for action in HEAD_LABELS["action"]
     }
-    return {"left": left[0], "right": right[0], "words": words, "sided": SIDED_ACTIONS}
+    return {"left": left[0], "right": right[0], "pairs": pairs, "words": words, "sided": SIDED_ACTIONS}
 
 
 def attach_motion_heads(model, tokenizer) -> None:

@@ -90,6 +90,13 @@ class MACMScriptArguments(ScriptArguments):
             "help": "With init_language_model: the vision tower's checkpoint (SigLIP/CLIP, or 'macm': the embedded model's)."
         },
     )
+    init_motion_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "With init_language_model: a kinematic M-ACM ('macm': the embedded one) whose motion encoder, "
+            "motion heads and feature normalisation to start from (else the motion pathway starts random)."
+        },
+    )
     motion_pretrain_steps: int = field(
         default=0,
         metadata={
@@ -163,10 +170,11 @@ def load_model_and_processor(script_args, model_args, training_args, conversatio
 
             return build_on_pretrained(
                 script_args.init_language_model, script_args.init_vision_model, script_args.init_model_config or {},
-                script_args.init_processor_config or {}, conversations,
+                script_args.init_processor_config or {}, conversations, script_args.init_motion_model,
             )  # fmt: skip
-        if script_args.init_vision_model is not None:
-            raise ValueError("init_vision_model needs init_language_model (a model built on pretrained parts).")
+        for name in ("init_vision_model", "init_motion_model"):
+            if getattr(script_args, name) is not None:
+                raise ValueError(f"{name} needs init_language_model (a model built on pretrained parts).")
         from train.scratch import build_from_scratch
 
         return build_from_scratch(
@@ -221,8 +229,8 @@ def freeze_for_alignment(model) -> None:
         model.model.video_newline.requires_grad_(True)
 
 
-def lora_config(model, model_args):
-    """Stage 2: LoRA on the language model's projections, projectors and motion encoder in full."""
+def lora_config(model, model_args, frozen: tuple[str, ...] = ()):
+    """Stage 2: LoRA on the language model's projections, projectors and motion encoder in full (but `frozen`)."""
     import re
 
     from peft import LoraConfig
@@ -234,7 +242,7 @@ def lora_config(model, model_args):
         lora_alpha=model_args.lora_alpha,
         lora_dropout=model_args.lora_dropout,
         target_modules=rf"model\.language_model\..*\.({'|'.join(map(re.escape, names))})",
-        modules_to_save=model_args.lora_modules_to_save or projector_modules(model),
+        modules_to_save=model_args.lora_modules_to_save or [m for m in projector_modules(model) if m not in frozen],
         use_rslora=model_args.use_rslora,
         use_dora=model_args.use_dora,
         bias="none",
@@ -334,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
 
     set_seed(training_args.seed)  # the model built from scratch must not depend on the process
     model, processor = load_model_and_processor(script_args, model_args, training_args, train_dataset)
-    peft_config = lora_config(model, model_args) if script_args.stage == "instruct" else None
+    frozen = ("motion_encoder",) if script_args.freeze_motion_encoder else ()
+    peft_config = lora_config(model, model_args, frozen) if script_args.stage == "instruct" else None
     if script_args.stage == "align":
         freeze_for_alignment(model)
 
