@@ -123,6 +123,13 @@ def test_the_motion_pathway_is_the_embedded_models(trained):
     assert model.config.side_grounding["pairs"][0] == sides
 
 
+def test_a_motion_encoder_of_another_shape_is_refused(tiny_lm, tmp_path):
+    from train.pretrained import build_on_pretrained
+
+    with pytest.raises(ValueError, match=r"motion_hidden_size \(64 here, 128 there\)"):
+        build_on_pretrained(tiny_lm, "macm", {"motion_hidden_size": 64}, {}, [], motion="macm")
+
+
 @pytest.mark.slow
 def test_export_writes_a_plain_checkpoint(trained, video_path, tmp_path):
     _, shipped = trained
