@@ -76,12 +76,14 @@ def measure(inputs: dict, device: str, dtype: torch.dtype, repeats: int, tokeniz
     prompt_length = batch["input_ids"].shape[1]
     row = {"device": device, "dtype": str(dtype).removeprefix("torch.")}
     with torch.no_grad():
-        for name, options in DECODINGS.items():
-            output = model.generate(**batch, max_new_tokens=96, do_sample=False, **options)
-            row[name] = tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True).strip()
-            if name == "greedy":
-                sequence = output
-                row["new_tokens"] = output.shape[1] - prompt_length
+        outputs = {
+            name: model.generate(**batch, max_new_tokens=96, do_sample=False, **options)
+            for name, options in DECODINGS.items()
+        }
+        row.update({name: tokenizer.decode(out[0, prompt_length:], skip_special_tokens=True).strip()
+                    for name, out in outputs.items()})  # fmt: skip
+        sequence = outputs["greedy"]  # [1, L]: the prompt and the greedy caption, for the training step
+        row["new_tokens"] = sequence.shape[1] - prompt_length
         row["generate_s"] = timed(lambda: model.generate(**batch, max_new_tokens=96, do_sample=False), repeats, device)
     # bfloat16 weights are for inference; training in bfloat16 is float32 weights under autocast (Trainer's `bf16`).
     train_model = model if dtype == torch.float32 else model.float()

@@ -46,8 +46,9 @@ def build_on_pretrained(
     model_config = dict(model_config)
     source = _motion_source(motion, model_config, processor_config) if motion is not None else None
     if source is not None:
-        model_config.update({key: getattr(source[0].config, key) for key in MOTION_KEYS})
-        processor_config = {"motion_fps": source[1].motion_fps, **processor_config}
+        source_model, source_processor = source
+        model_config.update({key: getattr(source_model.config, key) for key in MOTION_KEYS})
+        processor_config = {"motion_fps": source_processor.motion_fps, **processor_config}
     if "text_config" in model_config:
         raise ValueError(
             "init_model_config sets text_config, but init_language_model gives the language model: drop one."
