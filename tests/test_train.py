@@ -9,6 +9,8 @@ import yaml
 from train_helpers import CAPTIONS, REPO, write_hmi_dataset
 from utils import tiny_config, tiny_model, tiny_processor
 
+from dataset_scripts.loading import load_hmi_split
+from processing_macm import DEFAULT_PROMPT
 from train.collator import MACMCollator
 from train.data import InvalidRowError, RowsToConversations, load_conversations
 from train.sft import freeze_for_alignment, lora_config
@@ -30,6 +32,18 @@ def test_captions_and_qa_become_conversations(dataset_dir):
     assert Path(first[0]["video"]).is_file()
     without_qa = load_conversations(dataset_dir, "train", False, RowsToConversations(dataset_dir, with_qa=False))
     assert len(without_qa) == 3
+
+
+def test_qa_per_row_keeps_the_same_few_questions_of_a_row(dataset_dir):
+    row = dict(load_hmi_split(dataset_dir, "train")[0])
+    row["qa"] = [dict(row["qa"][0], question=f"Is this question {i}?") for i in range(6)]
+    batch = {name: [value] for name, value in row.items()}
+    every = RowsToConversations(dataset_dir)(batch)["prompt"]
+    runs = [RowsToConversations(dataset_dir, qa_per_row=2)(batch)["prompt"] for _ in range(2)]
+    assert len(every) == 7 and runs[0] == runs[1] and len(runs[0]) == 3
+    assert runs[0][0] == DEFAULT_PROMPT and set(runs[0][1:]) < set(every[1:])
+    with pytest.raises(ValueError, match="qa_per_row must be at least 1.*with_qa: false"):
+        RowsToConversations(dataset_dir, qa_per_row=0)
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,12 @@
 
 One row gives one conversation per target: its caption ("Describe the person's movements…") and each
 of its QA pairs (true/false questions get the suffix evaluation uses, so training and `macm eval`
-ask the same way). A conversation keeps the row's id, the video's absolute path and the motion
+ask the same way), or at most `qa_per_row` of them, drawn by the row's id. A conversation keeps the row's id, the video's absolute path and the motion
 struct, which the collator turns into model inputs.
 """
 
 import os
+import random
 from pathlib import Path
 
 from dataset_scripts.loading import load_hmi_split
@@ -47,11 +48,22 @@ class RowsToConversations:
     `InvalidRowError` naming it; with `skip_invalid=True` it gives no conversation instead and is
     recorded in `skipped` (id → reason), which `summary()` reports. For a streamed dataset the rows
     are checked as training reads them, so the record is complete only once training has ended.
+
+    `qa_per_row` keeps at most that many of a row's QA pairs, the same ones on every run (drawn with the
+    row's id as seed): an HMI-Synth row has about 16 questions to its one caption, so without a limit
+    captions are 6% of the conversations and a model tuned on them learns to answer, not to describe.
     """
 
-    def __init__(self, dataset_dir: Path, with_qa: bool = True, skip_invalid: bool = False):
+    def __init__(
+        self, dataset_dir: Path, with_qa: bool = True, skip_invalid: bool = False, qa_per_row: int | None = None
+    ):
+        if qa_per_row is not None and qa_per_row < 1:
+            raise ValueError(
+                f"qa_per_row must be at least 1 (or None for all), got {qa_per_row}; `with_qa: false` trains on captions alone."
+            )
         self.dataset_dir = Path(dataset_dir)
         self.with_qa = with_qa
+        self.qa_per_row = qa_per_row
         self.skip_invalid = skip_invalid
         self.skipped: dict[str, str] = {}
 
@@ -76,9 +88,10 @@ class RowsToConversations:
                     )
                 self.skipped[row_id] = problem
                 continue
-            pairs = [(DEFAULT_PROMPT, row["caption"])]
-            for qa in (row["qa"] or []) if self.with_qa else []:
-                pairs.append((qa_prompt(qa), qa["answer"]))
+            questions = (row["qa"] or []) if self.with_qa else []
+            if self.qa_per_row is not None and len(questions) > self.qa_per_row:
+                questions = random.Random(row_id).sample(questions, self.qa_per_row)
+            pairs = [(DEFAULT_PROMPT, row["caption"])] + [(qa_prompt(qa), qa["answer"]) for qa in questions]
             for prompt, answer in pairs:
                 out["id"].append(row_id)
                 out["video"].append(str(self.dataset_dir / row["video"]))

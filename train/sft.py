@@ -63,6 +63,10 @@ class MACMScriptArguments(ScriptArguments):
         },
     )
     with_qa: bool = field(default=True, metadata={"help": "Train on the rows' QA pairs as well as their captions."})
+    qa_per_row: int | None = field(
+        default=None,
+        metadata={"help": "At most this many QA pairs of each row (the same ones on every run; default: all)."},
+    )
     skip_invalid_rows: bool = field(
         default=False,
         metadata={"help": "Skip (and count) rows with an unusable video or an empty caption instead of failing."},
@@ -327,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     output_dir = Path(training_args.output_dir)
 
     dataset_dir = resolve_dataset_dir(script_args.dataset_name)
-    to_conversations = RowsToConversations(dataset_dir, script_args.with_qa, script_args.skip_invalid_rows)
+    to_conversations = RowsToConversations(
+        dataset_dir, script_args.with_qa, script_args.skip_invalid_rows, script_args.qa_per_row
+    )
     # One process at a time: each rebuilds the dataset's cache copy (train/data.py), and two processes
     # rebuilding the same copy at once crash each other.
     with training_args.main_process_first(desc="loading the dataset"):
