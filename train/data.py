@@ -2,8 +2,8 @@
 
 One row gives one conversation per target: its caption ("Describe the person's movements…") and each
 of its QA pairs (true/false questions get the suffix evaluation uses, so training and `macm eval`
-ask the same way), or at most `qa_per_row` of them, drawn by the row's id. A conversation keeps the row's id, the video's absolute path and the motion
-struct, which the collator turns into model inputs.
+ask the same way), or at most `qa_per_row` of them, drawn by the row's id. A conversation keeps the
+row's id, the video's absolute path and the motion struct, which the collator turns into model inputs.
 """
 
 import os
