@@ -44,12 +44,13 @@ def conversations(dataset_dir: Path, split: str, limit: int) -> dict[str, list[d
 @torch.no_grad()
 def losses(model, processor, examples: list[dict], batch_size: int) -> dict[str, float]:
     """Mean per-token loss of `examples` under each condition."""
+    collators = {condition: MACMCollator(processor, use_motion=condition != "no motion") for condition in CONDITIONS}
     totals = dict.fromkeys(CONDITIONS, 0.0)
     tokens = 0
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
-        for condition in CONDITIONS:
-            batch = MACMCollator(processor, use_motion=condition != "no motion")(chunk)
+        for condition, collate in collators.items():
+            batch = collate(chunk)
             if condition == "blank video":
                 batch["pixel_values_videos"] = torch.zeros_like(batch["pixel_values_videos"])
             counted = int((batch["labels"][:, 1:] != -100).sum())  # the loss is shifted by one
