@@ -10,6 +10,11 @@ import tempfile
 # imports `datasets`, and inherited by the training subprocesses), not to the user's cache.
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="macm-tests-datasets-")
 atexit.register(shutil.rmtree, os.environ["HF_DATASETS_CACHE"], True)
+# Gradio's cache of served files, one per test process: it names a file's folder by its content, and a server that
+# shuts down deletes every file it served, so two xdist workers' Spaces sharing /tmp/gradio delete each other's
+# outputs of the same example (a 403 on the fetch). Set before `space.app` builds its Blocks.
+os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="macm-tests-gradio-")
+atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], True)
 
 import pytest  # noqa: E402
 from utils import moving_square_frames, tiny_config, tiny_model, tiny_processor, tiny_tokenizer  # noqa: E402
