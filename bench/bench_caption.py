@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--video", default=None, help="the clip (default: a Space example looped to 10 s)")
     parser.add_argument("--model", default="macm")
-    parser.add_argument("--decoding", choices=["greedy", "msd"], default="greedy")
+    parser.add_argument("--decoding", choices=["greedy", "msd", "grounded"], default="greedy")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 

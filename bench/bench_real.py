@@ -49,7 +49,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="macm", help="model folder or the embedded 'macm' (default)")
     parser.add_argument("--labels", default=str(LABELS_PATH))
-    parser.add_argument("--decoding", default="greedy", choices=("greedy", "msd"))
+    parser.add_argument("--decoding", default="greedy", choices=("greedy", "msd", "grounded"))
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "macm" / "real_footage"),
                         help="folder for the clips cut from the installed sources")  # fmt: skip
     parser.add_argument("-o", "--output", default="real_footage.json", help="JSON of every caption and the scores")

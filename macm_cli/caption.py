@@ -26,8 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-motion", action="store_true", help="caption from the frames alone (no pose, no motion tokens)"
     )
     parser.add_argument(
-        "--decoding", choices=["greedy", "msd", "sample"], default="greedy",
-        help="greedy (default), msd (Motion Synergetic Decoding: video-only and motion branches together) or sample",
+        "--decoding", choices=["grounded", "greedy", "msd", "sample"], default="grounded",
+        help="grounded (default: greedy, unless the caption names an action the motion heads do not see, then the "
+        "best supported of 8 sampled ones), greedy, msd (Motion Synergetic Decoding: video-only and motion branches "
+        "together) or sample",
     )  # fmt: skip
     parser.add_argument(
         "--keyframe-sampling", choices=["farthest", "uniform"], default=None,

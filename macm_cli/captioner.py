@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from modeling_macm import MACMForConditionalGeneration
 from processing_macm import DEFAULT_PROMPT, MACMProcessor, VideoReadError, probe_video
@@ -33,6 +34,7 @@ from processing_macm.segments import (
 from processing_macm.video_io import sample_frame_indices
 
 from .directions import direction_processor
+from .grounding import generate_grounded
 
 DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
 NOBODY_CAPTION = "No person is visible in the video."
@@ -98,7 +100,7 @@ class MACMCaptioner:
         tracks: list | None = None,
         prompt: str | None = None,
         use_motion: bool = True,
-        decoding: str = "greedy",
+        decoding: str = "grounded",
         keyframe_sampling: str | None = None,
         max_new_tokens: int = 96,
         batch_size: int = 16,
@@ -123,17 +125,19 @@ class MACMCaptioner:
             tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
             prompt: the question; defaults to `DEFAULT_PROMPT`.
             use_motion: False captions from the frames alone (the video-only ablation).
-            decoding: "greedy", "sample" or "msd" (Motion Synergetic Decoding).
+            decoding: "grounded" (greedy, unless the caption names an action the motion heads do not see: then
+                the best supported of sampled ones; `grounding.py`), "greedy", "sample" or "msd" (Motion
+                Synergetic Decoding).
             keyframe_sampling: "farthest" (the paper's) or "uniform"; defaults to the processor's setting.
             batch_size: segments of a long video captioned in one `generate` call.
             progress: show tqdm bars (on stderr) for pose estimation and for segments.
             person: whom to follow when there are several (0: the main person; see `extract_motion`).
             ground_directions: a walk's direction as the camera sees it, where the model names one, is the one
-                the track's facing gives (`directions.py`; MediaPipe tracks, greedy or sampled decoding).
+                the track's facing gives (`directions.py`; MediaPipe tracks, any decoding but MSD).
             generate_kwargs: to `generate`, e.g. `ground_sides=False` for sides named by the language model.
         """
-        if decoding not in ("greedy", "sample", "msd"):
-            raise ValueError(f"decoding must be 'greedy', 'sample' or 'msd', got {decoding!r}.")
+        if decoding not in ("grounded", "greedy", "sample", "msd"):
+            raise ValueError(f"decoding must be 'grounded', 'greedy', 'sample' or 'msd', got {decoding!r}.")
         processor = self.processor
         if keyframe_sampling is not None and keyframe_sampling != processor.keyframe_sampling:
             # A per-call copy, so that concurrent callers (the Space) never see each other's setting.
@@ -306,8 +310,11 @@ class MACMCaptioner:
             directions = direction_processor(processor.tokenizer, motion, inputs["input_ids"].shape[1])
             if directions is not None:
                 options["logits_processor"] = [*options.get("logits_processor", []), directions]
-        output = self.model.generate(**inputs, **options)
-        new_tokens = output[:, inputs["input_ids"].shape[1] :]
+        if decoding == "grounded":
+            chosen = generate_grounded(self.model, processor.tokenizer, inputs, **options)
+            new_tokens = pad_sequence(chosen, batch_first=True, padding_value=processor.tokenizer.pad_token_id)
+        else:
+            new_tokens = self.model.generate(**inputs, **options)[:, inputs["input_ids"].shape[1] :]
         timings["generate"] = time.perf_counter() - start
         timings["new_tokens"] = int((new_tokens != processor.tokenizer.pad_token_id).sum()) / len(videos)
 

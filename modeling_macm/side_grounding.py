@@ -51,28 +51,18 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         self.cache: dict[tuple[int, int, int], torch.Tensor | None] = {}
 
     @classmethod
-    @torch.no_grad()
     def from_model(cls, model, input_ids, motion_features, motion_attention_mask=None) -> "MotionSideLogitsProcessor":
         """Reads `model`'s motion heads on the clips of a `generate` call."""
-        config, encoder, heads = model.config, model.model.motion_encoder, model.model.motion_heads
-        if motion_attention_mask is None:
-            motion_attention_mask = torch.ones(
-                motion_features.shape[:2], dtype=torch.bool, device=motion_features.device
-            )
-        dtype = encoder.input_proj.weight.dtype
-        outputs = heads(encoder(motion_features.to(dtype), motion_attention_mask))  # each [C, Q, classes]
-        present = encoder.window_weights(motion_attention_mask.bool()).sum(-1) > 0  # [C, Q]
+        config = model.config
+        outputs, present = read_motion_heads(model, motion_features, motion_attention_mask)
         sides = config.motion_head_labels["side"]
         side = outputs["side"].float()
         log_odds = side[..., sides.index("left")] - side[..., sides.index("right")]  # [C, Q]
         actions = outputs["action"].float().softmax(-1) * present[..., None]  # [C, Q, A]
-        has_motion = (input_ids == config.motion_token_id).any(-1).tolist()
-        clips = iter(range(len(motion_features)))
-        clip_of_row = [next(clips) if motion else None for motion in has_motion]
         return cls(
             log_odds,
             actions,
-            clip_of_row,
+            clip_of_rows(config, input_ids),
             config.side_grounding,
             config.motion_head_labels["action"],
             input_ids.shape[1],
@@ -128,4 +118,22 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         return scores
 
 
-__all__ = ["MotionSideLogitsProcessor"]
+@torch.no_grad()
+def read_motion_heads(model, motion_features, motion_attention_mask=None) -> tuple[dict, torch.Tensor]:
+    """`model`'s motion heads on its encoder's windows of `motion_features [C, T, F]`: each head's logits
+    `[C, Q, classes]`, and `[C, Q]` True where a window has frames."""
+    encoder, heads = model.model.motion_encoder, model.model.motion_heads
+    if motion_attention_mask is None:
+        motion_attention_mask = torch.ones(motion_features.shape[:2], dtype=torch.bool, device=motion_features.device)
+    dtype = encoder.input_proj.weight.dtype
+    outputs = heads(encoder(motion_features.to(dtype), motion_attention_mask))
+    return outputs, encoder.window_weights(motion_attention_mask.bool()).sum(-1) > 0
+
+
+def clip_of_rows(config, input_ids: torch.LongTensor) -> list[int | None]:
+    """The motion clip of each prompt of `input_ids` (None for a prompt without motion): clips are in row order."""
+    clips = iter(range(len(input_ids)))
+    return [next(clips) if motion else None for motion in (input_ids == config.motion_token_id).any(-1).tolist()]
+
+
+__all__ = ["MotionSideLogitsProcessor", "clip_of_rows", "read_motion_heads"]

@@ -135,15 +135,19 @@ def caption_video(
     workdir: Path | None = None,
 ):
     """Yields `(caption so far, overlay video, speed plot, notice, timeline, subtitles)`: motion first, then the
-    caption token by token as it is generated, by greedy decoding or MSD alike. A clip longer than the model's
+    caption token by token as it is generated, by any decoding (grounded: its greedy caption, replaced at the end
+    where the motion heads veto it). A clip longer than the model's
     motion window is captioned segment by segment (progress shown), then its timeline and subtitles appear."""
     check_video(video)
     captioner = load_captioner(MODEL_PATH)
-    options = dict(use_motion=use_motion, prompt=prompt.strip() or DEFAULT_PROMPT, max_new_tokens=int(max_new_tokens))
+    options = dict(
+        use_motion=use_motion,
+        prompt=prompt.strip() or DEFAULT_PROMPT,
+        decoding=decoding,
+        max_new_tokens=int(max_new_tokens),
+    )
     if decoding == "msd":
-        options.update(
-            decoding="msd", msd_alpha=parse_alpha(msd_alpha), msd_beta=float(msd_beta), msd_theta=float(msd_theta)
-        )
+        options.update(msd_alpha=parse_alpha(msd_alpha), msd_beta=float(msd_beta), msd_theta=float(msd_theta))
     # A per-request processor copy carries this request's frame and keyframe counts: requests never see each other's.
     processor = copy.copy(captioner.processor)
     processor.num_frames, processor.num_keyframes = int(num_frames), int(num_keyframes)
@@ -252,8 +256,9 @@ with gr.Blocks(title="M-ACM: fine-grained human-motion captioning", delete_cache
             with gr.Row():
                 use_motion = gr.Checkbox(label="Use motion", value=True)
                 decoding = gr.Radio(
-                    ["greedy", "msd"], value="greedy", label="Decoding", info="msd: Motion Synergetic Decoding"
-                )
+                    ["grounded", "greedy", "msd"], value="grounded", label="Decoding",
+                    info="grounded: greedy, unless it names an action the motion does not show; msd: Motion Synergetic Decoding",
+                )  # fmt: skip
             with gr.Accordion("MSD settings", open=False):
                 msd_alpha = gr.Textbox(label="α1..α6", value=MSD_ALPHA_DEFAULT)
                 msd_beta = gr.Slider(0.0, 1.0, value=0.2, step=0.05, label="β (plausibility cut-off)")

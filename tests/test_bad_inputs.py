@@ -274,7 +274,7 @@ def test_python_api_missing_model(tmp_path):
 
 def test_python_api_bad_decoding(video_path, tiny_checkpoint):
     captioner = MACMCaptioner.from_pretrained(tiny_checkpoint)
-    with pytest.raises(ValueError, match="decoding must be 'greedy', 'sample' or 'msd', got 'beam'"):
+    with pytest.raises(ValueError, match="decoding must be 'grounded', 'greedy', 'sample' or 'msd', got 'beam'"):
         captioner(video_path, use_motion=False, decoding="beam")
 
 

@@ -354,7 +354,7 @@ def parse_args(argv):
     p.add_argument("--no-motion", action="store_true", help="single run without the motion pathway")
     p.add_argument(
         "--decoding",
-        choices=("greedy", "msd"),
+        choices=("greedy", "msd", "grounded"),
         default="msd",
         help="single run's decoding (default: msd, as published)",
     )
