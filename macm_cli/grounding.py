@@ -2,8 +2,8 @@
 model also writes whose actions they do see.
 
 On footage unlike its renders, the embedded model's language model names actions its motion encoder does not
-show: on the 51 `vtest.avi` pedestrians the action head's clip mean gives "walk" the most probability for 39,
-yet greedy captions name a walk for 34 and a run for people the head gives a run 1-2%. The support of a
+show: among the 51 `vtest.avi` pedestrians (bench/bench_real.py) greedy captions call two people runners whose
+clips the action head gives a run under 2%, and add a kick and a jump to a third's walk. The support of a
 caption is the least evidence among the actions it names (read with the synthetic grammar's parser,
 `parse_caption`), evidence being the action head's probability averaged over the clip's windows.
 `generate_grounded` writes the greedy caption; it stays unless its support is below THRESHOLD (a caption that
