@@ -80,8 +80,8 @@ class Candidates:
         if not self.vetoed(labels, threshold):
             return 0
         supports = [support(t, self.evidence, labels) for t in self.texts]
-        ranked = [(s, p, -i) for i, (s, p) in enumerate(zip(supports, self.log_probs)) if s is not None]
-        return -max(ranked)[2]
+        named = [i for i, s in enumerate(supports) if s is not None]  # the greedy caption among them
+        return max(named, key=lambda i: (supports[i], self.log_probs[i]))
 
 
 def _labels(model) -> list[str]:
@@ -103,7 +103,8 @@ def caption_candidates(
         Candidates([tokens], [text], [score], evidence)
         for tokens, text, score, evidence in zip(greedy, texts, greedy_scores.tolist(), action_evidence(model, inputs))
     ]
-    if not any(c.vetoed(_labels(model), threshold) for c in result):
+    labels = _labels(model)
+    if not any(c.vetoed(labels, threshold) for c in result):
         return result
     options.pop("streamer", None)
     with torch.random.fork_rng():  # the same captions on every call; the caller's random state untouched

@@ -136,8 +136,8 @@ def caption_video(
 ):
     """Yields `(caption so far, overlay video, speed plot, notice, timeline, subtitles)`: motion first, then the
     caption token by token as it is generated, by any decoding (grounded: its greedy caption, replaced at the end
-    where the motion heads veto it). A clip longer than the model's
-    motion window is captioned segment by segment (progress shown), then its timeline and subtitles appear."""
+    where the motion heads veto it). A clip longer than the model's motion window is captioned segment by segment
+    (progress shown), then its timeline and subtitles appear."""
     check_video(video)
     captioner = load_captioner(MODEL_PATH)
     options = dict(
