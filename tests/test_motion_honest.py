@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 from real_videos import world_path
 
-from macm_cli.captioner import NOBODY_CAPTION, STILL_CAPTION, MACMCaptioner, _stated_caption
+from macm_cli.captioner import (
+    GLIMPSED_CAPTION,
+    NOBODY_CAPTION,
+    SEEN_AT_LEAST,
+    STILL_CAPTION,
+    MACMCaptioner,
+    _stated_caption,
+)
 from processing_macm.kinematic import STILL_ENERGY, motion_energy
 from processing_macm.motion_track import MotionTrack
 from processing_macm.pose_backends import extract_motion
@@ -38,6 +45,12 @@ def test_stated_captions_follow_the_rules():
     hidden = swaying_track(0.3)
     hidden.keypoints_2d[:, 21, 2] = 0.1  # the swinging wrist is not seen: its guesses are no motion
     assert _stated_caption(hidden)[0] == STILL_CAPTION
+    glimpsed, seen = swaying_track(0.3), swaying_track(0.3)
+    glimpsed.valid[: round(30 * (1 - SEEN_AT_LEAST)) + 1] = False  # found in just under half of the frames
+    seen.valid[: round(30 * (1 - SEEN_AT_LEAST))] = False  # in half of them
+    assert _stated_caption(glimpsed)[0] == GLIMPSED_CAPTION
+    assert _stated_caption(glimpsed)[1].startswith("glimpsed: the person was found in 47% of the frames")
+    assert _stated_caption(seen) is None
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +75,15 @@ def test_nobody_and_still_inputs_are_stated_not_described(captioner, walking_cli
         assert result.notice.startswith("still:")
     walking = captioner(str(walking_clip))  # the same person walking is described by the model
     assert walking.caption not in (STILL_CAPTION, NOBODY_CAPTION) and walking.motion_used and walking.notice is None
+
+
+@pytest.mark.slow
+def test_a_person_seen_in_few_frames_is_not_described(captioner, walking_clip, tmp_path):
+    frames, _ = read_video(walking_clip)
+    empty = np.full((40, *frames.shape[1:]), 96, np.uint8)  # 4 s of an empty grey scene, then 2 s of the walker
+    result = captioner(str(write_video(tmp_path / "passing.mp4", [*empty, *frames[:20]], fps=10)))
+    assert (result.caption, result.motion_used) == (GLIMPSED_CAPTION, True)
+    assert result.notice.startswith("glimpsed: the person was found in ")
 
 
 @pytest.mark.slow
