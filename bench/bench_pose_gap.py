@@ -1,0 +1,91 @@
+"""What the pose estimate costs the motion encoder: a fresh encoder and heads (motion pretraining,
+train/motion_pretrain.py) trained and scored on an HMI-Synth dataset's MediaPipe tracks, then again on the same
+clips and frames with the rendered bodies' joints in place of MediaPipe's 3D landmarks (and every joint seen).
+Prints the window accuracy of each head on validation and test, side by side.
+
+    python bench/bench_pose_gap.py --dataset hmi-synth [--steps 1500] [--model macm]
+
+The dataset must be built from `macm synth` with `--extract-motion` (rows with a track, a program and the rendered
+joints, `ground_truth.joints_3d`). The encoder's size and features are `--model`'s; its weights are not used.
+"""
+
+import argparse
+import copy
+import time
+
+import numpy as np
+import torch
+
+from dataset_scripts.loading import load_hmi_split
+from modeling_macm import MACMForConditionalGeneration
+from modeling_macm.modeling_macm import MACMMotionEncoder, MACMMotionHeads
+from processing_macm import MACMProcessor
+from train.motion_pretrain import HEAD_LABELS, evaluate_windows, motion_examples, pretrain_motion_encoder
+
+
+def with_rendered_joints(row: dict) -> dict:
+    """The row with its track's 3D joints replaced by the rendered ones at the track's frames (the track runs at
+    the estimation rate, the rendered joints at the video's) and every keypoint seen; rows without either as is."""
+    motion, rendered = row["motion"], row["ground_truth"]["joints_3d"]
+    if motion is None or rendered is None:
+        return row
+    rendered = np.asarray(rendered, np.float32)  # [T_video, 22, 3]
+    num_frames = len(motion["valid"])
+    frames = np.minimum(np.arange(num_frames) * len(rendered) // num_frames, len(rendered) - 1)
+    keypoints = np.array(motion["keypoints_2d"], np.float32)
+    keypoints[..., 2] = 1.0
+    return row | {"motion": motion | {"joints_3d": rendered[frames], "keypoints_2d": keypoints}}
+
+
+def window_accuracy(config, processor, splits: dict, steps: int, seed: int) -> dict:
+    """Trains a fresh encoder and heads on `splits["train"]`; the window accuracy on the other splits."""
+    torch.manual_seed(seed)
+    encoder = MACMMotionEncoder(config)
+    heads = MACMMotionHeads(config.motion_hidden_size, HEAD_LABELS)
+    holder = torch.nn.Module()  # what pretrain_motion_encoder reads: model.model.motion_encoder / motion_heads
+    holder.model = torch.nn.Module()
+    holder.model.motion_encoder, holder.model.motion_heads = encoder, heads
+    holder.config = copy.copy(config)
+    holder.config.motion_head_labels = HEAD_LABELS
+    pretrain_motion_encoder(holder, processor, splits["train"], steps=steps, side_labels="left_right", seed=seed)
+    return {
+        split: evaluate_windows(encoder, heads, motion_examples(rows, processor, mirror=False, side_labels="left_right"))
+        for split, rows in splits.items()
+        if split != "train"
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", required=True, help="an HMI-Synth folder built with --extract-motion")
+    parser.add_argument("--model", default="macm", help="whose motion encoder size and features to use")
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    config = MACMForConditionalGeneration.from_pretrained(args.model).config
+    processor = MACMProcessor.from_pretrained(args.model)
+    columns = ["motion", "ground_truth"]
+    estimated = {s: list(load_hmi_split(args.dataset, s).select_columns(columns)) for s in ("train", "validation", "test")}
+    results = {}
+    for name, splits in (
+        ("MediaPipe", estimated),
+        ("rendered", {s: [with_rendered_joints(row) for row in rows] for s, rows in estimated.items()}),
+    ):
+        start = time.perf_counter()
+        results[name] = window_accuracy(config, processor, splits, args.steps, args.seed)
+        print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
+
+    print(f"\nWindow accuracy of a fresh motion encoder ({args.steps} steps) on {args.dataset}\n")
+    print("| 3D joints | split | clips | action | side (left/right) | count | speed |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, scores in results.items():
+        for split, s in scores.items():
+            print(
+                f"| {name} | {split} | {s['examples']} | {s['action_accuracy']:.3f} | {s['side_lr_accuracy']:.3f} "
+                f"| {s['count_accuracy']:.3f} | {s['speed_accuracy']:.3f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
