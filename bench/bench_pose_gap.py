@@ -49,7 +49,9 @@ def window_accuracy(config, processor, splits: dict, steps: int, seed: int) -> d
     holder.config.motion_head_labels = HEAD_LABELS
     pretrain_motion_encoder(holder, processor, splits["train"], steps=steps, side_labels="left_right", seed=seed)
     return {
-        split: evaluate_windows(encoder, heads, motion_examples(rows, processor, mirror=False, side_labels="left_right"))
+        split: evaluate_windows(
+            encoder, heads, motion_examples(rows, processor, mirror=False, side_labels="left_right")
+        )
         for split, rows in splits.items()
         if split != "train"
     }
@@ -66,7 +68,9 @@ def main():
     config = MACMForConditionalGeneration.from_pretrained(args.model).config
     processor = MACMProcessor.from_pretrained(args.model)
     columns = ["motion", "ground_truth"]
-    estimated = {s: list(load_hmi_split(args.dataset, s).select_columns(columns)) for s in ("train", "validation", "test")}
+    estimated = {
+        s: list(load_hmi_split(args.dataset, s).select_columns(columns)) for s in ("train", "validation", "test")
+    }
     results = {}
     for name, splits in (
         ("MediaPipe", estimated),

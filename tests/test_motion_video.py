@@ -156,7 +156,6 @@ def test_mediapipe_on_walking_pedestrian(walking_clip):
     assert still.valid.mean() >= 0.9 and ankle_alternations(still.joints_3d[still.valid]) == 0
 
 
-
 def small_walker(walking_clip, height: int) -> np.ndarray:
     """The walking pedestrian shrunk to `height` pixels (her box; she fills most of it) on a grey 192x144 frame,
     as in a 144p clip filmed from afar: `[60, 144, 192, 3]` uint8."""
@@ -188,6 +187,7 @@ def test_small_people_in_small_frames_are_found(walking_clip):
     track = extract_motion(small_walker(walking_clip, 50), fps=10, progress=False)
     assert track.valid.mean() >= 0.2
     assert np.abs(track.keypoints_2d[track.valid, 0, 0] - 80).max() < 25  # the nose: on her, not elsewhere
+
 
 @pytest.mark.slow
 def test_cli_motion_on_carphone(carphone, tmp_path, capsys):
