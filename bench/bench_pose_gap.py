@@ -10,7 +10,6 @@ joints, `ground_truth.joints_3d`). The encoder's size and features are `--model`
 """
 
 import argparse
-import copy
 import time
 
 import numpy as np
@@ -18,9 +17,8 @@ import torch
 
 from dataset_scripts.loading import load_hmi_split
 from modeling_macm import MACMForConditionalGeneration
-from modeling_macm.modeling_macm import MACMMotionEncoder, MACMMotionHeads
 from processing_macm import MACMProcessor
-from train.motion_pretrain import HEAD_LABELS, evaluate_windows, motion_examples, pretrain_motion_encoder
+from train.motion_pretrain import evaluate_windows, motion_examples, pretrain_motion_encoder
 
 
 def with_rendered_joints(row: dict) -> dict:
@@ -38,16 +36,11 @@ def with_rendered_joints(row: dict) -> dict:
 
 
 def window_accuracy(config, processor, splits: dict, steps: int, seed: int) -> dict:
-    """Trains a fresh encoder and heads on `splits["train"]`; the window accuracy on the other splits."""
+    """Trains a fresh model's motion encoder and heads on `splits["train"]`; the window accuracy on the other splits."""
     torch.manual_seed(seed)
-    encoder = MACMMotionEncoder(config)
-    heads = MACMMotionHeads(config.motion_hidden_size, HEAD_LABELS)
-    holder = torch.nn.Module()  # what pretrain_motion_encoder reads: model.model.motion_encoder / motion_heads
-    holder.model = torch.nn.Module()
-    holder.model.motion_encoder, holder.model.motion_heads = encoder, heads
-    holder.config = copy.copy(config)
-    holder.config.motion_head_labels = HEAD_LABELS
-    pretrain_motion_encoder(holder, processor, splits["train"], steps=steps, side_labels="left_right", seed=seed)
+    model = MACMForConditionalGeneration(config)  # new weights; only the motion encoder and heads are trained
+    pretrain_motion_encoder(model, processor, splits["train"], steps=steps, side_labels="left_right", seed=seed)
+    encoder, heads = model.model.motion_encoder, model.model.motion_heads
     return {
         split: evaluate_windows(
             encoder, heads, motion_examples(rows, processor, mirror=False, side_labels="left_right")
