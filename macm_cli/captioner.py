@@ -41,9 +41,9 @@ NOBODY_CAPTION = "No person is visible in the video."
 STILL_CAPTION = "The person stands still."
 GLIMPSED_CAPTION = "The person is seen in too few frames to describe their movements."
 # The share of frames in which the person must be found for the model to describe their movements. On HMI-Synth
-# v4 validation (`hmi8` re-extracted, 109 clips), the clips whose person is found in fewer frames are tiny
-# distant figures whose landmarks are noise: 2 of the 20 actions named for them were in the clip, against 100 of 178
-# at 50% or more.
+# v4 validation (`hmi8`, 109 clips, tracked with a person search tried in session 17 and reverted), the clips whose
+# person is found in fewer frames are tiny distant figures whose landmarks are noise: 2 of the 20 actions named for
+# them were in the clip, against 100 of 178 at 50% or more.
 SEEN_AT_LEAST = 0.5
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 

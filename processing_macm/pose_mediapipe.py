@@ -71,18 +71,15 @@ def mediapipe_world_to_smpl_joints(world: np.ndarray) -> np.ndarray:
 # given a region around the person. So the person's region is tracked from frame to frame and the landmark
 # model gets that region, cut and upscaled; when nobody is tracked, people are searched for on the whole
 # frame with MediaPipe and with OpenCV's HOG people detector (Dalal and Triggs, CVPR 2005), which finds
-# upright people from ~100 px tall (in a frame scaled up to `HOG_MIN_HEIGHT` when it is smaller).
+# upright people from ~100 px tall.
 CROP_SIZE = 256  # pixels per side of the crop given to MediaPipe (its landmark model reads 256x256)
 # A person whose square spans at least this share of the frame height is read on the whole frame, where
-# MediaPipe's own tracking does well (a crop would bring nothing and loses its tracking state); a miss there is
-# read again on the crop (in a 144p frame, half its height is too few pixels for MediaPipe's whole-frame detector).
+# MediaPipe's own tracking does well (a crop would bring nothing and loses its tracking state).
 CROP_BELOW = 0.5
 CROP_MARGIN = 0.25  # the crop extends this fraction of the person's size beyond their landmarks on each side
 MAX_MISSES = 3  # frames the crop may miss the person (occlusion) before a new search
 SEARCH_EVERY = 10  # while nobody is tracked, the HOG search runs on every n-th frame (it costs ~10 MediaPipe calls)
 HOG_MAX_WIDTH = 800  # frames are scaled down to this width for HOG (its cost grows with the area)
-HOG_MIN_HEIGHT = 480  # lower frames are scaled up to this height for HOG (within HOG_MAX_WIDTH): in a 144p clip,
-# people from about a fifth of its height (30 px) then fill HOG's window
 # A clip whose every frame stays within this mean absolute difference (0-255) of the frame where the person was
 # first found, inside that person's region, is a still (a photograph made into a video): compression noise
 # stays well under it, a person who moves changes their own region far more.
@@ -131,13 +128,11 @@ def _hog_people(hog, frame: np.ndarray) -> list[np.ndarray]:
     """Squares `(cx, cy, side)` around the upright people HOG finds in `frame`."""
     import cv2
 
-    height, width = frame.shape[:2]
-    scale = min(HOG_MAX_WIDTH / width, max(1.0, HOG_MIN_HEIGHT / height))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    scaled = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=interpolation) if scale != 1 else frame
-    if scaled.shape[0] < HOG_WINDOW[1] or scaled.shape[1] < HOG_WINDOW[0]:
+    scale = min(1.0, HOG_MAX_WIDTH / frame.shape[1])
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+    if small.shape[0] < HOG_WINDOW[1] or small.shape[1] < HOG_WINDOW[0]:
         return []  # smaller than one detection window (and OpenCV crashes on it)
-    rects, _ = hog.detectMultiScale(scaled, winStride=(8, 8), padding=(8, 8), scale=1.05)
+    rects, _ = hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05)
     # HOG's window holds the person in its middle ~80% of the height: the box is margin enough.
     return [_square(x / scale, y / scale, (x + w) / scale, (y + h) / scale, 0.0) for x, y, w, h in rects]
 
@@ -250,14 +245,13 @@ class _PersonTracker:
 
     def _follow(self, frame: np.ndarray):
         """The followed person's landmarks in `frame`, read on the crop around them, or on the whole frame
-        when they fill much of it (`CROP_BELOW`; a miss there is read again on the crop); None counts as a miss."""
+        when they fill much of it (`CROP_BELOW`); None counts as a miss."""
         height, width = frame.shape[:2]
-        found = None
         if self.square[2] >= CROP_BELOW * height:
             found = _landmarks(self.frame_pose.process(frame))
             if found is not None:
                 found[0][:, :2] *= (width, height)
-        if found is None:
+        else:
             crop, (x0, y0, side) = _cut(frame, self.square)
             found = _landmarks(self.crop_pose.process(crop))
             if found is not None:

@@ -156,39 +156,6 @@ def test_mediapipe_on_walking_pedestrian(walking_clip):
     assert still.valid.mean() >= 0.9 and ankle_alternations(still.joints_3d[still.valid]) == 0
 
 
-def small_walker(walking_clip, height: int) -> np.ndarray:
-    """The walking pedestrian shrunk to `height` pixels (her box; she fills most of it) on a grey 192x144 frame,
-    as in a 144p clip filmed from afar: `[60, 144, 192, 3]` uint8."""
-    from PIL import Image
-
-    frames, _ = read_video(walking_clip)
-    size = (2 * round(height * 0.4), height)
-    canvas = np.full((len(frames), 144, 192, 3), 96, np.uint8)
-    for frame, out in zip(frames, canvas):
-        out[134 - height : 134, 60 : 60 + size[0]] = Image.fromarray(frame).resize(size, Image.Resampling.BICUBIC)
-    return canvas
-
-
-@pytest.mark.slow
-def test_small_people_in_small_frames_are_found(walking_clip):
-    import cv2
-
-    from processing_macm.pose_mediapipe import _hog_people
-
-    hog = cv2.HOGDescriptor()
-    hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-    frames = small_walker(walking_clip, 64)
-    # HOG finds people from ~100 px tall: the 144p frame is read scaled up (at its own size: none of these).
-    found = [_hog_people(hog, frame) for frame in frames[::6]]
-    assert sum(len(squares) > 0 for squares in found) >= 6
-    centres = np.array([squares[0][:2] for squares in found if squares])
-    assert np.all(np.abs(centres - (60 + 26, 134 - 32)).max(axis=1) < 20)  # around her, in frame pixels
-    # 50 px in 144 rows: MediaPipe misses her on the whole frame; HOG finds her and the crop is read.
-    track = extract_motion(small_walker(walking_clip, 50), fps=10, progress=False)
-    assert track.valid.mean() >= 0.2
-    assert np.abs(track.keypoints_2d[track.valid, 0, 0] - 80).max() < 25  # the nose: on her, not elsewhere
-
-
 @pytest.mark.slow
 def test_cli_motion_on_carphone(carphone, tmp_path, capsys):
     out, preview = tmp_path / "track.npz", tmp_path / "preview.mp4"
