@@ -8,11 +8,17 @@ frame, at a fixed `motion_fps`, `KINEMATIC_FEATURE_SIZES[version]` numbers:
     [132:198] joint accelerations                                                      (22 x 3, m/s^2)
     [198:201] root (pelvis) velocity in the body's facing frame                        (3, m/s)
     [201]     facing yaw rate about the vertical axis                                  (1, rad/s)
-    [202:224] version 2 only: per-joint visibility in [0, 1]                           (22)
+    [202:224] version 2 and later: per-joint visibility in [0, 1]                      (22)
+    [224:268] version 3: the joints in the image plane, pelvis-relative, x right and y up, in units of
+              half the person's median 2D torso length over the clip (about metres)     (22 x 2)
+    [268:312] version 3: velocities of those image positions                           (22 x 2, 1/s)
 Version 2 also stops joints the camera does not see from moving: pose estimators keep guessing
 joints that are occluded or out of the frame (MediaPipe does), and the guesses wander. A joint whose
 visibility is below `SEEN` holds its last seen position (its first seen one before that, its clip
 median if it is never seen) and its velocity and acceleration are zero.
+Version 3 adds the pose as the image shows it. A monocular estimator's 2D landmarks follow the limbs
+more faithfully than its 3D ones, whose depth is a guess: `bench/bench_pose_gap.py` measured a fresh encoder
+on MediaPipe's 2D landmarks alone above one on its 3D landmarks on HMI-Synth's held-out test split.
 The split into a canonical pose plus root velocity and yaw rate follows HumanML3D's motion
 representation (Guo et al., CVPR 2022, https://github.com/EricGuo5513/HumanML3D): "raises the left
 arm" then reads the same whichever way the person faces the camera, and turning or walking shows in
@@ -31,7 +37,8 @@ KINEMATIC_FEATURE_VERSION = 2  # the newest: what models built from scratch use
 KINEMATIC_FEATURE_SIZES = {
     1: 3 * NUM_JOINTS * 3 + 3 + 1,
     2: 3 * NUM_JOINTS * 3 + 3 + 1 + NUM_JOINTS,
-}  # {1: 202, 2: 224}
+    3: 3 * NUM_JOINTS * 3 + 3 + 1 + NUM_JOINTS + 2 * NUM_JOINTS * 2,
+}  # {1: 202, 2: 224, 3: 312}
 SEEN = 0.5  # a joint with at least this visibility is seen
 # A person whose `motion_energy` is below this stands still. Measured with MediaPipe (body heights): one
 # frame of a walker repeated 0.010 and 0.009; a man talking in a car 0.073; walking 0.25 and 0.49; arm and
@@ -92,6 +99,21 @@ def _root_positions(track: MotionTrack, keypoints: np.ndarray, joints: np.ndarra
     return np.stack([x, y, -depth], axis=-1)
 
 
+def _image_joints(keypoints: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """`[T, 22, 2]` the SMPL joints in the image from `keypoints [T, P, 3]` (pixels), pelvis-relative, x right and
+    y up, in units of half the median torso length over the `valid [T]` frames (about metres for an adult)."""
+    if keypoints.shape[1] == NUM_JOINTS:
+        points = keypoints[..., :2]
+    else:
+        from .pose_mediapipe import SMPL_FROM_MEDIAPIPE
+
+        points = np.einsum("jl,tlc->tjc", SMPL_FROM_MEDIAPIPE, keypoints[..., :2])  # [T, 22, 2]
+    ls, rs, lh, rh = _TORSO_3D
+    torso = np.linalg.norm((points[:, ls] + points[:, rs]) / 2 - (points[:, lh] + points[:, rh]) / 2, axis=-1)
+    scale = max(float(np.median(torso[valid])), 1.0) / 0.5  # pixels per unit
+    return (points - points[:, :1]) / scale * np.array([1.0, -1.0])
+
+
 def facing_yaw(joints: np.ndarray) -> np.ndarray:
     """`[T]` yaw (rad) of the body's forward direction about +y, 0 when facing +z (in camera axes: the camera)."""
     across = (joints[:, _J["left_hip"]] - joints[:, _J["right_hip"]]) + (
@@ -146,7 +168,7 @@ def joint_visibility(track: MotionTrack) -> np.ndarray:
 
 
 def _hold_unseen(positions: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """`positions [T, 22, 3]` with each joint held where `seen [T, 22]` is False: at its last seen
+    """`positions [T, 22, C]` with each joint held where `seen [T, 22]` is False: at its last seen
     position, its first seen one before that, its median over the clip when it is never seen."""
     held = positions.copy()
     frames = np.arange(len(seen))
@@ -196,12 +218,14 @@ def kinematic_features(
     local = _rotate_yaw(joints, yaw)  # [T, 22, 3]
     root = _root_positions(track, keypoints, joints)  # [T, 3]
     visibility, _ = _fill_gaps(joint_visibility(track), track.valid, max_gap)
+    image = _image_joints(keypoints, valid).reshape(len(valid), -1)  # [T, 44]
     per_frame = np.concatenate(
-        [local.reshape(len(valid), -1), root, yaw[:, None], visibility[nearest]], axis=1
-    )  # [T, 92]
-    per_frame, mask = _resample(per_frame, valid, track.fps, motion_fps)  # [T', 92]
+        [local.reshape(len(valid), -1), root, yaw[:, None], visibility[nearest], image], axis=1
+    )  # [T, 136]
+    per_frame, mask = _resample(per_frame, valid, track.fps, motion_fps)  # [T', 136]
 
-    positions, root, yaw, visibility = per_frame[:, :66], per_frame[:, 66:69], per_frame[:, 69], per_frame[:, 70:]
+    positions, root, yaw = per_frame[:, :66], per_frame[:, 66:69], per_frame[:, 69]
+    visibility, image = per_frame[:, 70:92], per_frame[:, 92:]
     if version >= 2:
         seen = visibility >= SEEN  # [T', 22]
         positions = _hold_unseen(positions.reshape(-1, NUM_JOINTS, 3), seen).reshape(-1, 66)
@@ -215,6 +239,11 @@ def kinematic_features(
         velocities[unseen] = 0.0
         accelerations[unseen] = 0.0
         parts.append(visibility)
+    if version >= 3:
+        image = _hold_unseen(image.reshape(-1, NUM_JOINTS, 2), seen).reshape(-1, 2 * NUM_JOINTS)
+        image_velocities = _derivative(image, motion_fps)
+        image_velocities[np.repeat(~seen, 2, axis=1)] = 0.0
+        parts += [image, image_velocities]
     features = np.concatenate(parts, axis=1)
     features[~mask] = 0.0
     return features.astype(np.float32), mask

@@ -85,8 +85,47 @@ def test_kinematic_shape_and_still_pose():
         np.testing.assert_allclose(features[:, :66].reshape(10, 22, 3), np.repeat(REST[None], 10, 0), atol=1e-5)
         np.testing.assert_allclose(features[:, 66:202], 0.0, atol=1e-4)
     np.testing.assert_allclose(features[:, 202:], 1.0)  # every joint seen
-    with pytest.raises(ValueError, match=r"Unknown kinematic feature version 3; this code computes \[1, 2\]"):
-        kinematic_features(track, version=3)
+    with pytest.raises(ValueError, match=r"Unknown kinematic feature version 4; this code computes \[1, 2, 3\]"):
+        kinematic_features(track, version=4)
+
+
+def test_kinematic_v3_is_v2_plus_the_image_pose():
+    # Facing the camera, the left arm raised in frames 10-19: in the image (x right, y up) the body's left is on the
+    # right, and the torso is 0.5 units long at any distance.
+    poses = arm_raise_poses(40, raised_frames=range(10, 20))
+    for distance in (4.0, 8.0):
+        track = make_track(poses, roots=np.tile([0.0, 0.0, -distance], (40, 1)))
+        second, _ = kinematic_features(track, version=2)
+        third, mask = kinematic_features(track, version=3)
+        assert third.shape == (40, KINEMATIC_FEATURE_SIZES[3]) == (40, 312) and mask.all()
+        np.testing.assert_array_equal(third[:, :224], second)
+        image = third[:, 224:268].reshape(40, 22, 2)
+        np.testing.assert_allclose(image[:, J["pelvis"]], 0.0, atol=1e-6)
+        torso = (
+            image[:, J["left_shoulder"]]
+            + image[:, J["right_shoulder"]]
+            - image[:, J["left_hip"]]
+            - image[:, J["right_hip"]]
+        ) / 2
+        np.testing.assert_allclose(np.linalg.norm(torso, axis=-1)[:10], 0.5, atol=0.02)
+        assert (
+            image[0, J["right_wrist"], 0] < 0 < image[0, J["left_wrist"], 0]
+        )  # the camera's view of a person facing it
+        assert image[15, J["left_wrist"], 1] > 0.8 > 0.5 > image[5, J["left_wrist"], 1]  # raised: up in the image
+        velocity = third[:, 268:].reshape(40, 22, 2)
+        assert (
+            np.abs(velocity[8:12, J["left_wrist"]]).max() > 1.0 and np.abs(velocity[:, J["right_wrist"]]).max() < 1e-4
+        )
+
+
+def test_kinematic_v3_holds_unseen_joints_in_the_image_too():
+    poses = arm_raise_poses(40, raised_frames=[*range(5, 10), *range(15, 20), *range(25, 30)])
+    track = make_track(poses)
+    track.keypoints_2d[10:, J["left_wrist"], 0] = SIZE[0] + 5.0  # out of the frame from frame 10 on
+    features, _ = kinematic_features(track, version=3)
+    image, velocity = features[:, 224:268].reshape(40, 22, 2), features[:, 268:].reshape(40, 22, 2)
+    np.testing.assert_allclose(image[10:, J["left_wrist"]], np.tile(image[9, J["left_wrist"]], (30, 1)), atol=1e-6)
+    assert (velocity[10:, J["left_wrist"]] == 0).all() and np.abs(velocity[5:10, J["left_wrist"]]).max() > 1.0
 
 
 def test_kinematic_v2_is_v1_plus_visibility_when_everything_is_seen():
@@ -152,7 +191,7 @@ def test_joint_visibility_of_mediapipe_landmarks():
 
 def test_processor_computes_the_features_of_its_models_version(tokenizer):
     track = make_track(arm_raise_poses(20, raised_frames=range(5, 10)))
-    for version, size in ((1, 202), (2, 224)):
+    for version, size in ((1, 202), (2, 224), (3, 312)):
         config = tiny_config(tokenizer, "kinematic", kinematic_feature_version=version, motion_feature_size=size)
         processor = tiny_processor(tokenizer, config)
         assert processor.kinematic_feature_version == version
@@ -202,7 +241,7 @@ def test_feature_stats():
     np.testing.assert_allclose(mean[1:], 3.0, atol=0.3)
     np.testing.assert_allclose(std[1:], 2.0, atol=0.3)
     assert compute_feature_stats([np.zeros((4, 202))])[1].min() == pytest.approx(1e-2)
-    with pytest.raises(ValueError, match=r"have 66 values per frame; kinematic features have \[202, 224\]"):
+    with pytest.raises(ValueError, match=r"have 66 values per frame; kinematic features have \[202, 224, 312\]"):
         compute_feature_stats([np.zeros((4, 66))])
     with pytest.raises(ValueError, match=r"expected \[T, 202\] like the first"):
         compute_feature_stats([np.zeros((4, 202)), np.zeros((4, 224))])
