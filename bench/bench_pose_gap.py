@@ -3,21 +3,27 @@ train/motion_pretrain.py) trained and scored on an HMI-Synth dataset's MediaPipe
 clips and frames with the rendered bodies' joints in place of MediaPipe's 3D landmarks (and every joint seen).
 Prints the window accuracy of each head on validation and test, side by side.
 
-    python bench/bench_pose_gap.py --dataset hmi-synth [--steps 1500] [--model macm]
+    python bench/bench_pose_gap.py --dataset hmi-synth [--steps 1500] [--model macm] [--feature-version 3]
 
 The dataset must be built from `macm synth` with `--extract-motion` (rows with a track, a program and the rendered
 joints, `ground_truth.joints_3d`). The encoder's size and features are `--model`'s; its weights are not used.
+`--feature-version 3` gives the fresh encoder version 3's features (version 2 plus the image-plane pose, normalised
+on the train split; train/feature_upgrade.py); the rendered rows keep MediaPipe's 2D keypoints (the rendered 2D
+joints are not stored), so only their 3D joints change.
 """
 
 import argparse
+import copy
 import time
 
 import numpy as np
 import torch
 
 from dataset_scripts.loading import load_hmi_split
+from dataset_scripts.schema import row_to_track
 from modeling_macm import MACMForConditionalGeneration
 from processing_macm import MACMProcessor
+from train.feature_upgrade import upgrade_kinematic_features
 from train.motion_pretrain import evaluate_windows, motion_examples, pretrain_motion_encoder
 
 
@@ -35,10 +41,15 @@ def with_rendered_joints(row: dict) -> dict:
     return row | {"motion": motion | {"joints_3d": rendered[frames], "keypoints_2d": keypoints}}
 
 
-def window_accuracy(config, processor, splits: dict, steps: int, seed: int) -> dict:
-    """Trains a fresh model's motion encoder and heads on `splits["train"]`; the window accuracy on the other splits."""
+def window_accuracy(config, processor, splits: dict, steps: int, seed: int, version: int | None = None) -> dict:
+    """Trains a fresh model's motion encoder and heads on `splits["train"]`, on kinematic features of `version` (None:
+    the config's); the window accuracy on the other splits."""
     torch.manual_seed(seed)
-    model = MACMForConditionalGeneration(config)  # new weights; only the motion encoder and heads are trained
+    model = MACMForConditionalGeneration(copy.deepcopy(config))  # new weights; only the motion encoder and heads train
+    if version not in (None, config.kinematic_feature_version):
+        processor = copy.deepcopy(processor)
+        tracks = [row_to_track(row["motion"]) for row in splits["train"] if row["motion"] is not None]
+        upgrade_kinematic_features(model, processor, version, [track for track in tracks if track.has_person])
     pretrain_motion_encoder(model, processor, splits["train"], steps=steps, side_labels="left_right", seed=seed)
     encoder, heads = model.model.motion_encoder, model.model.motion_heads
     return {
@@ -56,6 +67,9 @@ def main():
     parser.add_argument("--model", default="macm", help="whose motion encoder size and features to use")
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--feature-version", type=int, help="kinematic features of this version (default: the model's)"
+    )
     args = parser.parse_args()
 
     config = MACMForConditionalGeneration.from_pretrained(args.model).config
@@ -70,10 +84,11 @@ def main():
         ("rendered", {s: [with_rendered_joints(row) for row in rows] for s, rows in estimated.items()}),
     ):
         start = time.perf_counter()
-        results[name] = window_accuracy(config, processor, splits, args.steps, args.seed)
+        results[name] = window_accuracy(config, processor, splits, args.steps, args.seed, args.feature_version)
         print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
 
-    print(f"\nWindow accuracy of a fresh motion encoder ({args.steps} steps) on {args.dataset}\n")
+    version = args.feature_version or config.kinematic_feature_version
+    print(f"\nWindow accuracy of a fresh motion encoder ({args.steps} steps, features v{version}) on {args.dataset}\n")
     print("| 3D joints | split | clips | action | side (left/right) | count | speed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, scores in results.items():
