@@ -115,6 +115,10 @@ class MACMScriptArguments(ScriptArguments):
             "(HMI-Synth; train/motion_pretrain.py)."
         },
     )
+    motion_pretrain_learning_rate: float = field(
+        default=1e-3,
+        metadata={"help": "Motion pretraining's learning rate (lower to fine-tune a trained encoder on few clips)."},
+    )
     motion_side_labels: str = field(
         default="all",
         metadata={
@@ -304,6 +308,7 @@ def pretrain_motion(model, processor, dataset_dir, script_args, training_args) -
     eval_rows = load_hmi_split(dataset_dir, script_args.dataset_test_split).select_columns(columns)
     log = pretrain_motion_encoder(
         model, processor, train_rows, eval_rows, steps=script_args.motion_pretrain_steps,
+        learning_rate=script_args.motion_pretrain_learning_rate,
         mirror=script_args.mirror_prob > 0, perturb=script_args.perturb_tracks,
         side_labels=script_args.motion_side_labels, seed=training_args.seed,
     )  # fmt: skip
