@@ -17,8 +17,8 @@ joints that are occluded or out of the frame (MediaPipe does), and the guesses w
 visibility is below `SEEN` holds its last seen position (its first seen one before that, its clip
 median if it is never seen) and its velocity and acceleration are zero.
 Version 3 adds the pose as the image shows it. A monocular estimator's 2D landmarks follow the limbs
-more faithfully than its 3D ones, whose depth is a guess: `bench/bench_pose_gap.py` measured a fresh encoder
-on MediaPipe's 2D landmarks alone above one on its 3D landmarks on HMI-Synth's held-out test split.
+more faithfully than its 3D ones, whose depth is a guess: a fresh encoder reads HMI-Synth's held-out test
+windows better from version 3 than from version 2 (`bench/bench_pose_gap.py --feature-version 3`).
 The split into a canonical pose plus root velocity and yaw rate follows HumanML3D's motion
 representation (Guo et al., CVPR 2022, https://github.com/EricGuo5513/HumanML3D): "raises the left
 arm" then reads the same whichever way the person faces the camera, and turning or walking shows in
@@ -218,11 +218,10 @@ def kinematic_features(
     local = _rotate_yaw(joints, yaw)  # [T, 22, 3]
     root = _root_positions(track, keypoints, joints)  # [T, 3]
     visibility, _ = _fill_gaps(joint_visibility(track), track.valid, max_gap)
-    image = _image_joints(keypoints, valid).reshape(len(valid), -1)  # [T, 44]
-    per_frame = np.concatenate(
-        [local.reshape(len(valid), -1), root, yaw[:, None], visibility[nearest], image], axis=1
-    )  # [T, 136]
-    per_frame, mask = _resample(per_frame, valid, track.fps, motion_fps)  # [T', 136]
+    columns = [local.reshape(len(valid), -1), root, yaw[:, None], visibility[nearest]]  # [T, 92] together
+    if version >= 3:
+        columns.append(_image_joints(keypoints, valid).reshape(len(valid), -1))  # [T, 44]
+    per_frame, mask = _resample(np.concatenate(columns, axis=1), valid, track.fps, motion_fps)  # [T', 92 (+44)]
 
     positions, root, yaw = per_frame[:, :66], per_frame[:, 66:69], per_frame[:, 69]
     visibility, image = per_frame[:, 70:92], per_frame[:, 92:]
