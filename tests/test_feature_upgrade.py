@@ -2,10 +2,8 @@
 
 import pytest
 import torch
-from train_helpers import REPO, program_rows, train, write_hmi_dataset
+from train_helpers import REPO, program_rows, train, write_program_dataset
 
-from dataset_scripts.build import write_parquet
-from dataset_scripts.card import write_card
 from dataset_scripts.schema import row_to_track
 from modeling_macm import MACMForConditionalGeneration
 from processing_macm import MACMProcessor
@@ -51,11 +49,7 @@ def test_upgrade_refuses_what_it_cannot_keep(kinematic_model):
 
 
 def test_train_upgrades_a_checkpoint_and_saves_version_3(tmp_path):
-    dataset = write_hmi_dataset(tmp_path / "hmi", num_train=4, num_test=2)
-    rows = [dict(row, video="videos/clip00.mp4") for row in program_rows(6)]
-    for split, part in (("train", rows[:4]), ("test", rows[4:])):
-        write_parquet(dataset / "data" / f"{split}-00000-of-00001.parquet", part)
-    write_card(dataset, "tests")
+    dataset, rows = write_program_dataset(tmp_path / "hmi")
     config = REPO / "train" / "configs" / "tiny_cpu.yaml"
     assert train(config, dataset, tmp_path / "v2", "--max_steps", "1") == 0
     assert MACMForConditionalGeneration.from_pretrained(tmp_path / "v2").config.kinematic_feature_version == 2

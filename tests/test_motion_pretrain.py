@@ -5,10 +5,8 @@ import json
 import numpy as np
 import pytest
 import torch
-from train_helpers import REPO, WAVE, program_rows, train, write_hmi_dataset
+from train_helpers import REPO, WAVE, program_rows, train, write_program_dataset
 
-from dataset_scripts.build import write_parquet
-from dataset_scripts.card import write_card
 from dataset_scripts.synth.programs import ACTIONS
 from modeling_macm import MACMForConditionalGeneration
 from train.motion_pretrain import IGNORE, SIDES, frame_labels, pretrain_motion_encoder
@@ -67,11 +65,7 @@ def test_rows_without_a_program_are_refused(kinematic_model):
 
 
 def test_train_pretrains_then_keeps_the_encoder_frozen(tmp_path):
-    dataset = write_hmi_dataset(tmp_path / "hmi", num_train=4, num_test=2)
-    rows = [dict(row, video="videos/clip00.mp4") for row in program_rows(6)]
-    for split, part in (("train", rows[:4]), ("test", rows[4:])):
-        write_parquet(dataset / "data" / f"{split}-00000-of-00001.parquet", part)
-    write_card(dataset, "tests")
+    dataset, _ = write_program_dataset(tmp_path / "hmi")
     config = REPO / "train" / "configs" / "tiny_cpu.yaml"
     models = {}
     for steps in (1, 3):

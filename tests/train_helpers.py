@@ -114,3 +114,14 @@ def train(config: Path, dataset_dir: Path, output_dir: Path, *overrides: str) ->
     return main(
         ["--config", str(config), "--dataset_name", str(dataset_dir), "--output_dir", str(output_dir), *overrides]
     )
+
+
+def write_program_dataset(root: Path) -> tuple[Path, list[dict]]:
+    """`write_hmi_dataset`'s folder with its splits replaced by `program_rows` (4 train, 2 test, one video): rows
+    that motion pretraining can learn from. Returns the folder and the rows."""
+    dataset = write_hmi_dataset(root, num_train=4, num_test=2)
+    rows = [dict(row, video="videos/clip00.mp4") for row in program_rows(6)]
+    for split, part in (("train", rows[:4]), ("test", rows[4:])):
+        write_parquet(dataset / "data" / f"{split}-00000-of-00001.parquet", part)
+    write_card(dataset, "tests")
+    return dataset, rows
