@@ -179,13 +179,16 @@ def _native_stderr_silenced():
 class _QuietPose:
     """MediaPipe's `Pose`, its native start-up lines silenced: they come at creation and during the first
     runs of its graphs, up to the first landmarks found. Later runs write to stderr as usual (errors stay
-    visible, and the silence, process-wide, lasts only those first calls)."""
+    visible, and the silence, process-wide, lasts only those first calls). Creation runs the graph once on a
+    blank image: its threads load the detector after `Pose()` returns, and would print past the silence."""
 
     def __init__(self, **options):
         from mediapipe.python.solutions.pose import Pose
 
         with _native_stderr_silenced():
             self.pose = Pose(**options)
+            self.pose.process(np.zeros((64, 64, 3), np.uint8))
+            self.pose.reset()
         self.options = options
         self.starting = True
 
