@@ -177,34 +177,36 @@ def _native_stderr_silenced():
 
 
 class _QuietPose:
-    """MediaPipe's `Pose`, its native start-up lines silenced: they come at creation and during the first
-    runs of its graphs, up to the first landmarks found. Later runs write to stderr as usual (errors stay
-    visible, and the silence, process-wide, lasts only those first calls). Creation runs the graph once on a
-    blank image: its threads load the detector after `Pose()` returns, and would print past the silence."""
+    """MediaPipe's `Pose`, its native start-up lines silenced: they come while its graph starts and during its
+    first runs, up to the first landmarks found. Later runs write to stderr as usual (errors stay visible, and the
+    silence, process-wide, lasts only those first calls). The graph is made at the first `process`, inside the
+    silence: its threads load the models after `Pose()` returns and would print past a silence around creation
+    alone, and a graph that is never used (the crop's, for a person who fills the frame) costs no memory."""
 
     def __init__(self, **options):
-        from mediapipe.python.solutions.pose import Pose
-
-        with _native_stderr_silenced():
-            self.pose = Pose(**options)
-            self.pose.process(np.zeros((64, 64, 3), np.uint8))
-            self.pose.reset()
         self.options = options
+        self.pose = None  # MediaPipe's Pose, made at the first `process`
         self.starting = True
 
     def process(self, image: np.ndarray):
         if not self.starting:
             return self.pose.process(image)
         with _native_stderr_silenced():
+            if self.pose is None:
+                from mediapipe.python.solutions.pose import Pose
+
+                self.pose = Pose(**self.options)
             result = self.pose.process(image)
         self.starting = result.pose_landmarks is None
         return result
 
     def reset(self):
-        self.pose.reset()
+        if self.pose is not None:
+            self.pose.reset()
 
     def close(self):
-        self.pose.close()
+        if self.pose is not None:
+            self.pose.close()
 
 
 class _PersonTracker:

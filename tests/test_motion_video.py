@@ -181,8 +181,8 @@ def test_cli_motion_on_carphone(carphone, tmp_path, capsys):
 def test_mediapipe_start_up_line_stays_silent(walking_clip):
     # MediaPipe's graph threads start after `Pose()` returns; the first inference prints "INFO: Created TensorFlow
     # Lite XNNPACK delegate for CPU." (once a process), which reached `macm caption`'s stderr until the graphs were
-    # started inside the silence. (Its "Feedback manager ..." warnings, one per model, can still come late on a
-    # loaded machine: not asserted here.)
+    # made at their first frame, inside the silence. (Its "Feedback manager ..." warnings, one per model, can still
+    # come late on a loaded machine: not asserted here.)
     code = "import sys; from processing_macm.pose_backends import extract_motion; extract_motion(sys.argv[1], progress=False)"
     result = subprocess.run(
         [sys.executable, "-c", code, walking_clip], capture_output=True, text=True, cwd=REPO, timeout=600
