@@ -1,7 +1,11 @@
-"""A kinematic checkpoint moved to feature version 3 (train/feature_upgrade.py): same outputs, then trainable."""
+"""Kinematic features version 3 in training: a checkpoint moved to it (train/feature_upgrade.py: same outputs, then
+trainable), and a model built on it from scratch."""
+
+import json
 
 import pytest
 import torch
+import yaml
 from train_helpers import REPO, program_rows, train, write_program_dataset
 
 from dataset_scripts.schema import row_to_track
@@ -63,3 +67,16 @@ def test_train_upgrades_a_checkpoint_and_saves_version_3(tmp_path):
     assert features.shape[-1] == 312
     with pytest.raises(ValueError, match="a new model takes it in init_model_config"):
         train(config, dataset, tmp_path / "new", "--kinematic_feature_version", "3", "--max_steps", "1")
+
+
+def test_a_new_model_built_on_version_3(tmp_path):
+    dataset, rows = write_program_dataset(tmp_path / "hmi")
+    config = REPO / "train" / "configs" / "tiny_cpu.yaml"
+    init = yaml.safe_load(config.read_text())["init_model_config"] | {"kinematic_feature_version": 3}
+    assert train(config, dataset, tmp_path / "v3", "--init_model_config", json.dumps(init), "--max_steps", "1") == 0
+    model = MACMForConditionalGeneration.from_pretrained(tmp_path / "v3")
+    processor = MACMProcessor.from_pretrained(tmp_path / "v3")
+    assert model.config.kinematic_feature_version == processor.kinematic_feature_version == 3
+    assert model.config.motion_feature_size == len(processor.motion_feature_mean) == 312  # stats of version 3
+    features, valid = processor.motion_input(row_to_track(rows[0]["motion"]))
+    assert features.shape[-1] == 312 and valid.any()
