@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 from dataset_scripts.loading import load_hmi_split
-from dataset_scripts.schema import row_to_track
 from modeling_macm import MACMForConditionalGeneration
 from processing_macm import MACMProcessor
 from train.feature_upgrade import upgrade_kinematic_features
@@ -48,8 +47,7 @@ def window_accuracy(config, processor, splits: dict, steps: int, seed: int, vers
     model = MACMForConditionalGeneration(copy.deepcopy(config))  # new weights; only the motion encoder and heads train
     if version not in (None, config.kinematic_feature_version):
         processor = copy.deepcopy(processor)
-        tracks = [row_to_track(row["motion"]) for row in splits["train"] if row["motion"] is not None]
-        upgrade_kinematic_features(model, processor, version, [track for track in tracks if track.has_person])
+        upgrade_kinematic_features(model, processor, version, splits["train"])
     pretrain_motion_encoder(model, processor, splits["train"], steps=steps, side_labels="left_right", seed=seed)
     encoder, heads = model.model.motion_encoder, model.model.motion_heads
     return {

@@ -23,14 +23,15 @@ def encode(model, processor, track):
 
 def test_upgrade_keeps_the_outputs_and_normalises_the_new_columns(kinematic_model):
     model, processor = kinematic_model
-    tracks = [row_to_track(row["motion"]) for row in program_rows(4)]
+    rows = program_rows(4)
+    tracks = [row_to_track(row["motion"]) for row in rows]
     features = [kinematic_features(track, processor.motion_fps, version=2) for track in tracks]
     mean, std = compute_feature_stats([f for f, _ in features], [m for _, m in features])
     processor.motion_feature_mean, processor.motion_feature_std = mean.tolist(), std.tolist()
     model.eval()
     before = encode(model, processor, tracks[0])
 
-    upgrade_kinematic_features(model, processor, 3, tracks)
+    upgrade_kinematic_features(model, processor, 3, rows)
     assert model.config.kinematic_feature_version == processor.kinematic_feature_version == 3
     assert model.config.motion_feature_size == processor.motion_feature_size == 312
     assert len(processor.motion_feature_mean) == len(processor.motion_feature_std) == 312
@@ -44,11 +45,11 @@ def test_upgrade_keeps_the_outputs_and_normalises_the_new_columns(kinematic_mode
 
 def test_upgrade_refuses_what_it_cannot_keep(kinematic_model):
     model, processor = kinematic_model
-    tracks = [row_to_track(row["motion"]) for row in program_rows(2)]
+    rows = program_rows(2)
     with pytest.raises(ValueError, match="no feature normalisation to extend"):
-        upgrade_kinematic_features(model, processor, 3, tracks)
+        upgrade_kinematic_features(model, processor, 3, rows)
     with pytest.raises(ValueError, match=r"from kinematic features version 2 to 1: only 2 -> 3"):
-        upgrade_kinematic_features(model, processor, 1, tracks)
+        upgrade_kinematic_features(model, processor, 1, rows)
     assert model.config.motion_feature_size == 224  # nothing changed
 
 

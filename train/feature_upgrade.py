@@ -4,19 +4,20 @@ image-plane pose, `processing_macm/kinematic.py`), so that training goes on from
 
 import torch
 
+from dataset_scripts.schema import row_to_track
 from processing_macm.kinematic import KINEMATIC_FEATURE_SIZES, compute_feature_stats, kinematic_features
 
 # version -> the version whose features are its first columns, unchanged
 EXTENDS = {3: 2}
 
 
-def upgrade_kinematic_features(model, processor, version: int, tracks) -> None:
+def upgrade_kinematic_features(model, processor, version: int, rows) -> None:
     """From now on `model` and `processor` read kinematic features of `version`, in place.
 
     The old version's features stay the first columns, so the motion encoder's input projection keeps its weights
     for them and starts at zero for the new ones: the upgraded model gives the outputs it gave until it is trained.
-    The new columns are normalised by their mean and spread over `tracks` (MotionTracks with a person; the train
-    split's); the old columns keep the checkpoint's normalisation.
+    The new columns are normalised by their mean and spread over the tracks of HMI `rows` (their `motion`; the
+    train split's) that have a person; the old columns keep the checkpoint's normalisation.
     """
     config = model.config
     old = config.kinematic_feature_version
@@ -30,7 +31,8 @@ def upgrade_kinematic_features(model, processor, version: int, tracks) -> None:
         )
     if processor.motion_feature_mean is None:
         raise ValueError("The processor has no feature normalisation to extend; train a new model instead.")
-    features = [kinematic_features(track, processor.motion_fps, version=version) for track in tracks]
+    tracks = [row_to_track(row["motion"]) for row in rows if row["motion"] is not None]
+    features = [kinematic_features(t, processor.motion_fps, version=version) for t in tracks if t.has_person]
     if not features:
         raise ValueError("Upgrading the kinematic features needs tracks with a person to normalise the new columns.")
     mean, std = compute_feature_stats([f for f, _ in features], [m for _, m in features])

@@ -318,19 +318,6 @@ def pretrain_motion(model, processor, dataset_dir, script_args, training_args) -
     print(f"motion pretraining: {json.dumps(log)}")
 
 
-def upgrade_features(model, processor, dataset_dir, script_args) -> None:
-    """`kinematic_feature_version` applied to a checkpoint, the new columns normalised on the train split's tracks."""
-    from dataset_scripts.loading import load_hmi_split
-    from dataset_scripts.schema import row_to_track
-    from train.feature_upgrade import upgrade_kinematic_features
-
-    rows = load_hmi_split(dataset_dir, script_args.dataset_train_split).select_columns(["motion"])
-    tracks = [row_to_track(row["motion"]) for row in rows if row["motion"] is not None]
-    upgrade_kinematic_features(
-        model, processor, script_args.kinematic_feature_version, [t for t in tracks if t.has_person]
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     from transformers import set_seed
 
@@ -374,12 +361,16 @@ def main(argv: list[str] | None = None) -> int:
     set_seed(training_args.seed)  # the model built from scratch must not depend on the process
     model, processor = load_model_and_processor(script_args, model_args, training_args, train_dataset)
     version = script_args.kinematic_feature_version
-    if version is not None and version != getattr(model.config, "kinematic_feature_version", version):
+    if version is not None and version != model.config.kinematic_feature_version:
         if model_args.model_name_or_path is None:
             raise ValueError(
                 "kinematic_feature_version upgrades a checkpoint; a new model takes it in init_model_config."
             )
-        upgrade_features(model, processor, dataset_dir, script_args)
+        from dataset_scripts.loading import load_hmi_split
+        from train.feature_upgrade import upgrade_kinematic_features
+
+        rows = load_hmi_split(dataset_dir, script_args.dataset_train_split).select_columns(["motion"])
+        upgrade_kinematic_features(model, processor, version, rows)
     frozen = ("motion_encoder",) if script_args.freeze_motion_encoder else ()
     peft_config = lora_config(model, model_args, frozen) if script_args.stage == "instruct" else None
     if script_args.stage == "align":
