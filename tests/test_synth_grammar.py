@@ -102,6 +102,22 @@ def test_every_phrase_of_every_action_parses_back(action):
         assert verb.split()[0] in text and parse_caption(text) == _expected([step]), text
 
 
+@pytest.mark.parametrize("action", ["walk", "run", "step_sideways"])
+def test_a_single_step_is_one_step(action):
+    limb, _, _, _ = ACTION_SPECS[action]
+    direction = (list(TRAVEL_DIRECTIONS) if action in ("walk", "run") else DIRECTIONS[action])[0]
+    step = {"action": action, "side": None, "limb": limb, "count": 1, "speed": "slow", "direction": direction}
+    for verb in VERBS[action]:
+
+        class Pick:
+            def choice(self, options, verb=verb):
+                return verb if verb in options else options[0]
+
+        text = f"The person {describe_step(step, Pick())}."
+        assert "one step" in text and "one steps" not in text, text
+        assert parse_caption(text) == _expected([step]), text
+
+
 def test_parse_caption_reads_variants_stillness_and_nothing():
     assert parse_caption("A man waves his right hand 3 times quickly, then jumps twice.") == [
         {"action": "wave", "side": "right", "limb": "arm", "count": 3, "speed": "fast"},

@@ -27,9 +27,10 @@ SPEED_WORDS = {
     "fast": ("quickly", "at a fast pace"),
 }
 # The motion vocabulary: action -> (verb phrases written, regular expression that reads them back).
-# "{limb}" is "the left arm", "both arms", ...; "{direction}" and "{count_n}" come from the program.
+# "{limb}" is "the left arm", "both arms", ...; "{direction}" and "{count_steps}" ("one step", "nine steps") come from
+# the program.
 PHRASES = {
-    "walk": (("walks {direction}", "takes {count_n} steps {direction}"), r"walks|walking|takes \w+ steps"),
+    "walk": (("walks {direction}", "takes {count_steps} {direction}"), r"walks|walking|takes \w+ steps?"),
     "raise_arm": (("raises {limb} {direction}", "lifts {limb} {direction}"), r"raises|lifts|raising|lifting"),
     "wave": (("waves {limb}", "waves with {limb}"), r"waves|waving"),
     "arm_circles": (
@@ -110,7 +111,7 @@ _ACTION_PATTERNS = tuple((action, PHRASES[action][1]) for action in _PRIORITY)
 _COUNT_PATTERN = (
     r"\b(once|twice|\d+ times|(?:"
     + "|".join(list(_WORD_NUMBERS)[1:])
-    + r") (?:times|steps|circles))\b|takes (\w+) steps"
+    + r") (?:times|steps?|circles))\b|takes (\w+) steps?"
 )
 _SPEED_PATTERN = "|".join(f"(?P<{speed}>{'|'.join(phrases)})" for speed, phrases in SPEED_WORDS.items())
 _STEP_NOUN = {"walk": "steps", "step_sideways": "steps", "run": "steps"}
@@ -121,14 +122,16 @@ def _limb_phrase(step: dict) -> str:
     return f"both {noun}s" if step["side"] == "both" else f"the {step['side']} {noun}"
 
 
-def _count_word(n: int, noun: str = "times") -> str:
+def _count_word(n: int, noun: str = "times", singular: bool = True) -> str:
+    """'twice', 'three times', 'one step', 'nine steps' ('one steps' where not `singular`)."""
     if noun == "times" and n in NUMBER_WORDS:
         return NUMBER_WORDS[n]
-    return f"{list(_WORD_NUMBERS)[n]} {noun}"
+    return f"{list(_WORD_NUMBERS)[n]} {noun.removesuffix('s') if n == 1 and singular else noun}"
 
 
-def describe_step(step: dict, rng: np.random.Generator, framing: str = "full") -> str:
-    """One clause (no subject) for one action, e.g. 'waves the left arm three times quickly'."""
+def describe_step(step: dict, rng: np.random.Generator, framing: str = "full", singular: bool = True) -> str:
+    """One clause (no subject) for one action, e.g. 'waves the left arm three times quickly'. Version 1 wrote
+    'one steps' (`singular=False`), and stays byte for byte reproducible."""
     action = step["action"]
     cut = {"full": {}, "head_shoulders": CHEST_UP_VERBS}.get(framing, CUT_VERBS)
     verbs = cut.get(action, VERBS[action])
@@ -137,11 +140,11 @@ def describe_step(step: dict, rng: np.random.Generator, framing: str = "full") -
     text = verb.format(
         limb=_limb_phrase(step) if step["side"] else "",
         direction=step["direction"] or "",
-        count_n=_count_word(count, "steps").split()[0] if count else "",
+        count_steps=_count_word(count, "steps", singular) if count else "",
     )
-    if count and "{count_n}" not in verb:
+    if count and "{count_steps}" not in verb:
         noun = _STEP_NOUN.get(action, "times")
-        text += " " + _count_word(count, noun) if noun == "times" else f", {_count_word(count, noun)}"
+        text += " " + _count_word(count, noun) if noun == "times" else f", {_count_word(count, noun, singular)}"
     if step["speed"] is None:  # held actions (standing, talking, ...) have no pace
         return text
     return f"{text} {rng.choice(SPEED_WORDS[step['speed']])}"
@@ -157,7 +160,7 @@ def _shows_trousers(framing: str) -> bool:
 
 def captions(program: list[dict], body: dict, camera: dict, rng: np.random.Generator) -> dict:
     """Version 1: the three HMI levels plus the whole-clip detailed caption, 2-4 ordered sentences."""
-    clauses = [describe_step(step, rng) for step in program]
+    clauses = [describe_step(step, rng, singular=False) for step in program]
     order = list(ORDER_WORDS[: len(clauses) - 1]) + [ORDER_WORDS[-1]]
     detailed = f"The video shows {_attributes(body)} standing on a {camera['floor']} floor. " + " ".join(
         f"{o} {c}." for o, c in zip(order, clauses)
