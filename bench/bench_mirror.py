@@ -6,6 +6,11 @@ captions flips with the mirror (a model that names sides by habit names the same
     python bench/bench_mirror.py --dataset hmi-synth-v2 [--split test] [--model macm --model DIR ...]
 
 Rows without a person in their stored track are left out (their caption names no side from motion).
+
+`--heads`: the motion heads alone, on every window of the split's clips and of their mirror images (the labels of
+train/motion_pretrain.py, sides swapped on the mirror): accuracy read as the heads are, and averaged with the mirror
+image (`config.motion_feature_mirror`, modeling_macm/side_grounding.py), and how often the left/right call of a
+window flips with the mirror.
 """
 
 import argparse
@@ -18,9 +23,11 @@ import torch
 from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import program_from_row, row_to_track
 from macm_cli.captioner import MACMCaptioner
+from modeling_macm.side_grounding import read_motion_heads
 from processing_macm import read_video
 from train.augment import mirror_frames, mirror_text, mirror_track
 from train.motion_accuracy import match_steps, parse_caption_steps
+from train.motion_pretrain import HEAD_LABELS, IGNORE, motion_examples
 from train.side_loss import side_token_ids
 
 SIDES = ("left", "right")
@@ -112,6 +119,50 @@ def score_teacher_forced(captioner: MACMCaptioner, dataset: str, rows: list[dict
     }
 
 
+def score_heads(captioner: MACMCaptioner, dataset: str, split: str) -> dict:
+    """Window accuracy of each head `(as is, mirrored)` without and with mirror averaging, over `split`'s clips and
+    their mirror images; `side` counts the windows of a left or right step."""
+    model, processor = captioner.model, captioner.processor
+    mirror, sides = model.config.motion_feature_mirror or processor.motion_feature_mirror(), HEAD_LABELS["side"]
+    examples = motion_examples(load_hmi_split(dataset, split), processor, mirror=True)  # clip, mirror, clip, ...
+    right = {(mode, view): np.zeros(len(HEAD_LABELS)) for mode in ("heads", "averaged") for view in (0, 1)}
+    counted, flips = np.zeros(len(HEAD_LABELS)), {"heads": [0, 0], "averaged": [0, 0]}
+    for mode in ("heads", "averaged"):
+        model.config.motion_feature_mirror = mirror if mode == "averaged" else None
+        calls = []
+        for k, example in enumerate(examples):
+            outputs, _ = read_motion_heads(model, example.features[None], example.valid[None])
+            weights = model.model.motion_encoder.window_weights(example.valid[None])[0]  # [Q, T]
+            for h, name in enumerate(HEAD_LABELS):
+                labels = example.labels[:, h]  # [T]
+                onehot = torch.nn.functional.one_hot(labels.clamp(min=0), len(HEAD_LABELS[name])).float()
+                target = weights @ (onehot * (labels != IGNORE)[:, None])  # [Q, C]: the labels of each window's frames
+                windows = target.sum(-1) > 0.5
+                truth = target.argmax(-1)
+                if name == "side":
+                    windows &= (truth == sides.index("left")) | (truth == sides.index("right"))
+                said = outputs[name][0].argmax(-1)
+                right[mode, k % 2][h] += int((said == truth)[windows].sum())
+                counted[h] += int(windows.sum()) * (mode == "heads") * (k % 2 == 0)
+            lr = outputs["side"][0][:, [sides.index("left"), sides.index("right")]].argmax(-1)  # [Q]
+            calls.append(lr[weights.sum(-1) > 0])
+        for original, mirrored in zip(calls[0::2], calls[1::2]):
+            flips[mode][0] += int((original != mirrored).sum())
+            flips[mode][1] += len(original)
+    model.config.motion_feature_mirror = mirror
+    return {
+        "clips": len(examples) // 2,
+        "windows": dict(zip(HEAD_LABELS, counted.astype(int).tolist())),
+        **{
+            f"{mode}, {'mirrored' if view else 'as is'}": dict(
+                zip(HEAD_LABELS, (r / np.maximum(counted, 1)).round(3).tolist())
+            )
+            for (mode, view), r in right.items()
+        },
+        "left/right calls that flip with the mirror": {m: round(a / max(b, 1), 3) for m, (a, b) in flips.items()},
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True, help="HMI folder with programs (HMI-Synth)")
@@ -121,7 +172,23 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--teacher-forced", action="store_true", help="log-odds of the sides of the reference captions"
     )
+    parser.add_argument("--heads", action="store_true", help="the motion heads' windows, with and without the mirror")
     args = parser.parse_args(argv)
+    if args.heads:
+        results = {
+            name: score_heads(MACMCaptioner.from_pretrained(name), args.dataset, args.split)
+            for name in args.model or ["macm"]
+        }
+        print("| model | read | " + " | ".join(HEAD_LABELS) + " | left/right calls that flip |")
+        print("|---|---|" + "---:|" * (len(HEAD_LABELS) + 1))
+        for name, r in results.items():
+            for mode in ("heads", "averaged"):
+                for view in ("as is", "mirrored"):
+                    cells = " | ".join(str(r[f"{mode}, {view}"][h]) for h in HEAD_LABELS)
+                    flips = r["left/right calls that flip with the mirror"][mode]
+                    print(f"| {name} | {mode}, {view} | {cells} | {flips} |")
+        print(json.dumps(results, indent=2))
+        return 0
     rows = sided_rows(args.dataset, args.split, args.limit)
     if args.teacher_forced:
         return print_teacher_forced(args, rows)

@@ -47,6 +47,11 @@ class MACMConfig(PreTrainedConfig):
             the motion (`side_grounding.py`): `{"left": id, "right": id, "words": {action: [[ids], ...]}, "sided":
             [actions]}`, the token ids of the side words and of the words that name each action; optionally
             `"pairs": [[left id, right id], ...]`, every spelling of the side words (else the one pair).
+        motion_feature_mirror (`dict`, *optional*): with motion heads, the map of the processor's normalised
+            kinematic features to those of the left-right mirror image of the clip, `{"index": [F], "scale": [F],
+            "shift": [F]}` (`mirrored = scale * features[..., index] + shift`, `MACMProcessor.motion_feature_mirror`).
+            The heads are then read on the clip and on its mirror image, sides swapped back, and averaged
+            (`side_grounding.read_motion_heads`), so a clip and its mirror image get opposite sides.
     """
 
     model_type = "macm"
@@ -92,6 +97,7 @@ class MACMConfig(PreTrainedConfig):
     tie_word_embeddings: bool = False
     motion_head_labels: dict[str, list[str]] | None = None
     side_grounding: dict | None = None
+    motion_feature_mirror: dict | None = None
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
@@ -117,6 +123,14 @@ class MACMConfig(PreTrainedConfig):
             )
         if self.side_grounding and not {"action", "side"} <= set(self.motion_head_labels or {}):
             raise ValueError("side_grounding needs motion heads named 'action' and 'side' (motion_head_labels).")
+        mirror = self.motion_feature_mirror
+        if mirror is not None and {len(mirror.get(k, ())) for k in ("index", "scale", "shift")} != {
+            self.motion_feature_size
+        }:
+            raise ValueError(
+                f"motion_feature_mirror needs 'index', 'scale' and 'shift' of motion_feature_size="
+                f"{self.motion_feature_size} values each (MACMProcessor.motion_feature_mirror())."
+            )
         # Follow the language model's choice (LLaVA does the same), so tied checkpoints reload tied.
         if not self.tie_word_embeddings and getattr(self.text_config, "tie_word_embeddings", False):
             self.tie_word_embeddings = True

@@ -120,13 +120,29 @@ class MotionSideLogitsProcessor(LogitsProcessor):
 
 @torch.no_grad()
 def read_motion_heads(model, motion_features, motion_attention_mask=None) -> tuple[dict, torch.Tensor]:
-    """`model`'s motion heads on its encoder's windows of `motion_features [C, T, F]`: each head's logits
-    `[C, Q, classes]`, and `[C, Q]` True where a window has frames."""
+    """`model`'s motion heads on its encoder's windows of `motion_features [C, T, F]`: each head's log-probabilities
+    `[C, Q, classes]`, and `[C, Q]` True where a window has frames. With `config.motion_feature_mirror`, the mean of
+    the log-probabilities of the clip and of its mirror image (sides swapped back): heads that learned to favour a
+    side then cannot name it for both."""
     encoder, heads = model.model.motion_encoder, model.model.motion_heads
     if motion_attention_mask is None:
         motion_attention_mask = torch.ones(motion_features.shape[:2], dtype=torch.bool, device=motion_features.device)
-    dtype = encoder.input_proj.weight.dtype
-    outputs = heads(encoder(motion_features.to(dtype), motion_attention_mask))
+    features = motion_features.to(encoder.input_proj.weight.dtype)
+    outputs = {
+        name: logits.log_softmax(-1) for name, logits in heads(encoder(features, motion_attention_mask)).items()
+    }
+    mirror = model.config.motion_feature_mirror
+    if mirror is not None:
+        index, scale, shift = (torch.tensor(mirror[k], device=features.device) for k in ("index", "scale", "shift"))
+        mirrored = (
+            scale.to(features.dtype) * features[..., index] + shift.to(features.dtype)
+        ) * motion_attention_mask[..., None].to(features.dtype)  # [C, T, F]; frames without a person stay zero
+        seen = heads(encoder(mirrored, motion_attention_mask))
+        sides = model.config.motion_head_labels.get("side", [])
+        swap = [sides.index({"left": "right", "right": "left"}.get(side, side)) for side in sides]
+        for name, logits in seen.items():
+            logits = logits.log_softmax(-1)
+            outputs[name] = (outputs[name] + (logits[..., swap] if name == "side" else logits)) / 2
     return outputs, encoder.window_weights(motion_attention_mask.bool()).sum(-1) > 0
 
 

@@ -267,6 +267,28 @@ def motion_energy(track: MotionTrack) -> float:
     return max(pose, root)
 
 
+def mirror_feature_map(version: int = KINEMATIC_FEATURE_VERSION) -> tuple[np.ndarray, np.ndarray]:
+    """`index [F]` and `sign [F]` such that `sign * features[:, index]` are the features of the left-right mirror
+    image of the clip (`features` of `version`): each joint trades places with its other-side twin, and what
+    points to the side flips, the x of the facing frame (the body's left) and of the image, and the yaw rate."""
+    if version not in KINEMATIC_FEATURE_SIZES:
+        raise ValueError(f"Unknown kinematic feature version {version}; known: {list(KINEMATIC_FEATURE_SIZES)}.")
+    twin = np.array([_J[n.replace("left", "@").replace("right", "left").replace("@", "right")] for n in _J])  # [22]
+
+    def joints(start: int, dims: int) -> tuple[np.ndarray, np.ndarray]:
+        index = start + (twin[:, None] * dims + np.arange(dims)).reshape(-1)  # [22 * dims]
+        return index, np.tile(np.array([-1.0] + [1.0] * (dims - 1)), NUM_JOINTS)
+
+    blocks = [joints(start, 3) for start in (0, 66, 132)]  # positions, velocities, accelerations
+    blocks.append((np.arange(198, 202), np.array([-1.0, 1.0, 1.0, -1.0])))  # root velocity, yaw rate
+    if version >= 2:
+        blocks.append((202 + twin, np.ones(NUM_JOINTS)))  # visibility
+    if version >= 3:
+        blocks += [joints(224, 2), joints(268, 2)]  # image positions and velocities
+    index, sign = (np.concatenate(parts) for parts in zip(*blocks))
+    return index, sign.astype(np.float32)
+
+
 def compute_feature_stats(
     features: list[np.ndarray], masks: list[np.ndarray] | None = None, min_std: float = 1e-2
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -303,5 +325,6 @@ __all__ = [
     "facing_yaw",
     "joint_visibility",
     "kinematic_features",
+    "mirror_feature_map",
     "motion_energy",
 ]

@@ -356,6 +356,20 @@ class MACMProcessor(ProcessorMixin):
         features = np.where(valid[:, None], features, 0.0)  # frames where nobody was seen carry no signal
         return torch.from_numpy(features.astype(np.float32)), torch.from_numpy(valid)
 
+    def motion_feature_mirror(self) -> dict[str, list]:
+        """The map of this processor's normalised kinematic features to those of the clip's left-right mirror
+        image, for `MACMConfig.motion_feature_mirror`: `mirrored = scale * features[..., index] + shift`."""
+        from .kinematic import mirror_feature_map
+
+        if self.motion_representation != "kinematic":
+            raise ValueError("Only kinematic motion features have a mirror map; this processor's motion is overlay.")
+        index, sign = mirror_feature_map(self.kinematic_feature_version)  # raw: mirrored = sign * x[index]
+        mean = np.zeros(len(index)) if self.motion_feature_mean is None else np.asarray(self.motion_feature_mean)
+        std = np.ones(len(index)) if self.motion_feature_std is None else np.asarray(self.motion_feature_std)
+        # z = (x - mean) / std, so the mirror of z is (sign * (z[index] * std[index] + mean[index]) - mean) / std.
+        scale, shift = sign * std[index] / std, (sign * mean[index] - mean) / std
+        return {"index": index.tolist(), "scale": scale.tolist(), "shift": shift.tolist()}
+
     def _track_input(self, track, video) -> torch.Tensor | None:
         from .motion_track import MotionTrack
 

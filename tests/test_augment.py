@@ -11,7 +11,7 @@ from utils import moving_square_frames, tiny_config, tiny_processor
 
 from dataset_scripts.schema import track_to_row
 from processing_macm import write_video
-from processing_macm.kinematic import kinematic_features
+from processing_macm.kinematic import kinematic_features, mirror_feature_map
 from processing_macm.motion_track import SMPL_JOINT_NAMES
 from train.augment import follow_person, jitter_motion, mirror_frames, mirror_text, mirror_track, perturb_track
 from train.collator import MACMCollator
@@ -31,6 +31,18 @@ def test_mirroring_moves_the_motion_to_the_other_side_of_the_features():
     assert wrist_speed(features, LEFT_WRIST) > 10 * wrist_speed(features, RIGHT_WRIST)
     assert wrist_speed(mirrored, RIGHT_WRIST) > 10 * wrist_speed(mirrored, LEFT_WRIST)
     assert wrist_speed(mirrored, RIGHT_WRIST) == pytest.approx(wrist_speed(features, LEFT_WRIST), rel=1e-4)
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_the_mirror_of_the_features_is_the_features_of_the_mirror(version):
+    track = arm_track(30, speed=2, seed=3)
+    index, sign = mirror_feature_map(version)
+    features, valid = kinematic_features(track, version=version)
+    mirrored, mirrored_valid = kinematic_features(mirror_track(track), version=version)
+    np.testing.assert_array_equal(valid, mirrored_valid)
+    assert sorted(index) == list(range(features.shape[1]))
+    np.testing.assert_allclose(sign * features[:, index], mirrored, atol=1e-3)
+    assert not np.allclose(features, mirrored, atol=1e-3)
 
 
 def test_mirroring_twice_is_the_identity_and_flips_image_x():

@@ -30,8 +30,10 @@ def test_upgrade_keeps_the_outputs_and_normalises_the_new_columns(kinematic_mode
     processor.motion_feature_mean, processor.motion_feature_std = mean.tolist(), std.tolist()
     model.eval()
     before = encode(model, processor, tracks[0])
+    model.config.motion_feature_mirror = processor.motion_feature_mirror()
 
     upgrade_kinematic_features(model, processor, 3, rows)
+    assert model.config.motion_feature_mirror == processor.motion_feature_mirror()  # of version 3
     assert model.config.kinematic_feature_version == processor.kinematic_feature_version == 3
     assert model.config.motion_feature_size == processor.motion_feature_size == 312
     assert len(processor.motion_feature_mean) == len(processor.motion_feature_std) == 312

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from train_helpers import REPO, WAVE, program_rows, train, write_program_dataset
+from transformers import AutoProcessor
 
 from dataset_scripts.synth.programs import ACTIONS
 from modeling_macm import MACMForConditionalGeneration
@@ -79,6 +80,8 @@ def test_train_pretrains_then_keeps_the_encoder_frozen(tmp_path):
     assert log["side_labels"] == "left_right"
     assert np.isfinite(log["final_loss"])
     assert models[1].config.side_grounding["sided"] and models[1].model.motion_heads is not None  # kept
+    processor = AutoProcessor.from_pretrained(out)
+    assert models[1].config.motion_feature_mirror == processor.motion_feature_mirror()  # of the saved normalisation
     # The same pretraining (same seed) in both runs; captioning then moved the language model only.
     encoders = [dict(models[s].model.motion_encoder.named_parameters()) for s in (1, 3)]
     heads = [dict(models[s].model.motion_heads.named_parameters()) for s in (1, 3)]

@@ -10,8 +10,8 @@ from train_helpers import program_rows, write_hmi_dataset
 from dataset_scripts.build import write_parquet
 from dataset_scripts.card import write_card
 from dataset_scripts.schema import row_to_track
-from modeling_macm import MACMForConditionalGeneration
-from modeling_macm.side_grounding import MotionSideLogitsProcessor
+from modeling_macm import MACMConfig, MACMForConditionalGeneration
+from modeling_macm.side_grounding import MotionSideLogitsProcessor, read_motion_heads
 from train.augment import mirror_track
 from train.motion_heads import action_words, attach_motion_heads, side_grounding_table
 from train.motion_heads import main as motion_heads_main
@@ -116,6 +116,36 @@ def test_heads_learn_the_side_and_generate_splits_the_pair_by_it(kinematic_model
     assert margins["as is"] > 0 > margins["mirrored"], margins
 
 
+def test_heads_read_with_the_mirror_give_a_mirrored_clip_the_other_side(kinematic_model):
+    """Untrained heads favour a side; averaged with the clip's mirror image they name opposite sides for a clip and
+    its mirror image, and the same action."""
+    model, processor = kinematic_model
+    attach_motion_heads(model, processor.tokenizer)
+    rng = np.random.default_rng(0)
+    size = processor.motion_feature_size
+    processor.motion_feature_mean = rng.normal(0, 0.5, size).tolist()
+    processor.motion_feature_std = rng.uniform(0.5, 2.0, size).tolist()
+    track = row_to_track(program_rows(1)[0]["motion"])
+    (features, valid), (mirrored, _) = (processor.motion_input(t) for t in (track, mirror_track(track)))
+    mirror = processor.motion_feature_mirror()
+    index, scale, shift = (torch.tensor(mirror[k]) for k in ("index", "scale", "shift"))
+    torch.testing.assert_close(scale * features[:, index] + shift, mirrored, atol=1e-4, rtol=1e-4)
+
+    def heads(with_mirror: bool) -> list[dict]:
+        model.config.motion_feature_mirror = mirror if with_mirror else None
+        return [read_motion_heads(model, f[None], valid[None])[0] for f in (features, mirrored)]
+
+    sides = model.config.motion_head_labels["side"]
+    left, right = sides.index("left"), sides.index("right")
+    plain, averaged = heads(False), heads(True)
+    log_odds = [[o["side"][..., left] - o["side"][..., right] for o in pair] for pair in (plain, averaged)]
+    assert not torch.allclose(log_odds[0][0], -log_odds[0][1], atol=1e-3)  # the heads' habit
+    torch.testing.assert_close(log_odds[1][0], -log_odds[1][1], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(averaged[0]["action"], averaged[1]["action"], atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="motion_feature_mirror"):
+        MACMConfig(**(model.config.to_dict() | {"motion_feature_mirror": {"index": [0], "scale": [1], "shift": [0]}}))
+
+
 def test_grounding_that_cannot_apply_is_refused(kinematic_model):
     model, processor = kinematic_model
     inputs = _prompt_ending_with(processor, row_to_track(program_rows(1)[0]["motion"]), " waves")
@@ -139,6 +169,7 @@ def test_motion_heads_command_writes_a_model_with_heads(kinematic_model, tmp_pat
     assert motion_heads_main([*args, "--output", str(tmp_path / "out")]) == 0
     trained = MACMForConditionalGeneration.from_pretrained(tmp_path / "out")
     assert trained.model.motion_heads is not None and trained.config.side_grounding["sided"]
+    assert len(trained.config.motion_feature_mirror["index"]) == trained.config.motion_feature_size
     assert json.loads((tmp_path / "out" / "motion_heads.json").read_text())["train_encoder"] is False
     args[1] = str(tmp_path / "out")  # a saved model with heads fits them again
     assert motion_heads_main([*args, "--output", str(tmp_path / "again")]) == 0

@@ -51,6 +51,8 @@ def upgrade_kinematic_features(model, processor, version: int, rows) -> None:
     for target in (config, processor):
         target.kinematic_feature_version = version
         target.motion_feature_size = KINEMATIC_FEATURE_SIZES[version]
+    if config.motion_feature_mirror is not None:
+        config.motion_feature_mirror = processor.motion_feature_mirror()  # of the new features and normalisation
 
 
 __all__ = ["EXTENDS", "upgrade_kinematic_features"]

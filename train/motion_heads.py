@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     processor = MACMProcessor.from_pretrained(args.model)
     if model.model.motion_heads is None:
         attach_motion_heads(model, processor.tokenizer)
+    model.config.motion_feature_mirror = processor.motion_feature_mirror()
     columns = ["motion", "ground_truth"]
     log = pretrain_motion_encoder(
         model, processor,

@@ -103,8 +103,8 @@ def _motion_source(motion: str, model_config: dict, processor_config: dict):
 
 
 def _take_motion(model, processor, source, source_processor) -> None:
-    """Copies `source`'s motion encoder, its heads (with the side-grounding table for `processor`'s tokenizer) and
-    its feature normalisation into `model` and `processor`."""
+    """Copies `source`'s motion encoder, its heads (with the side-grounding table for `processor`'s tokenizer and the
+    mirror map of the features) and its feature normalisation into `model` and `processor`."""
     model.model.motion_encoder.load_state_dict(source.model.motion_encoder.state_dict())
     if source.model.motion_heads is not None:
         model.config.motion_head_labels = source.config.motion_head_labels
@@ -114,6 +114,8 @@ def _take_motion(model, processor, source, source_processor) -> None:
         )
     processor.motion_feature_mean = source_processor.motion_feature_mean
     processor.motion_feature_std = source_processor.motion_feature_std
+    if source.model.motion_heads is not None:
+        model.config.motion_feature_mirror = processor.motion_feature_mirror()
 
 
 __all__ = ["build_on_pretrained"]

@@ -391,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("motion_heads: true keeps motion pretraining's heads; set motion_pretrain_steps.")
         if model.model.motion_heads is None:
             attach_motion_heads(model, processor.tokenizer)
+    if getattr(model.model, "motion_heads", None) is not None:
+        model.config.motion_feature_mirror = processor.motion_feature_mirror()  # the normalisation is final here
     if script_args.motion_pretrain_steps:
         pretrain_motion(model, processor, dataset_dir, script_args, training_args)
     if script_args.freeze_motion_encoder:
