@@ -10,15 +10,24 @@ joints, `ground_truth.joints_3d`). The encoder's size and features are `--model`
 `--feature-version 3` gives the fresh encoder version 3's features (version 2 plus the image-plane pose, normalised
 on the train split; train/feature_upgrade.py); the rendered rows keep MediaPipe's 2D keypoints (the rendered 2D
 joints are not stored), so only their 3D joints change.
+
+`--write-rendered DIR` writes instead the dataset's `--split` with the rendered joints as an HMI folder of its own
+(the videos linked), for `macm eval --dataset DIR`: what a model's captions would be with a perfect 3D pose.
 """
 
 import argparse
 import copy
+import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from dataset_scripts.build import write_parquet
+from dataset_scripts.card import write_card
 from dataset_scripts.loading import load_hmi_split
 from modeling_macm import MACMForConditionalGeneration
 from processing_macm import MACMProcessor
@@ -59,6 +68,27 @@ def window_accuracy(config, processor, splits: dict, steps: int, seed: int, vers
     }
 
 
+def write_rendered(dataset: Path, split: str, out: Path) -> None:
+    """`split` of `dataset` with the rendered joints, as an HMI folder at `out` (which must not exist)."""
+    if out.exists():
+        raise SystemExit(f"{out} exists; choose a new folder.")
+    rows = [with_rendered_joints(dict(row)) for row in load_hmi_split(str(dataset), split)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))  # renamed to `out` when complete
+    try:
+        (staging / "data").mkdir()
+        os.symlink((dataset / "videos").resolve(), staging / "videos")
+        write_parquet(staging / "data" / f"{split}-00000-of-00001.parquet", rows)
+        write_card(
+            staging, f"python bench/bench_pose_gap.py --dataset {dataset} --split {split} --write-rendered {out}"
+        )
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"{len(rows)} rows of {dataset} ({split}) with the rendered joints: {out}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True, help="an HMI-Synth folder built with --extract-motion")
@@ -68,7 +98,11 @@ def main():
     parser.add_argument(
         "--feature-version", type=int, help="kinematic features of this version (default: the model's)"
     )
+    parser.add_argument("--write-rendered", metavar="DIR", help="write --split with the rendered joints to DIR")
+    parser.add_argument("--split", default="test", help="the split --write-rendered writes")
     args = parser.parse_args()
+    if args.write_rendered:
+        return write_rendered(Path(args.dataset), args.split, Path(args.write_rendered))
 
     config = MACMForConditionalGeneration.from_pretrained(args.model).config
     processor = MACMProcessor.from_pretrained(args.model)
