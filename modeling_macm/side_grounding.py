@@ -18,6 +18,8 @@ splits it by the motion's evidence for the step being described:
 "Both", and whether a side is named at all, stay the language model's choice; which side is the motion's.
 """
 
+import math
+
 import torch
 from transformers import LogitsProcessor
 
@@ -121,9 +123,9 @@ class MotionSideLogitsProcessor(LogitsProcessor):
 @torch.no_grad()
 def read_motion_heads(model, motion_features, motion_attention_mask=None) -> tuple[dict, torch.Tensor]:
     """`model`'s motion heads on its encoder's windows of `motion_features [C, T, F]`: each head's log-probabilities
-    `[C, Q, classes]`, and `[C, Q]` True where a window has frames. With `config.motion_feature_mirror`, the mean of
-    the log-probabilities of the clip and of its mirror image (sides swapped back): heads that learned to favour a
-    side then cannot name it for both."""
+    `[C, Q, classes]`, and `[C, Q]` True where a window has frames. With `config.motion_feature_mirror`, the log of
+    the mean of the probabilities read on the clip and on its mirror image (sides swapped back): heads that learned
+    to favour a side then cannot name it for both."""
     encoder, heads = model.model.motion_encoder, model.model.motion_heads
     if motion_attention_mask is None:
         motion_attention_mask = torch.ones(motion_features.shape[:2], dtype=torch.bool, device=motion_features.device)
@@ -142,7 +144,8 @@ def read_motion_heads(model, motion_features, motion_attention_mask=None) -> tup
         swap = [sides.index({"left": "right", "right": "left"}.get(side, side)) for side in sides]
         for name, logits in seen.items():
             logits = logits.log_softmax(-1)
-            outputs[name] = (outputs[name] + (logits[..., swap] if name == "side" else logits)) / 2
+            seen_as = logits[..., swap] if name == "side" else logits
+            outputs[name] = torch.logaddexp(outputs[name], seen_as) - math.log(2)  # log of the mean probability
     return outputs, encoder.window_weights(motion_attention_mask.bool()).sum(-1) > 0
 
 
