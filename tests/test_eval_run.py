@@ -132,6 +132,7 @@ def test_failures_counted_interrupted_run_resumed_and_reported(captioner, datase
     assert full["qa"]["true_false"]["num"] == 2 and full["qa"]["true_false"]["accuracy"] is not None
     assert full["qa"]["open"]["accuracy"] is None  # no judge given
     assert full["motion"]["num_items"] == 1 and full["judge"] is None
+    assert full["notices"] == {"no person": 2}  # the squares of c2 and c3: nobody in them
     records = {r["key"]: r for r in read_jsonl(tmp_path / "full/predictions.jsonl")}
     assert len(records) == 6 + 3  # six captions, three answers
     assert records["empty"]["output"] is None and records["c0"]["error"] is None
@@ -139,6 +140,7 @@ def test_failures_counted_interrupted_run_resumed_and_reported(captioner, datase
     assert json.loads((tmp_path / "full/metrics.json").read_text())["motion"]["num_failed"] == 2
     table = (tmp_path / "full/results.md").read_text()
     assert "| motion | 4/6 |" in table and "2 of 6 items failed" in table
+    assert "- motion: 2 of 6 items (no person 2)" in table
     motion_table = table.split("Motion-detail accuracy:")[1]
     assert "| run | action recall | action precision | side | count | speed | order | exact |" in motion_table
     assert f"| motion | {full['motion']['action_recall']:.3f} | " in motion_table

@@ -247,6 +247,9 @@ def score(rows: list[dict], tasks: list[Task], log: JsonlLog, judge: Judge | Non
     caption_tasks = [t for t in tasks if t.qa_index is None]
     ok = [t for t in caption_tasks if records[t.key]["error"] is None]
     failures = Counter(records[t.key]["error"].split(":")[0] for t in caption_tasks if records[t.key]["error"])
+    # What the captioner said instead of using the motion, by kind ("no person", "glimpsed", "still", ...; see
+    # `MACMCaptioner.caption`): a stated caption names no action, so these clips bound the action recall.
+    notices = Counter(records[t.key]["notice"].split(":")[0] for t in caption_tasks if records[t.key].get("notice"))
     timings = {"generation_s": sum(r.get("seconds", 0.0) for r in records.values())}
 
     start = time.perf_counter()
@@ -277,6 +280,7 @@ def score(rows: list[dict], tasks: list[Task], log: JsonlLog, judge: Judge | Non
         "num_failed": len(caption_tasks) - len(ok),
         "failure_reasons": dict(failures),
         "failed_items": {t.key: records[t.key]["error"] for t in caption_tasks if records[t.key]["error"]},
+        "notices": dict(sorted(notices.items())),
         "caption": caption,
         "judge": judge_summary,
         "qa": qa,

@@ -85,7 +85,13 @@ def results_table(runs: dict[str, dict]) -> str:
 def write_markdown(path, runs: dict[str, dict], title: str) -> Path:
     failures = [f"- {name}: {m['num_failed']} of {m['num_items']} items failed {m['failure_reasons']}"
                 for name, m in runs.items() if m["num_failed"]]  # fmt: skip
+    notices = [f"- {name}: {sum(m['notices'].values())} of {m['num_items']} items "
+               f"({', '.join(f'{kind} {n}' for kind, n in m['notices'].items())})"
+               for name, m in runs.items() if m.get("notices")]  # fmt: skip
     text = f"# {title}\n\n{results_table(runs)}"
+    if notices:
+        text += "\nItems the captioner stated instead of describing their motion (the notice's kind):\n"
+        text += "\n".join(notices) + "\n"
     if failures:
         text += "\nFailed items (not scored, counted above):\n" + "\n".join(failures) + "\n"
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
