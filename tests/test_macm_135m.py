@@ -116,6 +116,7 @@ def test_the_motion_pathway_is_the_embedded_models(trained):
             ours, theirs = getattr(model.model, name).state_dict(), getattr(embedded.model, name).state_dict()
             assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in theirs)
         assert model.config.motion_head_labels == embedded.config.motion_head_labels
+        assert model.config.motion_feature_mirror == embedded.config.motion_feature_mirror  # the same normalisation
     processor, reference = AutoProcessor.from_pretrained(shipped), MACMProcessor.from_pretrained("macm")
     assert processor.motion_feature_mean == reference.motion_feature_mean
     assert processor.kinematic_feature_version == reference.kinematic_feature_version
