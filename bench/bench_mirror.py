@@ -27,7 +27,7 @@ from modeling_macm.side_grounding import read_motion_heads
 from processing_macm import read_video
 from train.augment import mirror_frames, mirror_text, mirror_track
 from train.motion_accuracy import match_steps, parse_caption_steps
-from train.motion_pretrain import HEAD_LABELS, IGNORE, motion_examples
+from train.motion_pretrain import HEAD_LABELS, motion_examples, window_targets
 from train.side_loss import side_token_ids
 
 SIDES = ("left", "right")
@@ -126,24 +126,22 @@ def score_heads(captioner: MACMCaptioner, dataset: str, split: str) -> dict:
     mirror, sides = model.config.motion_feature_mirror or processor.motion_feature_mirror(), HEAD_LABELS["side"]
     examples = motion_examples(load_hmi_split(dataset, split), processor, mirror=True)  # clip, mirror, clip, ...
     right = {(mode, view): np.zeros(len(HEAD_LABELS)) for mode in ("heads", "averaged") for view in (0, 1)}
-    counted, flips = np.zeros(len(HEAD_LABELS)), {"heads": [0, 0], "averaged": [0, 0]}
+    counted = np.zeros((2, len(HEAD_LABELS)))  # per view; a clip and its mirror image have the same windows
+    flips = {"heads": [0, 0], "averaged": [0, 0]}
+    windows_of = [model.model.motion_encoder.window_weights(e.valid[None])[0] for e in examples]  # [Q, T] each
     for mode in ("heads", "averaged"):
         model.config.motion_feature_mirror = mirror if mode == "averaged" else None
         calls = []
-        for k, example in enumerate(examples):
+        for k, (example, weights) in enumerate(zip(examples, windows_of)):
             outputs, _ = read_motion_heads(model, example.features[None], example.valid[None])
-            weights = model.model.motion_encoder.window_weights(example.valid[None])[0]  # [Q, T]
             for h, name in enumerate(HEAD_LABELS):
-                labels = example.labels[:, h]  # [T]
-                onehot = torch.nn.functional.one_hot(labels.clamp(min=0), len(HEAD_LABELS[name])).float()
-                target = weights @ (onehot * (labels != IGNORE)[:, None])  # [Q, C]: the labels of each window's frames
-                windows = target.sum(-1) > 0.5
-                truth = target.argmax(-1)
+                target, mass = window_targets(weights, example.labels[:, h], len(HEAD_LABELS[name]))  # [Q, C], [Q]
+                windows, truth = mass > 0.5, target.argmax(-1)
                 if name == "side":
                     windows &= (truth == sides.index("left")) | (truth == sides.index("right"))
-                said = outputs[name][0].argmax(-1)
-                right[mode, k % 2][h] += int((said == truth)[windows].sum())
-                counted[h] += int(windows.sum()) * (mode == "heads") * (k % 2 == 0)
+                right[mode, k % 2][h] += int((outputs[name][0].argmax(-1) == truth)[windows].sum())
+                if mode == "heads":
+                    counted[k % 2][h] += int(windows.sum())
             lr = outputs["side"][0][:, [sides.index("left"), sides.index("right")]].argmax(-1)  # [Q]
             calls.append(lr[weights.sum(-1) > 0])
         for original, mirrored in zip(calls[0::2], calls[1::2]):
@@ -152,10 +150,10 @@ def score_heads(captioner: MACMCaptioner, dataset: str, split: str) -> dict:
     model.config.motion_feature_mirror = mirror
     return {
         "clips": len(examples) // 2,
-        "windows": dict(zip(HEAD_LABELS, counted.astype(int).tolist())),
+        "windows": dict(zip(HEAD_LABELS, counted[0].astype(int).tolist())),
         **{
             f"{mode}, {'mirrored' if view else 'as is'}": dict(
-                zip(HEAD_LABELS, (r / np.maximum(counted, 1)).round(3).tolist())
+                zip(HEAD_LABELS, (r / np.maximum(counted[view], 1)).round(3).tolist())
             )
             for (mode, view), r in right.items()
         },

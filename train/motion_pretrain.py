@@ -129,6 +129,15 @@ def _batch(examples: list[MotionExample]) -> tuple[torch.Tensor, torch.Tensor, t
     return features, valid, labels
 
 
+def window_targets(weights: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each window's label mix `[..., Q, C]` (the labelled frames it averages, `weights [..., Q, T]`, of one head's
+    `labels [..., T]`) and its mass `[..., Q]`: the share of the window's frames that have a label."""
+    onehot = nn.functional.one_hot(labels.clamp(min=0), num_classes).float() * (labels != IGNORE)[..., None]
+    target = weights @ onehot  # [..., Q, C]
+    mass = target.sum(-1)
+    return target / mass.clamp(min=1e-6)[..., None], mass
+
+
 def window_losses(encoder, heads, features, valid, labels) -> tuple[torch.Tensor, list[tuple[int, int]]]:
     """Soft cross-entropy of each head against its window's label mix (the frames each window averages);
     also (correct, counted) per head for the windows with labels, then for the side head on the windows
@@ -138,11 +147,7 @@ def window_losses(encoder, heads, features, valid, labels) -> tuple[torch.Tensor
     total, scores = windows.new_zeros(()), []
     outputs = heads(windows)  # a saved model's heads come back in the config's (sorted) order
     for k, logits in enumerate(outputs[name] for name in HEAD_LABELS):
-        known = labels[..., k] != IGNORE  # [B, T]
-        onehot = nn.functional.one_hot(labels[..., k].clamp(min=0), logits.shape[-1]).float() * known[..., None]
-        target = weights @ onehot  # [B, Q, C]
-        mass = target.sum(-1)  # [B, Q]: the share of the window's frames that have a label
-        target = target / mass.clamp(min=1e-6)[..., None]
+        target, mass = window_targets(weights, labels[..., k], logits.shape[-1])  # [B, Q, C], [B, Q]
         loss = -(target * logits.log_softmax(-1)).sum(-1)  # [B, Q]
         total = total + (loss * mass).sum() / mass.sum().clamp(min=1e-6)
         counted = mass > 0.5
@@ -244,4 +249,4 @@ def evaluate_windows(encoder, heads, examples: list[MotionExample], batch_size: 
     }
 
 
-__all__ = ["HEAD_LABELS", "frame_labels", "pretrain_motion_encoder", "evaluate_windows"]
+__all__ = ["HEAD_LABELS", "frame_labels", "pretrain_motion_encoder", "evaluate_windows", "window_targets"]
