@@ -24,6 +24,7 @@ from typing_extensions import Unpack
 
 from .configuration_macm import MACMConfig
 from .decoding_msd import motion_synergetic_generate
+from .gait_grounding import MotionGaitLogitsProcessor
 from .side_grounding import MotionSideLogitsProcessor
 
 # The small model trained here on HMI-Synth ships inside this package (default_model/README.md is its
@@ -523,6 +524,7 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
         msd_beta: float | None = None,
         msd_theta: float | None = None,
         ground_sides: bool | None = None,
+        ground_gait: bool | None = None,
         **kwargs,
     ):
         r"""
@@ -533,6 +535,8 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
         ground_sides (`bool`, *optional*): name limb sides from the motion heads (`side_grounding.py`). Defaults
             to doing so wherever it can: a model with `config.side_grounding`, kinematic motion in the inputs, and
             not MSD. `True` raises where it cannot; `False` leaves sides to the language model.
+        ground_gait (`bool`, *optional*): name a walk or a run from the motion heads (`gait_grounding.py`), where
+            they can, as `ground_sides`; `False` leaves the gait to the language model.
         Everything else as in [`GenerationMixin.generate`].
         """
         generation_config = kwargs.get("generation_config") or self.generation_config
@@ -541,22 +545,28 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
             # as a plain token instead; this model refuses a count mismatch), so it is never generated.
             kwargs["suppress_tokens"] = self.placeholder_token_ids
         can_ground = self.config.side_grounding is not None and kwargs.get("motion_features") is not None
-        if ground_sides and not can_ground:
-            raise ValueError(
-                "ground_sides=True needs a model with motion heads and `config.side_grounding` "
-                "(train/motion_heads.py) and kinematic `motion_features` in the inputs."
-            )
-        if ground_sides and motion_synergetic:
-            raise ValueError("ground_sides=True does not apply to Motion Synergetic Decoding; pass one of them.")
+        for name, asked in (("ground_sides", ground_sides), ("ground_gait", ground_gait)):
+            if asked and not can_ground:
+                raise ValueError(
+                    f"{name}=True needs a model with motion heads and `config.side_grounding` "
+                    "(train/motion_heads.py) and kinematic `motion_features` in the inputs."
+                )
+            if asked and motion_synergetic:
+                raise ValueError(f"{name}=True does not apply to Motion Synergetic Decoding; pass one of them.")
         if not motion_synergetic:
             if (msd_alpha, msd_beta, msd_theta) != (None, None, None):
                 raise ValueError("msd_alpha, msd_beta and msd_theta apply only with motion_synergetic=True.")
-            if can_ground and ground_sides is not False:
+            if can_ground:
                 input_ids = args[0] if args else kwargs["input_ids"]
-                grounding = MotionSideLogitsProcessor.from_model(
-                    self, input_ids, kwargs["motion_features"], kwargs.get("motion_attention_mask")
-                )
-                kwargs["logits_processor"] = LogitsProcessorList([*(kwargs.get("logits_processor") or []), grounding])
+                motion = (input_ids, kwargs["motion_features"], kwargs.get("motion_attention_mask"))
+                asked = ((MotionSideLogitsProcessor, ground_sides), (MotionGaitLogitsProcessor, ground_gait))
+                grounding = [processor.from_model(self, *motion) for processor, ask in asked if ask is not False]
+                if ground_gait and grounding[-1] is None:
+                    raise ValueError(
+                        "ground_gait=True needs one-token words for a walk and a run in the action head's labels."
+                    )
+                grounding = [processor for processor in grounding if processor is not None]
+                kwargs["logits_processor"] = LogitsProcessorList([*(kwargs.get("logits_processor") or []), *grounding])
             return super().generate(*args, **kwargs)
         return motion_synergetic_generate(
             self,
