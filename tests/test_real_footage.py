@@ -14,12 +14,13 @@ from train.real_footage import (
     iter_source,
     leg_or_body_actions,
     load_labels,
+    named_actions,
     score_caption,
     source_path,
     summarize,
 )  # fmt: skip
 
-SAMPLE = ("vtest-04", "vtest-45", "carphone", "still-messi5")  # built for real in these tests
+SAMPLE = ("vtest-04", "vtest-18", "vtest-45", "carphone", "still-messi5")  # built for real in these tests
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +157,15 @@ def test_the_direction_named_is_the_tracks(clips, built):
     phrase = travel_phrase(track)
     [result] = captioner.caption([video], tracks=[track])
     assert phrase is not None and phrase in result.caption, (phrase, result.caption)
+
+
+@pytest.mark.slow
+def test_a_walker_is_named_walking_by_the_motion_heads(clips, built):
+    """vtest-18: the embedded model's language model alone calls this pedestrian a runner (session 20, greedy,
+    `ground_gait=False`: "runs toward the camera"); its action head reads a walk, and gait grounding
+    (modeling_macm/gait_grounding.py) names one."""
+    from macm_cli import MACMCaptioner
+
+    captioner = MACMCaptioner.from_pretrained("macm")
+    [result] = captioner.caption([built["vtest-18"]], decoding="greedy")
+    assert "walk" in named_actions(result.caption) and "run" not in named_actions(result.caption), result.caption
