@@ -13,6 +13,9 @@ preference stays.
 The step: the k-th gait word of the answer reads the k-th run of windows whose most probable action is a walk
 or a run (every window, where there are fewer runs); z is the log of the ratio of the walk and run
 probabilities summed over those windows.
+
+Where it does not reach: a spelling in several tokens (SmolLM2's " jogs", for `macm-135m`) is left to the
+language model; a model whose words hold no one-token walk or run gets no gait grounding.
 """
 
 import torch
