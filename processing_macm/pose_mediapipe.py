@@ -6,7 +6,9 @@ Tasks API fetch their models from the network at run time; complexity 1's model 
 
 import contextlib
 import os
+import re
 import sys
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -156,49 +158,70 @@ def _landmarks(result) -> tuple[np.ndarray, np.ndarray] | None:
     return image, world
 
 
+# MediaPipe's C++ (TensorFlow Lite, absl) writes its log to file descriptor 2 directly, past `sys.stderr`,
+# GLOG_minloglevel and TF_CPP_MIN_LOG_LEVEL, from its graph's threads, also after `process` has returned: "INFO:
+# Created TensorFlow Lite XNNPACK delegate" once a process, absl's INFO and WARNING lines ("W0000 00:00:... 123
+# landmark_projection_calculator.cc:186] Using NORM_RECT without IMAGE_DIMENSIONS ...", "... Feedback manager requires
+# a model with a single signature ...", the latter each time a graph starts a model: `macm caption vtest.avi` wrote
+# 15 of them). Its ERROR and FATAL lines ("E0000 ...", "F0000 ...") are kept.
+# A line may also come glued to the end of a progress bar's update.
+NATIVE_NOISE = re.compile(
+    rb"(?:[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] "
+    rb"|INFO: Created TensorFlow Lite XNNPACK delegate"
+    rb"|WARNING: All log messages before absl::InitializeLog)[^\r\n]*[\r\n]?"
+)
+
+
 @contextlib.contextmanager
-def _native_stderr_silenced():
-    """File descriptor 2 goes to /dev/null for the block. MediaPipe's C++ (TensorFlow Lite, absl) writes its
-    start-up lines ("Created TensorFlow Lite XNNPACK delegate", "Feedback manager requires a model with a
-    single signature", ...) there directly, past `sys.stderr`, GLOG_minloglevel and TF_CPP_MIN_LOG_LEVEL.
-    With MACM_DEBUG=1 (`macm --debug`) they are kept."""
+def _native_noise_dropped():
+    """File descriptor 2 goes through a pipe for the block, and a thread passes what comes on to stderr, line by
+    line, less MediaPipe's `NATIVE_NOISE`: errors and progress bars stay visible (a bar's update, which ends in a
+    carriage return, shows when the next one comes). With MACM_DEBUG=1 (`macm --debug`) nothing is dropped."""
     if os.environ.get("MACM_DEBUG", "") not in ("", "0"):
         yield
         return
     sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
+    saved = os.dup(2)
+    read, write = os.pipe()
+    os.dup2(write, 2)
+    os.close(write)
+
+    def forward():
+        pending = b""
+        while chunk := os.read(read, 1 << 16):
+            *lines, pending = re.split(rb"(?<=[\r\n])", pending + chunk)
+            kept = NATIVE_NOISE.sub(b"", b"".join(lines))
+            if kept:
+                os.write(saved, kept)
+        if pending := NATIVE_NOISE.sub(b"", pending):
+            os.write(saved, pending)
+
+    thread = threading.Thread(target=forward, name="macm-stderr", daemon=True)
+    thread.start()
     try:
         yield
     finally:
-        os.dup2(saved, 2)
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # the pipe's last write end closes: the thread reads on to its end
+        thread.join()
+        os.close(read)
         os.close(saved)
-        os.close(null)
 
 
-class _QuietPose:
-    """MediaPipe's `Pose`, its native start-up lines silenced: they come while its graph starts and during its
-    first runs, up to the first landmarks found. Later runs write to stderr as usual (errors stay visible, and the
-    silence, process-wide, lasts only those first calls). The graph is made at the first `process`, inside the
-    silence: its threads load the models after `Pose()` returns and would print past a silence around creation
-    alone, and a graph that is never used (the crop's, for a person who fills the frame) costs no memory."""
+class _LazyPose:
+    """MediaPipe's `Pose`, made at the first `process`: a graph that is never used (the crop's, for a person who
+    fills the frame) costs no memory."""
 
     def __init__(self, **options):
         self.options = options
-        self.pose = None  # MediaPipe's Pose, made at the first `process`
-        self.starting = True
+        self.pose = None
 
     def process(self, image: np.ndarray):
-        if not self.starting:
-            return self.pose.process(image)
-        with _native_stderr_silenced():
-            if self.pose is None:
-                from mediapipe.python.solutions.pose import Pose
+        if self.pose is None:
+            from mediapipe.python.solutions.pose import Pose
 
-                self.pose = Pose(**self.options)
-            result = self.pose.process(image)
-        self.starting = result.pose_landmarks is None
-        return result
+            self.pose = Pose(**self.options)
+        return self.pose.process(image)
 
     def reset(self):
         if self.pose is not None:
@@ -213,13 +236,13 @@ class _PersonTracker:
     """Follows one person through consecutive frames; `step(frame)` gives their landmarks (image
     landmarks in frame pixels + visibility, world landmarks) or None. See `estimate_mediapipe`."""
 
-    def __init__(self, pose_options: dict, person: int, graphs: tuple[_QuietPose, _QuietPose] | None = None):
+    def __init__(self, pose_options: dict, person: int, graphs: tuple[_LazyPose, _LazyPose] | None = None):
         import cv2
 
         if graphs is not None and any(graph.options != pose_options for graph in graphs):
             raise ValueError(f"The pose graphs were made with {graphs[0].options}, this clip asks for {pose_options}.")
         self.owns_graphs = graphs is None
-        self.crop_pose, self.frame_pose = graphs or (_QuietPose(**pose_options), _QuietPose(**pose_options))
+        self.crop_pose, self.frame_pose = graphs or (_LazyPose(**pose_options), _LazyPose(**pose_options))
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.person = person
@@ -294,12 +317,12 @@ class _PersonTracker:
         return whole if whole is not None and self.square is candidates[0] else None
 
 
-def pose_graphs(min_confidence: float = 0.5) -> tuple[_QuietPose, _QuietPose]:
+def pose_graphs(min_confidence: float = 0.5) -> tuple[_LazyPose, _LazyPose]:
     """The two MediaPipe graphs `estimate_mediapipe` runs (on the crop around the person, on the whole frame),
     for a long-lived worker (a Ray actor) to pass as `graphs=` to every clip. They are reset after each clip,
     which gives the landmarks new graphs give and skips starting new ones (about 0.2 s each on 2 cores)."""
     options = _pose_options(min_confidence)
-    return _QuietPose(**options), _QuietPose(**options)
+    return _LazyPose(**options), _LazyPose(**options)
 
 
 def _pose_options(min_confidence: float) -> dict:
@@ -318,7 +341,7 @@ def estimate_mediapipe(
     min_confidence: float = 0.5,
     person: int = 0,
     progress: bool = True,
-    graphs: tuple[_QuietPose, _QuietPose] | None = None,
+    graphs: tuple[_LazyPose, _LazyPose] | None = None,
 ) -> MotionTrack:
     """Runs MediaPipe Pose over `frames` (`[H, W, 3]` uint8 RGB, consecutive, at `fps`) and returns a
     `MotionTrack` of one person with one entry per frame (`valid` False where they were not found).
@@ -357,7 +380,7 @@ def estimate_mediapipe(
     options = _pose_options(min_confidence)
     tracker, count = _PersonTracker(options, person, graphs), 0
     first, still = None, True  # (frame index, square, region) where the person was first found; a still so far
-    try:
+    with _native_noise_dropped(), contextlib.closing(tracker):
         for t, frame in enumerate(
             tqdm(frames, total=num_frames, desc="MediaPipe pose", unit="frame", disable=not progress)
         ):
@@ -375,8 +398,6 @@ def estimate_mediapipe(
                 keypoints[t] = found[0]
                 joints[t] = mediapipe_world_to_smpl_joints(found[1])
                 valid[t] = True
-    finally:
-        tracker.close()
     if person > 0 and tracker.last_seen is None and tracker.most_found > 0:
         raise ValueError(
             f"Person {person} was asked for, but at most {tracker.most_found} "
