@@ -172,40 +172,62 @@ NATIVE_NOISE = re.compile(
 )
 
 
-@contextlib.contextmanager
-def _native_noise_dropped():
-    """File descriptor 2 goes through a pipe for the block, and a thread passes what comes on to stderr, line by
-    line, less MediaPipe's `NATIVE_NOISE`: errors and progress bars stay visible (a bar's update, which ends in a
-    carriage return, shows when the next one comes). With MACM_DEBUG=1 (`macm --debug`) nothing is dropped."""
-    if os.environ.get("MACM_DEBUG", "") not in ("", "0"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    read, write = os.pipe()
-    os.dup2(write, 2)
-    os.close(write)
+class _NativeNoiseFilter:
+    """File descriptor 2 through a pipe while in use, and a thread that passes what comes on to the real stderr, line
+    by line, less MediaPipe's `NATIVE_NOISE`: errors and progress bars stay visible (a bar's update, which ends in a
+    carriage return, shows when the next one comes). Process-wide, as file descriptor 2 is: pose estimations in
+    several threads share one pipe, the first to start puts it in place and the last to end takes it away. With
+    MACM_DEBUG=1 (`macm --debug`) nothing is dropped."""
 
-    def forward():
-        pending = b""
-        while chunk := os.read(read, 1 << 16):
-            *lines, pending = re.split(rb"(?<=[\r\n])", pending + chunk)
-            kept = NATIVE_NOISE.sub(b"", b"".join(lines))
-            if kept:
-                os.write(saved, kept)
-        if pending := NATIVE_NOISE.sub(b"", pending):
-            os.write(saved, pending)
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = 0
+        self.saved = self.read = self.thread = None
 
-    thread = threading.Thread(target=forward, name="macm-stderr", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
+    @contextlib.contextmanager
+    def __call__(self):
+        if os.environ.get("MACM_DEBUG", "") not in ("", "0"):
+            yield
+            return
+        with self.lock:
+            if self.users == 0:
+                self._start()
+            self.users += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.users -= 1
+                if self.users == 0:
+                    self._stop()
+
+    def _start(self):
         sys.stderr.flush()
-        os.dup2(saved, 2)  # the pipe's last write end closes: the thread reads on to its end
-        thread.join()
-        os.close(read)
-        os.close(saved)
+        self.saved = os.dup(2)
+        self.read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+        self.thread = threading.Thread(target=self._forward, name="macm-stderr", daemon=True)
+        self.thread.start()
+
+    def _forward(self):
+        pending = b""
+        while chunk := os.read(self.read, 1 << 16):
+            *lines, pending = re.split(rb"(?<=[\r\n])", pending + chunk)
+            if kept := NATIVE_NOISE.sub(b"", b"".join(lines)):
+                os.write(self.saved, kept)
+        if pending := NATIVE_NOISE.sub(b"", pending):
+            os.write(self.saved, pending)
+
+    def _stop(self):
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)  # the pipe's last write end closes: the thread reads on to its end
+        self.thread.join()
+        os.close(self.read)
+        os.close(self.saved)
+
+
+_native_noise_dropped = _NativeNoiseFilter()
 
 
 class _LazyPose:

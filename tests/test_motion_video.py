@@ -5,6 +5,7 @@ from it; the fixtures are in conftest.py)."""
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,27 @@ def test_native_noise_is_dropped_and_the_rest_passes(capfd):
         os.write(2, b"[h264 @ 0x1] error while decoding\n\rbar  50%\rbar 100%")
     kept = "E0000 00:00:1796515339.723890    3459 graph.cc:1] an error\n[h264 @ 0x1] error while decoding\n"
     assert capfd.readouterr().err == kept + "\rbar  50%\rbar 100%"
+
+
+def test_native_noise_filter_is_shared_by_overlapping_estimations(capfd):
+    """Two pose estimations in threads, the first ending while the second runs: one pipe, put in place by the first
+    and taken away by the last, so file descriptor 2 comes back to stderr and nothing hangs."""
+    from processing_macm.pose_mediapipe import _native_noise_dropped
+
+    first_in, first_out = threading.Event(), threading.Event()
+
+    def first():
+        with _native_noise_dropped():
+            first_in.set()
+            os.write(2, b"first\n")
+        first_out.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(10)
+    with _native_noise_dropped():
+        first_out.wait(10)
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\nsecond\n")
+    thread.join(10)
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "first\nsecond\nafter\n"
