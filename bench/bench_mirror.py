@@ -123,7 +123,8 @@ def score_heads(captioner: MACMCaptioner, dataset: str, split: str) -> dict:
     """Window accuracy of each head `(as is, mirrored)` without and with mirror averaging, over `split`'s clips and
     their mirror images; `side` counts the windows of a left or right step."""
     model, processor = captioner.model, captioner.processor
-    mirror, sides = model.config.motion_feature_mirror or processor.motion_feature_mirror(), HEAD_LABELS["side"]
+    original, sides = model.config.motion_feature_mirror, HEAD_LABELS["side"]
+    mirror = original or processor.motion_feature_mirror()
     examples = motion_examples(load_hmi_split(dataset, split), processor, mirror=True)  # clip, mirror, clip, ...
     right = {(mode, view): np.zeros(len(HEAD_LABELS)) for mode in ("heads", "averaged") for view in (0, 1)}
     counted = np.zeros((2, len(HEAD_LABELS)))  # per view; a clip and its mirror image have the same windows
@@ -147,7 +148,7 @@ def score_heads(captioner: MACMCaptioner, dataset: str, split: str) -> dict:
         for original, mirrored in zip(calls[0::2], calls[1::2]):
             flips[mode][0] += int((original != mirrored).sum())
             flips[mode][1] += len(original)
-    model.config.motion_feature_mirror = mirror
+    model.config.motion_feature_mirror = original
     return {
         "clips": len(examples) // 2,
         "windows": dict(zip(HEAD_LABELS, counted[0].astype(int).tolist())),

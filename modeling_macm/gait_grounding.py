@@ -21,7 +21,7 @@ language model; a model whose words hold no one-token walk or run gets no gait g
 import torch
 from transformers import LogitsProcessor
 
-from .side_grounding import clip_of_rows, read_motion_heads
+from .side_grounding import clip_of_rows, window_runs
 
 GAIT = ("walk", "run")
 EPS = 1e-6  # evidence floor, so that z stays finite
@@ -41,20 +41,20 @@ class MotionGaitLogitsProcessor(LogitsProcessor):
     def __init__(self, action_probs, clip_of_row, walk_ids, run_ids, gait, prompt_length):
         self.action_probs, self.clip_of_row, self.prompt_length = action_probs, clip_of_row, prompt_length
         self.walk_ids, self.run_ids = list(walk_ids), list(run_ids)
+        self.words = torch.tensor(self.walk_ids + self.run_ids)
         self.gait = list(gait)
         self.cache: dict[tuple[int, int], torch.Tensor] = {}
 
     @classmethod
-    def from_model(cls, model, input_ids, motion_features, motion_attention_mask=None):
-        """Reads `model`'s motion heads on the clips of a `generate` call; None where the model's action head or
-        its words know no walk or run in one token each."""
-        config = model.config
+    def from_heads(cls, config, input_ids, heads: tuple[dict, torch.Tensor]):
+        """For the clips of a `generate` call, from `read_motion_heads`' reading of them (`heads`); None where the
+        model's action head or its words know no walk or run in one token each."""
         labels = config.motion_head_labels["action"]
         words = config.side_grounding["words"]
         ids = [[seq[0] for seq in words.get(action, []) if len(seq) == 1] for action in GAIT]
         if not all(action in labels for action in GAIT) or not all(ids):
             return None
-        outputs, present = read_motion_heads(model, motion_features, motion_attention_mask)
+        outputs, present = heads
         probs = outputs["action"].float().softmax(-1) * present[..., None]  # [C, Q, A]
         gait = [labels.index(action) for action in GAIT]
         return cls(probs, clip_of_rows(config, input_ids), *ids, gait, input_ids.shape[1])
@@ -64,8 +64,7 @@ class MotionGaitLogitsProcessor(LogitsProcessor):
         if (clip, k) not in self.cache:
             probs = self.action_probs[clip]  # [Q, A]
             moving = torch.isin(probs.argmax(-1), torch.tensor(self.gait)) & (probs.sum(-1) > 0)  # [Q]
-            edges = torch.diff(moving.int(), prepend=moving.new_zeros(1).int(), append=moving.new_zeros(1).int())
-            starts, ends = (edges == 1).nonzero()[:, 0], (edges == -1).nonzero()[:, 0]
+            starts, ends = window_runs(moving)
             if k < len(starts):
                 probs = probs[starts[k] : ends[k]]
             walk, run = probs[:, self.gait].sum(0)
@@ -74,7 +73,7 @@ class MotionGaitLogitsProcessor(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         expansion = len(input_ids) // len(self.clip_of_row)  # beams and returned sequences per prompt
-        said = torch.isin(input_ids[:, self.prompt_length :], torch.tensor(self.walk_ids + self.run_ids)).sum(-1)
+        said = torch.isin(input_ids[:, self.prompt_length :], self.words.to(input_ids.device)).sum(-1)
         for row in range(len(input_ids)):
             clip = self.clip_of_row[row // expansion]
             walk, run = scores[row, self.walk_ids].logsumexp(0), scores[row, self.run_ids].logsumexp(0)

@@ -25,7 +25,7 @@ from typing_extensions import Unpack
 from .configuration_macm import MACMConfig
 from .decoding_msd import motion_synergetic_generate
 from .gait_grounding import MotionGaitLogitsProcessor
-from .side_grounding import MotionSideLogitsProcessor
+from .side_grounding import MotionSideLogitsProcessor, read_motion_heads
 
 # The small model trained here on HMI-Synth ships inside this package (default_model/README.md is its
 # card): `from_pretrained("macm")` loads it unless a local folder named "macm" exists.
@@ -558,9 +558,9 @@ class MACMForConditionalGeneration(MACMPreTrainedModel, GenerationMixin):
                 raise ValueError("msd_alpha, msd_beta and msd_theta apply only with motion_synergetic=True.")
             if can_ground:
                 input_ids = args[0] if args else kwargs["input_ids"]
-                motion = (input_ids, kwargs["motion_features"], kwargs.get("motion_attention_mask"))
+                heads = read_motion_heads(self, kwargs["motion_features"], kwargs.get("motion_attention_mask"))
                 asked = ((MotionSideLogitsProcessor, ground_sides), (MotionGaitLogitsProcessor, ground_gait))
-                grounding = [processor.from_model(self, *motion) for processor, ask in asked if ask is not False]
+                grounding = [p.from_heads(self.config, input_ids, heads) for p, ask in asked if ask is not False]
                 if ground_gait and grounding[-1] is None:
                     raise ValueError(
                         "ground_gait=True needs one-token words for a walk and a run in the action head's labels."

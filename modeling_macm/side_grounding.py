@@ -53,10 +53,9 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         self.cache: dict[tuple[int, int, int], torch.Tensor | None] = {}
 
     @classmethod
-    def from_model(cls, model, input_ids, motion_features, motion_attention_mask=None) -> "MotionSideLogitsProcessor":
-        """Reads `model`'s motion heads on the clips of a `generate` call."""
-        config = model.config
-        outputs, present = read_motion_heads(model, motion_features, motion_attention_mask)
+    def from_heads(cls, config, input_ids, heads: tuple[dict, torch.Tensor]) -> "MotionSideLogitsProcessor":
+        """For the clips of a `generate` call, from `read_motion_heads`' reading of them (`heads`)."""
+        outputs, present = heads
         sides = config.motion_head_labels["side"]
         side = outputs["side"].float()
         log_odds = side[..., sides.index("left")] - side[..., sides.index("right")]  # [C, Q]
@@ -89,8 +88,7 @@ class MotionSideLogitsProcessor(LogitsProcessor):
         if key not in self.cache:
             weights = self.action_probs[clip, :, action]  # [Q]
             named = (self.action_probs[clip].argmax(-1) == action) & (self.action_probs[clip].sum(-1) > 0)  # [Q]
-            edges = torch.diff(named.int(), prepend=named.new_zeros(1).int(), append=named.new_zeros(1).int())
-            starts, ends = (edges == 1).nonzero()[:, 0], (edges == -1).nonzero()[:, 0]
+            starts, ends = window_runs(named)
             if k < len(starts):
                 inside = torch.zeros_like(weights)
                 inside[starts[k] : ends[k]] = 1
@@ -149,10 +147,16 @@ def read_motion_heads(model, motion_features, motion_attention_mask=None) -> tup
     return outputs, encoder.window_weights(motion_attention_mask.bool()).sum(-1) > 0
 
 
+def window_runs(windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Start and end (exclusive) indices of each run of consecutive True windows of `windows [Q]`."""
+    edges = torch.diff(windows.int(), prepend=windows.new_zeros(1).int(), append=windows.new_zeros(1).int())
+    return (edges == 1).nonzero()[:, 0], (edges == -1).nonzero()[:, 0]
+
+
 def clip_of_rows(config, input_ids: torch.LongTensor) -> list[int | None]:
     """The motion clip of each prompt of `input_ids` (None for a prompt without motion): clips are in row order."""
     clips = iter(range(len(input_ids)))
     return [next(clips) if motion else None for motion in (input_ids == config.motion_token_id).any(-1).tolist()]
 
 
-__all__ = ["MotionSideLogitsProcessor", "clip_of_rows", "read_motion_heads"]
+__all__ = ["MotionSideLogitsProcessor", "clip_of_rows", "read_motion_heads", "window_runs"]

@@ -8,6 +8,7 @@ from train_helpers import program_rows
 from dataset_scripts.schema import row_to_track
 from modeling_macm import MACMForConditionalGeneration
 from modeling_macm.gait_grounding import MotionGaitLogitsProcessor
+from modeling_macm.side_grounding import read_motion_heads
 from processing_macm import MACMProcessor
 from train.motion_heads import attach_motion_heads
 
@@ -70,7 +71,9 @@ def test_generate_splits_the_gait_words_by_the_heads():
                        ground_sides=False, ground_gait=ground).scores[0][0]
         for ground in (None, False)
     )  # fmt: skip
-    gait = MotionGaitLogitsProcessor.from_model(model, inputs["input_ids"], inputs["motion_features"])
+    gait = MotionGaitLogitsProcessor.from_heads(
+        model.config, inputs["input_ids"], read_motion_heads(model, inputs["motion_features"])
+    )
     walk, run = gait.walk_ids, gait.run_ids
     assert {processor.tokenizer.decode(i) for i in walk + run} >= {" walks", " runs", " jogs"}
     log_odds = grounded[walk].logsumexp(0) - grounded[run].logsumexp(0)
@@ -91,7 +94,12 @@ def test_a_vocabulary_without_one_token_gait_words_is_not_grounded(kinematic_mod
     attach_motion_heads(model, processor.tokenizer)
     text = processor.default_prompt(with_motion=True) + " The person"
     inputs = processor(text=[text], videos=[np.zeros((2, 16, 16, 3), np.uint8)], motion=[_track()])
-    assert MotionGaitLogitsProcessor.from_model(model, inputs["input_ids"], inputs["motion_features"]) is None
+    assert (
+        MotionGaitLogitsProcessor.from_heads(
+            model.config, inputs["input_ids"], read_motion_heads(model, inputs["motion_features"])
+        )
+        is None
+    )
     model.generate(**inputs, max_new_tokens=2)
     with pytest.raises(ValueError, match="one-token words"):
         model.generate(**inputs, max_new_tokens=1, ground_gait=True)
