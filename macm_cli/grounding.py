@@ -30,16 +30,22 @@ THRESHOLD = 0.02
 SEED = 0
 
 
+def clip_evidence(model, motion_features, motion_attention_mask=None) -> np.ndarray:
+    """The action head's probability of each action averaged over the windows of each clip of `motion_features
+    [C, T, F]`: `[C, A]`."""
+    outputs, present = read_motion_heads(model, motion_features, motion_attention_mask)
+    probs = outputs["action"].float().softmax(-1) * present[..., None]  # [C, Q, A]
+    return (probs.sum(1) / present.sum(1, keepdim=True).clamp(min=1)).cpu().numpy()
+
+
 def action_evidence(model, inputs) -> list[np.ndarray | None]:
-    """Per prompt, the action head's probability of each action `[A]` averaged over the windows of its motion
-    clip; None for a prompt without motion, and for all when the model has no heads or no kinematic motion."""
+    """Per prompt, `clip_evidence` of its motion clip `[A]`; None for a prompt without motion, and for all when the
+    model has no heads or no kinematic motion."""
     features = inputs.get("motion_features")
     rows = len(inputs["input_ids"])
     if model.model.motion_heads is None or features is None or features.ndim != 3:
         return [None] * rows
-    outputs, present = read_motion_heads(model, features, inputs.get("motion_attention_mask"))
-    probs = outputs["action"].float().softmax(-1) * present[..., None]  # [C, Q, A]
-    evidence = (probs.sum(1) / present.sum(1, keepdim=True).clamp(min=1)).cpu().numpy()  # [C, A]
+    evidence = clip_evidence(model, features, inputs.get("motion_attention_mask"))  # [C, A]
     return [None if clip is None else evidence[clip] for clip in clip_of_rows(model.config, inputs["input_ids"])]
 
 
@@ -133,6 +139,7 @@ __all__ = [
     "Candidates",
     "action_evidence",
     "caption_candidates",
+    "clip_evidence",
     "generate_grounded",
     "support",
 ]

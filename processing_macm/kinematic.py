@@ -29,9 +29,11 @@ Where the track has no root translation in metres, the root is placed by weak pe
 track carries camera intrinsics): approximate, but it moves the right way at the right scale.
 """
 
+import dataclasses
+
 import numpy as np
 
-from .motion_track import NUM_JOINTS, SMPL_JOINT_NAMES, MotionTrack
+from .motion_track import NUM_JOINTS, PER_FRAME_FIELDS, SMPL_JOINT_NAMES, MotionTrack
 
 KINEMATIC_FEATURE_VERSION = 2  # the newest: what models built from scratch use
 KINEMATIC_FEATURE_SIZES = {
@@ -267,6 +269,19 @@ def motion_energy(track: MotionTrack) -> float:
     return max(pose, root)
 
 
+def held_still(track: MotionTrack, frame: int) -> MotionTrack:
+    """`track` with every frame replaced by frame `frame` (one where the person is found): the same body in the same
+    posture throughout, held still; frames without the person stay so."""
+    if not track.valid[frame]:
+        raise ValueError(f"Frame {frame} of the track has no person to hold still; pick one where `valid` is True.")
+    held = {
+        name: np.repeat(getattr(track, name)[frame : frame + 1], track.num_frames, axis=0)
+        for name in PER_FRAME_FIELDS
+        if name != "valid" and getattr(track, name) is not None
+    }
+    return dataclasses.replace(track, **held)
+
+
 def mirror_feature_map(version: int = KINEMATIC_FEATURE_VERSION) -> tuple[np.ndarray, np.ndarray]:
     """`index [F]` and `sign [F]` such that `sign * features[:, index]` are the features of the left-right mirror
     image of the clip (`features` of `version`): each joint trades places with its other-side twin, and what
@@ -323,6 +338,7 @@ __all__ = [
     "STILL_ENERGY",
     "compute_feature_stats",
     "facing_yaw",
+    "held_still",
     "joint_visibility",
     "kinematic_features",
     "mirror_feature_map",

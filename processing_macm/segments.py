@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .motion_track import SMPL_JOINT_NAMES, MotionTrack
+from .motion_track import PER_FRAME_FIELDS, SMPL_JOINT_NAMES, MotionTrack
 from .video_io import iter_frames
 
 MIN_SECONDS, MAX_SECONDS = 2.0, 10.0
@@ -137,9 +137,9 @@ def segment_frames(video, wanted: list[np.ndarray]) -> Iterator[tuple[int, dict[
 
 def slice_track(track: MotionTrack, first: int, stop: int) -> MotionTrack:
     """Frames `first:stop` of `track` as a track of their own (per-frame arrays sliced, the rest shared)."""
-    per_frame = ("keypoints_2d", "joints_3d", "valid", "global_orient", "body_pose", "transl", "mesh_vertices")
     arrays = {
-        name: getattr(track, name)[first:stop] if getattr(track, name) is not None else None for name in per_frame
+        name: getattr(track, name)[first:stop] if getattr(track, name) is not None else None
+        for name in PER_FRAME_FIELDS
     }
     return MotionTrack(
         fps=track.fps, frame_size=track.frame_size, backend=track.backend, betas=track.betas,

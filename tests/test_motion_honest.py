@@ -8,12 +8,13 @@ from real_videos import world_path
 from macm_cli.captioner import (
     GLIMPSED_CAPTION,
     NOBODY_CAPTION,
+    POSTURE_ENERGY,
     SEEN_AT_LEAST,
     STILL_CAPTION,
     MACMCaptioner,
     _stated_caption,
 )
-from processing_macm.kinematic import STILL_ENERGY, motion_energy
+from processing_macm.kinematic import STILL_ENERGY, held_still, motion_energy
 from processing_macm.motion_track import MotionTrack
 from processing_macm.pose_backends import extract_motion
 from processing_macm.video_io import iter_frames, read_video, write_video
@@ -51,6 +52,16 @@ def test_stated_captions_follow_the_rules():
     assert _stated_caption(glimpsed)[0] == GLIMPSED_CAPTION
     assert _stated_caption(glimpsed)[1].startswith("glimpsed: the person was found in 47% of the frames")
     assert _stated_caption(seen) is None
+
+
+def test_a_track_held_still_keeps_one_posture():
+    track = swaying_track(0.3)
+    track.valid[:5] = False
+    held = held_still(track, 12)
+    assert held.valid.tolist() == track.valid.tolist() and motion_energy(held) == 0.0
+    assert (held.joints_3d == track.joints_3d[12]).all() and (held.keypoints_2d == track.keypoints_2d[12]).all()
+    with pytest.raises(ValueError, match="Frame 3 of the track has no person to hold still"):
+        held_still(track, 3)
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +124,21 @@ def test_a_still_clip_gives_a_still_track_and_a_moving_one_does_not(walking_clip
     moving = extract_motion(write_video(tmp_path / "drift.mp4", drift, fps=10), progress=False)
     hips = moving.keypoints_2d[moving.valid][:, 23:25, 0].mean(axis=1)  # MediaPipe's hips, x in pixels
     assert hips[-1] - hips[0] > 10  # the person was read again as they drifted 19 px
+
+
+@pytest.mark.slow
+def test_a_still_person_filmed_hand_held_is_stated_still(captioner, tmp_path):
+    """A real photo (opencv-doc's basketball1.png, a man holding a ball) through a shaking hand-held camera:
+    MediaPipe's jitter puts his motion energy above STILL_ENERGY (0.101 in session 21), and the motion heads read
+    his posture as talking as strongly held still as filmed. The posture rule states him still."""
+    from PIL import Image
+
+    from train.real_footage import handheld, source_path
+
+    photo = np.asarray(Image.open(source_path("basketball1.png")).convert("RGB"))
+    video = str(write_video(tmp_path / "handheld.mp4", handheld([photo] * 40, seed=0, shake_px=3.0), fps=10))
+    track = captioner.estimate_motion(video)
+    assert STILL_ENERGY < motion_energy(track) < POSTURE_ENERGY and _stated_caption(track) is None
+    result = captioner.caption([video], tracks=[track])[0]
+    assert (result.caption, result.motion_used) == (STILL_CAPTION, True), result
+    assert result.notice.startswith("still: the person barely moves") and "as filmed" in result.notice

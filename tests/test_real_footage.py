@@ -11,6 +11,7 @@ from train.real_footage import (
     KINDS,
     build_clips,
     caption_clips,
+    handheld,
     iter_source,
     leg_or_body_actions,
     load_labels,
@@ -20,7 +21,14 @@ from train.real_footage import (
     summarize,
 )  # fmt: skip
 
-SAMPLE = ("vtest-04", "vtest-18", "vtest-45", "carphone", "still-messi5")  # built for real in these tests
+SAMPLE = (
+    "vtest-04",
+    "vtest-18",
+    "vtest-45",
+    "carphone",
+    "still-messi5",
+    "handheld-messi5-b",
+)  # built for real in these tests
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +74,9 @@ def test_clips_are_built_with_a_person_in_them(clips, built):
         frames, _ = read_video(path)
         assert frames.shape[1] == 256, clip_id  # upscaled to CLIP_HEIGHT
         label = clips[clip_id]["label"]
-        if label["still"]:
+        if label["still"] and clips[clip_id].get("handheld"):
+            assert len(frames) == 40 and np.abs(frames.astype(int) - frames[:1]).mean() > 2, clip_id  # it shakes
+        elif label["still"]:
             assert len(frames) == 30 and np.abs(frames.astype(int) - frames[:1]).mean() < 2, clip_id
         else:
             first, last = clips[clip_id]["frames"]
@@ -75,6 +85,18 @@ def test_clips_are_built_with_a_person_in_them(clips, built):
     for clip_id in ("vtest-04", "vtest-45"):
         track = extract_motion(built[clip_id], progress=False)
         assert track.valid.mean() >= 0.6, (clip_id, track.valid.mean())
+
+
+def test_a_hand_held_camera_shakes_the_view_the_same_way_each_time(clips, tmp_path):
+    image = np.random.default_rng(0).integers(0, 255, (64, 48, 3), dtype=np.uint8)
+    shaken = handheld([image] * 20, seed=3, shake_px=1.5)
+    assert len(shaken) == 20 and all(frame.shape == image.shape and frame.dtype == np.uint8 for frame in shaken)
+    assert all(np.array_equal(a, b) for a, b in zip(shaken, handheld([image] * 20, seed=3, shake_px=1.5)))
+    assert np.abs(shaken[0].astype(int) - shaken[-1]).mean() > 10  # the view moved
+    path = tmp_path / "labels.jsonl"
+    path.write_text(json.dumps(dict(clips["still-messi5"], handheld={"seed": 0, "shake_px": 9})) + "\n")
+    with pytest.raises(ValueError, match=r"line 1 .*handheld must be .* on a still clip"):
+        load_labels(path)
 
 
 def test_scores_count_known_captions(clips):

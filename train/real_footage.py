@@ -13,6 +13,9 @@ Each line of the labels file defines one clip and its labels:
 - frames: source frames [first, last) (null for an image); path: (frame, centre x, centre y) waypoints in
   source pixels that a box of `box` = (width, height) source pixels follows, linearly between waypoints
   (null path and box: the whole frame); repeat_s: seconds to show the first frame for (a still clip).
+- handheld (optional): `{"seed": 0, "shake_px": 1.0}` films the clip again with a simulated hand-held camera
+  (`handheld`): a real photo shown still becomes a still person seen through a shaking camera, with the jitter
+  the pose estimator then gives a person who does not move.
 - Every clip is upscaled to CLIP_HEIGHT pixels high; videos keep their frame rate, stills run at CLIP_FPS.
 
 Scores, one check per clip kind (`CHECKS`): a pedestrian clip passes when the caption names a walk, the
@@ -149,6 +152,12 @@ def _check_clip(clip: dict, vocabulary: tuple[str, ...]) -> None:
         raise ValueError("an image source (frames null) needs repeat_s, the seconds to show it for")
     if repeat is not None and not 1 <= repeat <= MAX_SECONDS:
         raise ValueError(f"repeat_s must be between 1 and {MAX_SECONDS} seconds, got {repeat}")
+    shake = clip.get("handheld")
+    if shake is not None and not (
+        isinstance(shake, dict) and set(shake) == {"seed", "shake_px"} and isinstance(shake["seed"], int)
+        and 0 < shake["shake_px"] <= 5 and repeat is not None
+    ):  # fmt: skip
+        raise ValueError(f'handheld must be {{"seed": int, "shake_px": 0-5}} on a still clip (repeat_s), got {shake}')
     if (path is None) != (box is None):
         raise ValueError("path and box are both null (the whole frame) or both given")
     if box is not None:
@@ -217,9 +226,30 @@ def crop_frame(frame: np.ndarray, clip: dict, index: int) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize((out_w, CLIP_HEIGHT), Image.Resampling.BICUBIC))
 
 
+def handheld(frames: list[np.ndarray], seed: int, shake_px: float) -> list[np.ndarray]:
+    """`frames` as a shaking hand-held camera films them: a random walk of the view (each frame moves by
+    `shake_px` output pixels a step, standard deviation, with a little roll and zoom along), sensor noise
+    (standard deviation 3 of 255), and the H.264 compression of writing the clip. Seeded: the same frames again."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.normal(0.0, shake_px, (len(frames), 3)), axis=0)  # [T, 3]: x, y and roll/zoom, pixels
+    walk -= walk.mean(axis=0)
+    shaken = []
+    for frame, (dx, dy, turn) in zip(frames, walk):
+        height, width = frame.shape[:2]
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 0.15 * turn, 1.03 + 0.003 * turn)  # [2, 3]
+        matrix[:, 2] += (dx, dy)
+        view = cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+        shaken.append(np.clip(view + rng.normal(0.0, 3.0, view.shape), 0, 255).astype(np.uint8))
+    return shaken
+
+
 def clip_filename(clip: dict) -> str:
     """`<id>-<hash of its definition>.mp4`: editing a clip's definition makes a new file."""
     definition = {k: clip[k] for k in ("source", "frames", "path", "box", "repeat_s")}
+    if clip.get("handheld"):
+        definition["handheld"] = clip["handheld"]
     digest = hashlib.sha1(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:10]
     return f"{clip['id']}-{digest}.mp4"
 
@@ -251,6 +281,8 @@ def build_clips(clips: list[dict], folder) -> dict[str, Path]:
             frames = crops[clip["id"]]
             if clip["repeat_s"]:
                 frames = frames * round(clip["repeat_s"] * CLIP_FPS)
+                if clip.get("handheld"):
+                    frames = handheld(frames, **clip["handheld"])
             elif len(frames) != last - first:
                 raise ValueError(
                     f"Clip {clip['id']} needs frames {first}..{last - 1} of {source!r}, which ends at frame "
@@ -333,7 +365,7 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
 
 
 __all__ = [
-    "CHECKS", "KINDS", "LABELS_PATH", "build_clips", "caption_clips", "crop_frame", "iter_source",
+    "CHECKS", "KINDS", "LABELS_PATH", "build_clips", "caption_clips", "crop_frame", "handheld", "iter_source",
     "leg_or_body_actions", "load_labels", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
     "summarize",
 ]  # fmt: skip
