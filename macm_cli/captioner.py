@@ -33,6 +33,7 @@ from processing_macm.segments import (
 )
 from processing_macm.video_io import sample_frame_indices
 
+from .counts import count_processor
 from .directions import direction_processor
 from .grounding import clip_evidence, generate_grounded
 
@@ -123,6 +124,7 @@ class MACMCaptioner:
         progress: bool = False,
         person: int = 0,
         ground_directions: bool = True,
+        ground_counts: bool = True,
         **generate_kwargs,
     ) -> list[CaptionResult]:
         """Captions `videos` (paths or `[T, H, W, 3]` frames) as one batch.
@@ -152,6 +154,8 @@ class MACMCaptioner:
             person: whom to follow when there are several (0: the main person; see `extract_motion`).
             ground_directions: a walk's direction as the camera sees it, where the model names one, is the one
                 the track's facing gives (`directions.py`; MediaPipe tracks, any decoding but MSD).
+            ground_counts: the count of a raised arm, a squat, a bend or a jump, where the model names one, is the
+                one the track's peaks give (`counts.py`; models with motion heads, any decoding but MSD).
             generate_kwargs: to `generate`, e.g. `ground_sides=False` for sides named by the language model,
                 `ground_gait=False` for a walk or a run named by it.
         """
@@ -180,6 +184,7 @@ class MACMCaptioner:
         usable = [track if track is not None and track.has_person else None for track in tracks]
         options = dict(prompt=prompt, decoding=decoding, max_new_tokens=max_new_tokens, **generate_kwargs)
         options["ground_directions"] = ground_directions
+        options["ground_counts"] = ground_counts
 
         durations = [_duration(video, track) for video, track in zip(videos, tracks)]
         results: list[CaptionResult | None] = [None] * len(videos)
@@ -335,7 +340,16 @@ class MACMCaptioner:
         )
 
     def _generate(
-        self, processor, videos, motion, prompt, decoding, max_new_tokens, ground_directions, **generate_kwargs
+        self,
+        processor,
+        videos,
+        motion,
+        prompt,
+        decoding,
+        max_new_tokens,
+        ground_directions,
+        ground_counts,
+        **generate_kwargs,
     ):
         """Captions of one batch: `videos` (paths or frames), `motion` (tracks, overlay keyframe images or None).
         Returns the texts, the overlay keyframes of each track, and the seconds per stage."""
@@ -356,10 +370,14 @@ class MACMCaptioner:
         options = dict(max_new_tokens=max_new_tokens, do_sample=decoding == "sample", **generate_kwargs)
         if decoding == "msd":
             options["motion_synergetic"] = True
-        elif ground_directions:
-            directions = direction_processor(processor.tokenizer, motion, inputs["input_ids"].shape[1])
-            if directions is not None:
-                options["logits_processor"] = [*options.get("logits_processor", []), directions]
+        else:
+            grounding = [
+                direction_processor(processor.tokenizer, motion, inputs["input_ids"].shape[1])
+                if ground_directions
+                else None,
+                count_processor(self.model, processor, motion, inputs) if ground_counts else None,
+            ]
+            options["logits_processor"] = [*options.get("logits_processor", []), *filter(None, grounding)]
         if decoding == "grounded":
             chosen = generate_grounded(self.model, processor.tokenizer, inputs, **options)
             new_tokens = pad_sequence(chosen, batch_first=True, padding_value=processor.tokenizer.pad_token_id)

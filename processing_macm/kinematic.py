@@ -250,6 +250,11 @@ def kinematic_features(
     return features.astype(np.float32), mask
 
 
+def hip_centre_2d(keypoints: np.ndarray) -> np.ndarray:
+    """The midpoint of the two hips `[T, 2]` (pixels) of 2D keypoints `[T, P, 3]` in either layout (P = 33 or 22)."""
+    return keypoints[:, list(_TORSO_2D[keypoints.shape[1]][2:]), :2].mean(axis=1)
+
+
 def motion_energy(track: MotionTrack) -> float:
     """How much the person moves over the clip, in body heights: the larger of (a) the most any seen joint
     strays from its median position relative to the pelvis (90th percentile over the valid frames, in
@@ -263,7 +268,7 @@ def motion_energy(track: MotionTrack) -> float:
     strays = np.linalg.norm(joints - np.median(joints, axis=0), axis=-1) / height  # [T, 22]
     pose = float(np.percentile(np.where(seen, strays, 0.0), 90, axis=0).max())
     keypoints = track.keypoints_2d[track.valid]  # [T, P, 3]
-    hips = keypoints[:, list(_TORSO_2D[keypoints.shape[1]][2:]), :2].mean(axis=1)  # [T, 2]
+    hips = hip_centre_2d(keypoints)  # [T, 2]
     height_2d = max(float(np.median(keypoints[..., 1].max(axis=1) - keypoints[..., 1].min(axis=1))), 1.0)
     root = float(np.percentile(np.linalg.norm(hips - np.median(hips, axis=0), axis=-1) / height_2d, 90))
     return max(pose, root)
@@ -339,6 +344,7 @@ __all__ = [
     "compute_feature_stats",
     "facing_yaw",
     "held_still",
+    "hip_centre_2d",
     "joint_visibility",
     "kinematic_features",
     "mirror_feature_map",

@@ -380,15 +380,20 @@ class MACMProcessor(ProcessorMixin):
         if self.motion_representation == "kinematic":
             from .kinematic import kinematic_features
 
-            rate = self.motion_fps
-            if self.long_motion == "resample":
-                rate = min(rate, self.motion_max_frames * track.fps / track.num_frames)  # the whole clip in the window
+            rate = self.motion_rate(track)
             return self._normalise(*kinematic_features(track, rate, version=self.kinematic_feature_version))
         from .overlay import overlay_keyframes
 
         if video is None:
             raise ValueError("Overlay motion from a MotionTrack needs the sample's video to draw the keyframes on.")
         return self._pixels(overlay_keyframes(video, track, self.keyframe_indices(track)))
+
+    def motion_rate(self, track) -> float:
+        """Frames a second at which `track` becomes kinematic features: `motion_fps`, or with `long_motion:
+        resample` the lower rate that fits the whole clip in `motion_max_frames`."""
+        if self.long_motion == "resample":
+            return min(self.motion_fps, self.motion_max_frames * track.fps / track.num_frames)
+        return self.motion_fps
 
     def keyframe_indices(self, track) -> np.ndarray:
         """The track frames the overlay pathway shows: `num_keyframes` by the farthest-pose rule, or uniform."""

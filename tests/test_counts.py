@@ -1,0 +1,116 @@
+"""Counts of raised arms, squats, bends and jumps from the pose track at generation (macm_cli/counts.py)."""
+
+import numpy as np
+import pytest
+import torch
+
+from macm_cli.counts import COUNT_WORDS, MotionCountLogitsProcessor, count_processor, count_repetitions, window_frames
+from processing_macm import MACMProcessor
+from processing_macm.motion_track import SMPL_JOINT_NAMES, MotionTrack
+
+J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
+
+
+def repeating_track(fps: float = 10.0, seconds: float = 6.0) -> MotionTrack:
+    """A standing person (P = 22 keypoints) who raises the left arm twice (at 1.5 and 4.5 s), squats three times
+    (ankles rising toward the pelvis in the first 3 s) and jumps four times (hips up in the image in the last 3 s)."""
+    t = np.arange(int(fps * seconds)) / fps
+    joints = np.zeros((len(t), 22, 3), np.float32)
+    joints[:, :, 1] = np.linspace(-0.9, 0.6, 22)
+    joints[:, J["left_wrist"], 1] += 0.5 * np.exp(-(((t[:, None] - [1.5, 4.5]) / 0.4) ** 2)).sum(1)
+    squats = t < 3
+    for ankle in ("left_ankle", "right_ankle"):
+        joints[squats, J[ankle], 1] += 0.3 * (1 - np.cos(2 * np.pi * t[squats])) / 2  # 3 cycles of 1 s
+    keypoints = np.concatenate([joints[..., :2] * [100, -100] + [200, 200], np.ones((len(t), 22, 1))], -1)
+    jumps = t >= 3
+    keypoints[jumps, :, 1] -= 30 * (1 - np.cos(2 * np.pi * (t[jumps] - 3) / 0.75))[:, None] / 2  # 4 jumps
+    return MotionTrack(
+        fps=fps, frame_size=(400, 400), keypoints_2d=keypoints.astype(np.float32), joints_3d=joints,
+        valid=np.ones(len(t), bool), backend="test",
+    )  # fmt: skip
+
+
+def test_repetitions_are_the_peaks_of_the_moving_joints_height():
+    track = repeating_track()
+    assert count_repetitions(track, "raise_arm", "left", 0, 60) == 2
+    assert count_repetitions(track, "raise_arm", "right", 0, 60) == 1  # the right arm does not move: at least one
+    assert count_repetitions(track, "squat", None, 0, 30) == 3
+    assert count_repetitions(track, "jump", None, 30, 60) == 4
+    track.valid[40:45] = False  # frames without the person are left out of the signal
+    assert count_repetitions(track, "jump", None, 30, 60) == 3
+    with pytest.raises(ValueError, match="'wave' is not counted from the track"):
+        count_repetitions(track, "wave", "left", 0, 60)
+
+
+def test_windows_map_to_the_track_frames_they_pool():
+    assert window_frames(np.ones(20, bool), 4, rate=10.0, track_fps=20.0) == [(0, 10), (10, 20), (20, 30), (30, 40)]
+    valid = np.zeros(10, bool)
+    valid[[0, 1, 4, 5]] = True  # two windows of two valid frames each; the gap goes to neither
+    assert window_frames(valid, 2, rate=10.0, track_fps=10.0) == [(0, 2), (4, 6)]
+    sparse = window_frames(valid, 6, rate=10.0, track_fps=10.0)  # fewer valid frames than windows: some pool none
+    assert sparse == [(0, 1), (1, 2), (0, 0), (4, 5), (5, 6), (0, 0)]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return MACMProcessor.from_pretrained("modeling_macm/default_model").tokenizer
+
+
+def _ids(tokenizer, text: str) -> torch.Tensor:
+    return torch.tensor([[0, *tokenizer(text, add_special_tokens=False)["input_ids"]]])  # one prompt token, then text
+
+
+def test_the_count_word_of_a_counted_clause_is_the_tracks(tokenizer):
+    count_ids = [tokenizer(f" {word}", add_special_tokens=False)["input_ids"][0] for word in COUNT_WORDS]
+    steps = [{"track": repeating_track(), ("squat", 0): (0, 30), ("raise_arm", 0): (0, 60)}]
+    processor = MotionCountLogitsProcessor(count_ids, steps, tokenizer, prompt_length=1)
+    scores = torch.zeros(1, len(tokenizer))
+    scores[0, count_ids[1]] = 5.0  # the language model's habit: "twice"
+    scores[0, count_ids[5]] = 1.0
+    out = processor(_ids(tokenizer, "The person squats down"), scores.clone())
+    assert int(out[0].argmax()) == count_ids[2]  # three, as the track counts
+    assert out[0, count_ids].logsumexp(0) == pytest.approx(float(scores[0, count_ids].logsumexp(0)))
+    others = torch.ones(len(tokenizer), dtype=torch.bool)
+    others[count_ids] = False
+    assert torch.equal(out[0, others], scores[0, others])
+    arm = processor(
+        _ids(tokenizer, "First, the person squats down three times. Then the person raises the left arm"),
+        scores.clone(),
+    )
+    assert int(arm[0].argmax()) == count_ids[1]  # the left arm rises twice
+    for text in (
+        "The person squats down three times",  # its count is said
+        "The person waves the left arm",  # waves stay the language model's
+        "The person raises the left arm twice, and then raises the left arm",  # no second run of raised-arm windows
+    ):
+        assert torch.equal(processor(_ids(tokenizer, text), scores.clone()), scores), text
+    alone = MotionCountLogitsProcessor(count_ids, [None], tokenizer, prompt_length=1)
+    assert torch.equal(alone(_ids(tokenizer, "The person squats down"), scores.clone()), scores)
+
+
+def test_the_counted_steps_are_the_runs_of_the_heads_windows(kinematic_model):
+    """The embedded model with its action head set to read every window as a squat: one run of squat windows, the
+    whole track."""
+    from modeling_macm import MACMForConditionalGeneration
+
+    model = MACMForConditionalGeneration.from_pretrained("macm").eval()
+    processor = MACMProcessor.from_pretrained("macm")
+    action = model.model.motion_heads.heads["action"]
+    with torch.no_grad():
+        action.weight.zero_()
+        action.bias.copy_(
+            torch.nn.functional.one_hot(
+                torch.tensor(model.config.motion_head_labels["action"].index("squat")), len(action.bias)
+            )
+            * 10.0
+        )
+    track = repeating_track()
+    text = processor.default_prompt(with_motion=True)
+    inputs = processor(text=[text, text], videos=[np.zeros((2, 32, 32, 3), np.uint8)] * 2, motion=[track, None])
+    counts = count_processor(model, processor, [track, None], inputs)
+    assert counts.steps[1] is None and counts.steps[0]["track"] is track
+    assert {key: span for key, span in counts.steps[0].items() if key != "track"} == {("squat", 0): (0, 60)}
+    tiny, tiny_processor = kinematic_model  # no motion heads, and count words its tokenizer splits
+    short = repeating_track(seconds=3.0)
+    tiny_inputs = tiny_processor(text=[text], videos=[np.zeros((2, 16, 16, 3), np.uint8)], motion=[short])
+    assert count_processor(tiny, tiny_processor, [short], tiny_inputs) is None
