@@ -24,9 +24,9 @@ SMPL_JOINT_NAMES = (
 SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19)
 NUM_JOINTS = len(SMPL_JOINT_NAMES)
 
-# MediaPipe Pose's 33 landmarks, in its order.
 # The fields of a `MotionTrack` that hold one value per frame (`[T, ...]`; the optional ones may be None).
 PER_FRAME_FIELDS = ("keypoints_2d", "joints_3d", "valid", "global_orient", "body_pose", "transl", "mesh_vertices")
+# MediaPipe Pose's 33 landmarks, in its order.
 MEDIAPIPE_LANDMARK_NAMES = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
     "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
