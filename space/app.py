@@ -221,6 +221,8 @@ def caption_video(
     if "error" in outcome:
         raise outcome["error"]
     result = outcome["result"]
+    if result.notice and track is not None and track.has_person:  # a caption stated, not generated: say why
+        notice += f" The caption is stated, not described — {result.notice}."
     yield result.caption, overlay, plot, notice, None, write_subtitles(result.segments, workdir)
 
 

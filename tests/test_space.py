@@ -12,9 +12,10 @@ import pytest
 gr = pytest.importorskip("gradio")
 from gradio_client import Client, handle_file  # noqa: E402
 
-from macm_cli.captioner import NOBODY_CAPTION  # noqa: E402
+from macm_cli.captioner import NOBODY_CAPTION, STILL_CAPTION  # noqa: E402
 from processing_macm import probe_video  # noqa: E402
 from processing_macm.motion_track import MotionTrack  # noqa: E402
+from processing_macm.video_io import read_video, write_video  # noqa: E402
 from space import app  # noqa: E402
 
 # An HMI-Synth clip of a person moving, shorter than the tiny model's 6.4 s motion window: captioned in one piece.
@@ -98,6 +99,14 @@ def test_frame_count_applies_to_its_request_only(client, tiny_checkpoint, num_ke
         assert caption == expected_caption(tiny_checkpoint, video_path)
     finally:
         processor.num_frames = NUM_FRAMES
+
+
+def test_a_still_person_is_stated_with_the_reason(client, tiny_checkpoint, num_keyframes, walking_clip, tmp_path):
+    frames, _ = read_video(walking_clip)
+    still = str(write_video(tmp_path / "still.mp4", np.repeat(frames[:1], 20, axis=0), fps=10))
+    caption, _, _, notice, _, _ = client.predict(*request(still, num_keyframes), api_name="/caption")
+    assert caption == STILL_CAPTION
+    assert notice.startswith("Motion used") and "stated, not described — still: the person does not move" in notice
 
 
 def test_no_person_is_stated_with_a_notice(client, tiny_checkpoint, num_keyframes, video_path):
