@@ -154,8 +154,8 @@ class MACMCaptioner:
             person: whom to follow when there are several (0: the main person; see `extract_motion`).
             ground_directions: a walk's direction as the camera sees it, where the model names one, is the one
                 the track's facing gives (`directions.py`; MediaPipe tracks, any decoding but MSD).
-            ground_counts: the count of a raised arm, a squat, a bend or a jump, where the model names one, is the
-                one the track's peaks give (`counts.py`; models with motion heads, any decoding but MSD).
+            ground_counts: the count of squats or bends, where the model names one, is the one the track's peaks
+                give (`counts.py`; models with motion heads, any decoding but MSD).
             generate_kwargs: to `generate`, e.g. `ground_sides=False` for sides named by the language model,
                 `ground_gait=False` for a walk or a run named by it.
         """

@@ -1,4 +1,4 @@
-"""Counts of raised arms, squats, bends and jumps from the pose track at generation (macm_cli/counts.py)."""
+"""Counts of squats and bends from the pose track at generation, and the repetitions it can count (macm_cli/counts.py)."""
 
 import numpy as np
 import pytest
