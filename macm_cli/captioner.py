@@ -189,7 +189,7 @@ class MACMCaptioner:
         durations = [_duration(video, track) for video, track in zip(videos, tracks)]
         results: list[CaptionResult | None] = [None] * len(videos)
         for i, track in enumerate(tracks):
-            stated = self._stated_caption(processor, track) if use_motion and track is not None else None
+            stated = self._statement(processor, track) if use_motion and track is not None else None
             if stated is not None:
                 whole = (
                     []
@@ -248,7 +248,7 @@ class MACMCaptioner:
             ranges, parts = [(0, 0)] * len(spans), [None] * len(spans)
         # A stretch with nobody in it, a person seen in too few of its frames or one who does not move: stated as for
         # a whole video.
-        captions = [None if part is None else (self._stated_caption(processor, part) or (None,))[0] for part in parts]
+        captions = [None if part is None else (self._statement(processor, part) or (None,))[0] for part in parts]
         parts = [part if part is not None and part.has_person else None for part in parts]
         if isinstance(video, (str, os.PathLike)):
             info = probe_video(video)
@@ -309,7 +309,7 @@ class MACMCaptioner:
         used = any(part is not None for part in parts)
         return CaptionResult(name, summarize(captions), used, keyframes, notice, timings, segments)
 
-    def _stated_caption(self, processor, track: MotionTrack) -> tuple[str, str] | None:
+    def _statement(self, processor, track: MotionTrack) -> tuple[str, str] | None:
         """`_stated_caption` of `track`, else `STILL_CAPTION` where the motion heads read only the posture (see
         POSTURE_ENERGY); None for a track to describe."""
         stated = _stated_caption(track)

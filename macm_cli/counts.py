@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor
 
-from dataset_scripts.synth.grammar import parse_caption
+from dataset_scripts.synth.grammar import count_phrase, parse_caption
 from dataset_scripts.synth.programs import ACTION_SPECS, SPEEDS
 from modeling_macm.side_grounding import clip_of_rows, read_motion_heads, window_runs
 from processing_macm.kinematic import hip_centre_2d
@@ -29,7 +29,7 @@ from processing_macm.motion_track import SMPL_JOINT_NAMES, MotionTrack
 
 COUNTABLE = ("raise_arm", "squat", "bend_forward", "jump")  # what `count_repetitions` reads
 COUNTED = ("squat", "bend_forward")  # what the captioner counts (see above)
-COUNT_WORDS = ("once", "twice", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+COUNT_WORDS = tuple(count_phrase(n).split()[0] for n in range(1, 13))  # the grammar's: once, twice, three, ..., twelve
 PROMINENCE = 0.8  # standard deviations of the height signal a peak must stand out by
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 

@@ -122,7 +122,7 @@ def _limb_phrase(step: dict) -> str:
     return f"both {noun}s" if step["side"] == "both" else f"the {step['side']} {noun}"
 
 
-def _count_word(n: int, noun: str = "times", singular: bool = True) -> str:
+def count_phrase(n: int, noun: str = "times", singular: bool = True) -> str:
     """'twice', 'three times', 'one step', 'nine steps' ('one steps' where not `singular`)."""
     if noun == "times" and n in NUMBER_WORDS:
         return NUMBER_WORDS[n]
@@ -140,11 +140,11 @@ def describe_step(step: dict, rng: np.random.Generator, framing: str = "full", s
     text = verb.format(
         limb=_limb_phrase(step) if step["side"] else "",
         direction=step["direction"] or "",
-        count_steps=_count_word(count, "steps", singular) if count else "",
+        count_steps=count_phrase(count, "steps", singular) if count else "",
     )
     if count and "{count_steps}" not in verb:
         noun = _STEP_NOUN.get(action, "times")
-        text += " " + _count_word(count, noun) if noun == "times" else f", {_count_word(count, noun, singular)}"
+        text += " " + count_phrase(count, noun) if noun == "times" else f", {count_phrase(count, noun, singular)}"
     if step["speed"] is None:  # held actions (standing, talking, ...) have no pace
         return text
     return f"{text} {rng.choice(SPEED_WORDS[step['speed']])}"
