@@ -23,6 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--prompt", default=None, help="question to ask instead of the default captioning prompt")
     parser.add_argument(
+        "--answers", choices=["read", "generate"], default="read",
+        help="read (default): a question about a movement's count, side, speed, direction or order, or a true/false "
+        "statement about the movements, is answered from the model's caption (printed on stderr); generate: the "
+        "model answers every question itself",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-motion", action="store_true", help="caption from the frames alone (no pose, no motion tokens)"
     )
     parser.add_argument(
@@ -92,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 video,
                 use_motion=not args.no_motion,
                 prompt=args.prompt,
+                answers=args.answers,
                 decoding=args.decoding,
                 keyframe_sampling=args.keyframe_sampling,
                 max_new_tokens=args.max_new_tokens,
@@ -122,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if result.notice:
                 print(f"[{video}: {result.notice}]", file=sys.stderr)
+            if result.described is not None:
+                print(f"[{video}: answered from the caption: {result.described}]", file=sys.stderr)
             print(f"{video}: {result.caption}" if len(videos) > 1 else result.caption)
             if len(result.segments) > 1:
                 print("\n".join(("  " if len(videos) > 1 else "") + line for line in timeline_lines(result.segments)))

@@ -11,7 +11,7 @@ Stages: decode the video, estimate the person's pose (MediaPipe by default), bui
 import copy
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -33,6 +33,7 @@ from processing_macm.segments import (
 )
 from processing_macm.video_io import sample_frame_indices
 
+from .answers import read_answer, read_heads, reads
 from .counts import count_processor
 from .directions import direction_processor
 from .grounding import clip_evidence, generate_grounded
@@ -70,6 +71,7 @@ class CaptionResult:
     # [{start, end, caption}] in seconds: one per segment of a video longer than the model's motion window
     # (`caption` is then a summary of them), the whole clip for a shorter one.
     segments: list[dict] = field(default_factory=list)
+    described: str | None = None  # the caption an answer was read from (see `answers`)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +127,7 @@ class MACMCaptioner:
         person: int = 0,
         ground_directions: bool = True,
         ground_counts: bool = True,
+        answers: str = "read",
         **generate_kwargs,
     ) -> list[CaptionResult]:
         """Captions `videos` (paths or `[T, H, W, 3]` frames) as one batch.
@@ -144,6 +147,9 @@ class MACMCaptioner:
         Args:
             tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
             prompt: the question; defaults to `DEFAULT_PROMPT`.
+            answers: "read" answers a question about the person's movements (a count, a side, a speed, a
+                direction, what comes next, a true/false statement: `answers.reads`) from the caption the model
+                writes (`described`); "generate" gives every question to the model, as other questions are.
             use_motion: False captions from the frames alone (the video-only ablation).
             decoding: "grounded" (greedy, unless the caption names an action the motion heads do not see: then
                 the best supported of sampled ones; `grounding.py`), "greedy", "sample" or "msd" (Motion
@@ -161,6 +167,8 @@ class MACMCaptioner:
         """
         if decoding not in ("grounded", "greedy", "sample", "msd"):
             raise ValueError(f"decoding must be 'grounded', 'greedy', 'sample' or 'msd', got {decoding!r}.")
+        if answers not in ("read", "generate"):
+            raise ValueError(f"answers must be 'read' or 'generate', got {answers!r}.")
         processor = self.processor
         if keyframe_sampling is not None and keyframe_sampling != processor.keyframe_sampling:
             # A per-call copy, so that concurrent callers (the Space) never see each other's setting.
@@ -175,6 +183,21 @@ class MACMCaptioner:
             start = time.perf_counter()
             tracks = [self.estimate_motion(video, progress=progress, person=person) for video in videos]
             timings["pose"] = time.perf_counter() - start
+        if prompt is not None and answers == "read" and reads(prompt):
+            described = self.caption(
+                videos, tracks, None, use_motion, decoding, keyframe_sampling, max_new_tokens, batch_size, progress,
+                person, ground_directions, ground_counts, **generate_kwargs,
+            )  # fmt: skip
+            return [
+                replace(
+                    result,
+                    video=name,
+                    caption=self.answer(prompt, result.caption, track),
+                    timings={**timings, **result.timings},
+                    described=result.caption,
+                )
+                for name, result, track in zip(names, described, tracks)
+            ]
         notices = [
             None
             if not use_motion or (track is not None and track.has_person)
@@ -308,6 +331,22 @@ class MACMCaptioner:
         keyframes = [int(first + key) for (first, _), part_keys in zip(ranges, keys) for key in part_keys]
         used = any(part is not None for part in parts)
         return CaptionResult(name, summarize(captions), used, keyframes, notice, timings, segments)
+
+    def answer(self, question: str, caption: str, track: MotionTrack | None = None) -> str:
+        """The answer to `question` (one that `answers.reads`) about a clip captioned `caption` (with its `track`): a
+        caption saying that nobody was found or that the person is glimpsed answers any question; otherwise
+        `answers.read_answer`, with the motion heads' reading of the track where it has a person who was not stated
+        still and fits the motion window."""
+        if caption in (NOBODY_CAPTION, GLIMPSED_CAPTION):
+            return caption
+        reading = None
+        if (
+            track is not None
+            and caption != STILL_CAPTION
+            and _duration(None, track) <= motion_window(self.processor) + 1e-6
+        ):
+            reading = read_heads(self.model, self.processor, track)
+        return read_answer(question, caption, reading)
 
     def _statement(self, processor, track: MotionTrack) -> tuple[str, str] | None:
         """`_stated_caption` of `track`, else `STILL_CAPTION` where the motion heads read only the posture (see

@@ -190,40 +190,41 @@ def caption_video(
             [line.split("] ")[0] + "]", segment["caption"]]
             for line, segment in zip(timeline_lines(result.segments), result.segments)
         ]
-        yield result.caption, overlay, plot, notice, rows, write_subtitles(result.segments, workdir)
-        return
-    streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
-    outcome = {}
+    else:
+        streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        outcome = {}
 
-    def generate():
-        try:
-            outcome["result"] = request(video, tracks=[track], streamer=streamer, **options)
-        except Exception as err:  # re-raised below, in the request's thread
-            outcome["error"] = err
-        finally:
-            # A stated caption (nobody found, a still person) runs no generation, which would end the stream.
-            streamer.end()
+        def generate():
+            try:
+                outcome["result"] = request(video, tracks=[track], streamer=streamer, **options)
+            except Exception as err:  # re-raised below, in the request's thread
+                outcome["error"] = err
+            finally:
+                # A stated caption (nobody found, a still person) runs no generation, which would end the stream.
+                streamer.end()
 
-    thread = threading.Thread(target=generate)
-    thread.start()
-    text = ""
-    for chunk in streamer:
-        text += chunk
-        yield (
-            text,
-            gr.skip(),
-            gr.skip(),
-            gr.skip(),
-            gr.skip(),
-            gr.skip(),
-        )  # the video and plot again per token cost more than the token
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    result = outcome["result"]
-    if result.notice and track is not None and track.has_person:  # a caption stated, not generated: say why
-        notice += f" The caption is stated, not described — {result.notice}."
-    yield result.caption, overlay, plot, notice, None, write_subtitles(result.segments, workdir)
+        thread = threading.Thread(target=generate)
+        thread.start()
+        text = ""
+        for chunk in streamer:
+            text += chunk
+            yield (
+                text,
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+            )  # the video and plot again per token cost more than the token
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        result, rows = outcome["result"], None
+        if result.notice and track is not None and track.has_person:  # a caption stated, not generated: say why
+            notice += f" The caption is stated, not described — {result.notice}."
+    if result.described is not None:  # a question answered from the caption (streamed above, for a short clip)
+        notice += f" The answer is read from the model's caption: “{result.described}”"
+    yield result.caption, overlay, plot, notice, rows, write_subtitles(result.segments, workdir)
 
 
 def write_subtitles(segments: list[dict], folder: Path) -> str:

@@ -3,31 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from utils import repeating_track
 
 from macm_cli.counts import COUNT_WORDS, MotionCountLogitsProcessor, count_processor, count_repetitions, window_frames
 from processing_macm import MACMProcessor
-from processing_macm.motion_track import SMPL_JOINT_NAMES, MotionTrack
-
-J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
-
-
-def repeating_track(fps: float = 10.0, seconds: float = 6.0) -> MotionTrack:
-    """A standing person (P = 22 keypoints) who raises the left arm twice (at 1.5 and 4.5 s), squats three times
-    (ankles rising toward the pelvis in the first 3 s) and jumps four times (hips up in the image in the last 3 s)."""
-    t = np.arange(int(fps * seconds)) / fps
-    joints = np.zeros((len(t), 22, 3), np.float32)
-    joints[:, :, 1] = np.linspace(-0.9, 0.6, 22)
-    joints[:, J["left_wrist"], 1] += 0.5 * np.exp(-(((t[:, None] - [1.5, 4.5]) / 0.4) ** 2)).sum(1)
-    squats = t < 3
-    for ankle in ("left_ankle", "right_ankle"):
-        joints[squats, J[ankle], 1] += 0.3 * (1 - np.cos(2 * np.pi * t[squats])) / 2  # 3 cycles of 1 s
-    keypoints = np.concatenate([joints[..., :2] * [100, -100] + [200, 200], np.ones((len(t), 22, 1))], -1)
-    jumps = t >= 3
-    keypoints[jumps, :, 1] -= 30 * (1 - np.cos(2 * np.pi * (t[jumps] - 3) / 0.75))[:, None] / 2  # 4 jumps
-    return MotionTrack(
-        fps=fps, frame_size=(400, 400), keypoints_2d=keypoints.astype(np.float32), joints_3d=joints,
-        valid=np.ones(len(t), bool), backend="test",
-    )  # fmt: skip
 
 
 def test_repetitions_are_the_peaks_of_the_moving_joints_height():

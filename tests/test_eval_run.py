@@ -96,6 +96,9 @@ class CountingCaptioner:
     def estimate_motion(self, video):
         return self.captioner.estimate_motion(video)
 
+    def answer(self, question, caption, track=None):
+        return self.captioner.answer(question, caption, track)
+
     def caption(self, videos, **kwargs):
         if self.stop_after is not None and self.calls >= self.stop_after:
             raise KeyboardInterrupt
@@ -137,6 +140,10 @@ def test_failures_counted_interrupted_run_resumed_and_reported(captioner, datase
     assert len(records) == 6 + 3  # six captions, three answers
     assert records["empty"]["output"] is None and records["c0"]["error"] is None
     assert records["c0"]["motion_used"] is True  # the stored track was used
+    assert records["c1#qa0"]["described"] == records["c1"]["output"] and records["c1#qa0"]["output"] in (
+        "True.",
+        "False.",
+    )
     assert json.loads((tmp_path / "full/metrics.json").read_text())["motion"]["num_failed"] == 2
     table = (tmp_path / "full/results.md").read_text()
     assert "| motion | 4/6 |" in table and "2 of 6 items failed" in table
@@ -152,8 +159,9 @@ def test_failures_counted_interrupted_run_resumed_and_reported(captioner, datase
     assert [r["key"] for r in read_jsonl(out / "predictions.jsonl")] == ["c0", "c1"]
     resumed = CountingCaptioner(captioner)
     again = evaluate(resumed, dataset_dir, out, config, batch_size=2, max_new_tokens=8)["motion"]
-    # c2+c3; empty+missing fail as a batch and are redone one by one; three questions.
-    assert resumed.items == 2 + 2 + 2 + 3
+    # c2+c3; empty+missing fail as a batch and are redone one by one; two questions (the third, "The person jumps.",
+    # is answered from c1's caption).
+    assert resumed.items == 2 + 2 + 2 + 2
     assert {r["key"]: r["output"] for r in read_jsonl(out / "predictions.jsonl")} == {
         k: r["output"] for k, r in records.items()
     }

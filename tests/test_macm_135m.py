@@ -174,7 +174,17 @@ def test_ask_is_caption_with_a_prompt(tmp_path, tokenizer, video_path, capsys):
     tiny_model(config).save_pretrained(tmp_path / "model")
     tiny_processor(tokenizer, config).save_pretrained(tmp_path / "model")
     question = "How many times does the person wave?"
-    common = ["--model", str(tmp_path / "model"), "--no-motion", "--max-new-tokens", "6", "--json"]
+    # Read from the caption (the default), this question would not reach the model.
+    common = [
+        "--model",
+        str(tmp_path / "model"),
+        "--no-motion",
+        "--max-new-tokens",
+        "6",
+        "--json",
+        "--answers",
+        "generate",
+    ]
     assert macm(["ask", video_path, question, *common]) == 0
     asked = json.loads(capsys.readouterr().out)
     assert macm(["caption", video_path, "--prompt", question, *common]) == 0

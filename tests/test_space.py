@@ -50,10 +50,27 @@ def num_keyframes(tiny_checkpoint):
 
 
 def request(
-    video, num_keyframes, decoding="greedy", use_motion=True, alpha=app.MSD_ALPHA_DEFAULT, num_frames=NUM_FRAMES
+    video,
+    num_keyframes,
+    decoding="greedy",
+    use_motion=True,
+    alpha=app.MSD_ALPHA_DEFAULT,
+    num_frames=NUM_FRAMES,
+    question="",
 ):
     """The `/caption` endpoint's arguments, in order."""
-    return (handle_file(video), use_motion, decoding, alpha, 0.2, 2.0, num_frames, num_keyframes, "", MAX_NEW_TOKENS)
+    return (
+        handle_file(video),
+        use_motion,
+        decoding,
+        alpha,
+        0.2,
+        2.0,
+        num_frames,
+        num_keyframes,
+        question,
+        MAX_NEW_TOKENS,
+    )
 
 
 def expected_caption(checkpoint, video, max_new_tokens=MAX_NEW_TOKENS, **options) -> str:
@@ -107,6 +124,19 @@ def test_a_still_person_is_stated_with_the_reason(client, tiny_checkpoint, num_k
     caption, _, _, notice, _, _ = client.predict(*request(still, num_keyframes), api_name="/caption")
     assert caption == STILL_CAPTION
     assert notice.startswith("Motion used") and "stated, not described — still: the person does not move" in notice
+
+
+def test_a_question_is_answered_from_the_streamed_caption(client, tiny_checkpoint, num_keyframes):
+    question = "How many times does the person squat?"
+    job = client.submit(*request(EXAMPLE, num_keyframes, question=question), api_name="/caption")
+    answer, _, _, notice, _, _ = job.result(timeout=120)
+    expected = app.load_captioner(tiny_checkpoint)(
+        EXAMPLE, prompt=question, decoding="greedy", max_new_tokens=MAX_NEW_TOKENS
+    )
+    assert answer == expected.caption and expected.described and answer != expected.described
+    assert notice.endswith(f"The answer is read from the model's caption: “{expected.described}”")
+    streamed = [output[0] for output in job.outputs()]
+    assert streamed[-2].strip() == expected.described  # the caption streams, then the answer replaces it
 
 
 def test_no_person_is_stated_with_a_notice(client, tiny_checkpoint, num_keyframes, video_path):

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import program_from_row, qa_prompt, row_to_track
 from macm_cli import UserError, positive_int
+from macm_cli.answers import reads
 from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
 from train.metrics import caption_metrics
@@ -38,6 +39,7 @@ class RunConfig:
     use_motion: bool = True
     decoding: str = "msd"
     keyframe_sampling: str = "farthest"
+    answers: str = "read"  # the captioner's `answers`: questions it reads are answered from the row's caption
 
     @property
     def slug(self) -> str:
@@ -139,6 +141,7 @@ def generate_batch(
             videos,
             tracks=tracks,
             prompt=tasks[0].prompt,
+            answers=config.answers,
             use_motion=config.use_motion,
             decoding=config.decoding,
             keyframe_sampling=config.keyframe_sampling,
@@ -185,6 +188,27 @@ def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: Json
             for record in generate_batch(captioner, dataset, dataset_dir, batch, config, max_new_tokens):
                 log.append(record)
             bar.update(len(batch))
+
+
+def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig) -> None:
+    """Answers to the questions the captioner reads (`answers="read"`), from their row's caption in `log` and its
+    motion: what `MACMCaptioner.caption(prompt=question)` returns, without captioning the clip again for each
+    question."""
+    for task in tasks:
+        row = dataset[task.row_index]
+        described = log.get(row["id"])
+        if task.key in log or described is None:
+            continue
+        record = {"key": task.key, "output": None, "error": f"the row's caption failed: {described['error']}"}
+        if described["output"] is not None:
+            track = None
+            if config.use_motion:
+                track = (
+                    row_to_track(row) if row.get("motion") else captioner.estimate_motion(dataset_dir / row["video"])
+                )
+            answer = captioner.answer(task.prompt, described["output"], track)
+            record = {**described, "key": task.key, "output": answer, "described": described["output"], "seconds": 0.0}
+        log.append(record)
 
 
 def _reference_true_false(rows: list[dict], task: Task) -> bool:
@@ -322,10 +346,13 @@ def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), spl
         directory = run_dir(out_dir / config.slug if len(configs) > 1 else out_dir, identity)
         log, judgments = JsonlLog(directory / "predictions.jsonl"), JsonlLog(directory / "judgments.jsonl")
         try:
-            if generator is not None:
+            if generator is not None:  # its actors' captioners read the answers, captioning a clip for each
                 generator.generate(tasks, log, config, batch_size, max_new_tokens)
             else:
-                generate(captioner, dataset, dataset_dir, tasks, log, config, batch_size, max_new_tokens)
+                read = {t for t in tasks if config.answers == "read" and t.qa_index is not None and reads(t.prompt)}
+                generated = [t for t in tasks if t not in read]
+                generate(captioner, dataset, dataset_dir, generated, log, config, batch_size, max_new_tokens)
+                read_answers(captioner, dataset, dataset_dir, [t for t in tasks if t in read], log, config)
             runs[config.name] = score(rows, tasks, log, judge, judgments)
         finally:
             log.close()
@@ -373,6 +400,12 @@ def parse_args(argv):
     )
     p.add_argument("--skip-qa", action="store_true", help="captions only, no question answering")
     p.add_argument(
+        "--answers", choices=("read", "generate"), default="read",
+        help="read (default): questions about a movement's count, side, speed, direction or order and true/false "
+        "statements are answered from the row's caption, as `macm caption --prompt` answers them; generate: the "
+        "model answers every question",
+    )  # fmt: skip
+    p.add_argument(
         "--executor", choices=("local", "ray"), default="local",
         help="generate in this process or on Ray actors, one model each (a GPU each when the cluster has GPUs; `macm[scale]`)",
     )  # fmt: skip
@@ -419,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
         captioner = MACMCaptioner.from_pretrained(args.model)
         representation = captioner.model.config.motion_representation
     configs = ABLATION if args.ablation else (
-        RunConfig("M-ACM", use_motion=not args.no_motion, decoding=args.decoding, keyframe_sampling=args.keyframe_sampling),)  # fmt: skip
+        RunConfig("M-ACM", use_motion=not args.no_motion, decoding=args.decoding, keyframe_sampling=args.keyframe_sampling,
+                  answers=args.answers),)  # fmt: skip
     if args.ablation and representation == "kinematic":
         configs = tuple(c for c in configs if c.name != "+keyframe sampling")
         print("The kinematic pathway reads every frame, not keyframes: the ablation has no keyframe-sampling row.")

@@ -357,17 +357,24 @@ def _parse_count(text: str) -> int | None:
     return {"once": 1, "twice": 2}.get(word) or _WORD_NUMBERS.get(word) or (int(word) if word.isdigit() else None)
 
 
-def parse_caption(text: str) -> list[dict]:
-    """Actions mentioned in a caption, in order: [{action, side, limb, count, speed}]. Reads this module's
-    phrasings and close variants (digits, gerunds); for scoring generated captions against programs."""
+def caption_clauses(text: str) -> list[tuple[str, str]]:
+    """The actions a caption mentions, in order, each with its clause (lower case, from the action's verb to the
+    clause's end): [("squat", "squats down twice at a steady pace"), ...]."""
     combined = "|".join(f"(?P<{name}>{pattern})" for name, pattern in _ACTION_PATTERNS)
     matches = list(re.finditer(combined, text.lower()))
-    found = []
+    clauses = []
     for k, match in enumerate(matches):
         end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
         clause = text.lower()[match.start() : end]
-        clause = re.split(r"[.;]|, and then|\bthen\b", clause)[0]
-        action = match.lastgroup
+        clauses.append((match.lastgroup, re.split(r"[.;]|, and then|\bthen\b", clause)[0]))
+    return clauses
+
+
+def parse_caption(text: str) -> list[dict]:
+    """Actions mentioned in a caption, in order: [{action, side, limb, count, speed}]. Reads this module's
+    phrasings and close variants (digits, gerunds); for scoring generated captions against programs."""
+    found = []
+    for action, clause in caption_clauses(text):
         limb_default, sides, _, _ = ACTION_SPECS[action]
         side_match = re.search(r"\b(left|right|both)\b\s+(arms?|legs?|hands?|feet|foot)", clause)
         side = side_match.group(1) if side_match and sides != (None,) else None

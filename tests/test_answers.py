@@ -1,0 +1,167 @@
+"""Answers read from a caption and from the motion heads' reading of a clip (macm_cli/answers.py)."""
+
+import json
+
+import numpy as np
+import pytest
+from utils import repeating_track
+
+from dataset_scripts.synth import sample_scene_v2
+from dataset_scripts.synth.grammar import captions_v2, qa_pairs_v2
+from macm_cli.answers import HeadsReading, asked_actions, question_kind, read_answer, reads
+from train.qa_accuracy import is_correct
+from train.qa_accuracy import question_kind as hmi_kind
+
+CAPTION = (
+    "The video shows a person in a red shirt standing on a tiles floor. The person waves the left arm three times "
+    "quickly. Then the person squats down twice at a steady pace. Finally, the person walks diagonally away from the "
+    "camera, ten steps slowly."
+)
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        ("How many times does the person wave?", "Three times."),
+        ("How many times does the person squat?", "Twice."),
+        ("How many steps does the person take while doing the walk?", "Ten steps."),
+        ("How many times does the person jump?", "None: the caption names no jump."),
+        ("Which arm does the person use to wave?", "The left arm."),
+        ("Which leg does the person use to kick?", "The caption names no kick."),
+        ("How fast does the person squat?", "At a steady pace."),
+        ("How fast is the person walking?", "Slowly."),
+        ("What does the person do right after they wave?", "The person squats down twice at a steady pace."),
+        ("What does the person do before they squat?", "The person waves the left arm three times quickly."),
+        (
+            "What does the person do right after they walk?",
+            "Nothing: the walk is the last movement the caption names.",
+        ),
+        ("In which direction does the person walk, as the camera sees it?", "Diagonally away from the camera."),
+        ("The person uses the right arm to wave. True or false?", "False."),
+        ("The person uses the left arm to wave. True or false?", "True."),
+        ("Both feet leave the floor at some point. True or false?", "False."),
+        ("Does the person squat?", "Yes."),
+        ("Does the person squat before waving?", "No."),
+        ("Does the person wave before squatting?", "Yes."),
+        ("Does the person do anything other than stay still?", "Yes."),
+    ],
+)
+def test_answers_read_from_a_caption(question, answer):
+    assert reads(question)
+    assert read_answer(question, CAPTION) == answer
+
+
+def test_a_detail_the_caption_leaves_out_is_not_made_up():
+    caption = "The person waves the right arm. Then the person walks toward the camera."
+    assert read_answer("How many times does the person wave?", caption) == (
+        "Not said: the caption names the wave without its count."
+    )
+    assert (
+        read_answer("How fast does the person walk?", caption)
+        == "Not said: the caption names the walk without its speed."
+    )
+    assert read_answer("Does the person do anything other than stand still?", "The person stands still.") == "No."
+
+
+def test_questions_it_does_not_read_are_left_to_the_model():
+    for question in (
+        "What colour is the person's shirt?",
+        "Why does the person move this way?",
+        "How many people are there?",  # a count, but of no action
+        "Describe the person's movements in detail.",
+    ):
+        assert not reads(question), question
+    with pytest.raises(ValueError, match="not a question read_answer reads"):
+        read_answer("What colour is the person's shirt?", CAPTION)
+    assert question_kind("How quickly does she squat?") == "speed"
+    assert asked_actions("Which arm does the person use to raise arm, and does she clap after squatting?") == [
+        "raise_arm",
+        "clap",
+        "squat",
+    ]
+
+
+def test_hmi_synth_questions_answered_from_their_own_reference_caption():
+    # Read from the reference caption, every HMI-Synth v2 question of a scored kind gets its reference answer,
+    # except where the caption does not state the fact (counts and speeds of some actions, an idle pause's order).
+    scored, correct = 0, 0
+    for index in range(150):
+        program, body, camera, _, _ = sample_scene_v2(np.random.default_rng([3, index, 0]), 256)
+        text_rng = np.random.default_rng([3, index, 1])
+        caption = captions_v2(program, body, camera, text_rng)["caption"]
+        for qa in qa_pairs_v2(program, body, camera, text_rng):
+            kind = hmi_kind(qa)
+            if kind is None:
+                continue
+            assert reads(qa["question"]), qa["question"]
+            scored += 1
+            correct += is_correct(kind, read_answer(qa["question"], caption), qa["answer"])
+    assert scored > 500
+    assert correct / scored > 0.97, correct / scored
+
+
+def test_macm_ask_answers_from_the_caption(tmp_path, capsys):
+    from macm_cli import main as macm
+
+    video = "examples/walk.mp4"
+    common = ["--json", "--max-new-tokens", "40"]
+    assert macm(["caption", video, *common]) == 0
+    caption = json.loads(capsys.readouterr().out)["caption"]
+    question = "How many times does the person squat?"
+    assert macm(["ask", video, question, *common]) == 0
+    asked = json.loads(capsys.readouterr().out)
+    # A walk: the heads do not see a squat either, so the caption answers (no count is made up).
+    assert asked["described"] == caption and asked["caption"] == read_answer(question, caption)
+    assert asked["caption"] == "None: the caption names no squat."
+    assert macm(["ask", video, question, "--answers", "generate", *common]) == 0
+    generated = json.loads(capsys.readouterr().out)
+    assert generated["described"] is None and generated["caption"] != asked["caption"]
+
+
+def heads_reading(side: str = "right") -> HeadsReading:
+    """The heads' reading of `repeating_track` (6 s at 10 fps; squats in the first 3 s, jumps in the last 3) in six
+    one-second windows: squat in windows 0-2, jump in 3-5 (slowly, then quickly), a faint wave in window 4, twice
+    (count head), on `side`."""
+    labels = {
+        "action": ["walk", "wave", "squat", "jump", "stand_still"],
+        "count": [str(n) for n in range(8)],
+        "side": ["none", "left", "right", "both"],
+        "speed": ["none", "slow", "normal", "fast"],
+    }
+    action = np.full((6, 5), 0.02)
+    action[:3, 2], action[3:, 3], action[4, 1] = 0.9, 0.8, 0.12
+    count, side_probs, speed = np.full((6, 8), 0.05), np.full((6, 4), 0.1), np.full((6, 4), 0.1)
+    count[:, 2] = 0.6
+    side_probs[:, labels["side"].index(side)] = 0.7
+    speed[:3, 1], speed[3:, 3] = 0.7, 0.7
+    probs = {"action": action, "count": count, "side": side_probs, "speed": speed}
+    return HeadsReading(probs, labels, [(10 * q, 10 * q + 10) for q in range(6)], repeating_track())
+
+
+def test_the_heads_answer_for_the_action_asked_about():
+    reading, caption = heads_reading(), "The person walks toward the camera."  # the caption names none of them
+    assert reading.span("squat") == (0, 3) and reading.span("jump") == (3, 6) and reading.span("wave") == (4, 5)
+    assert reading.span("walk") is None  # read nowhere at SEEN
+    for question, answer in (
+        ("How many times does the person squat?", "Three times."),  # the track's peaks in the squat's windows
+        ("How many times does the person jump?", "Four times."),
+        ("How many times does the person wave?", "Twice."),  # the count head: the track does not count waves
+        ("How fast does the person squat?", "Slowly."),
+        ("How fast does the person jump?", "Quickly."),
+        ("What does the person do right after they squat?", "The person jumps."),
+        ("What does the person do before they jump?", "The person squats."),
+        ("What does the person do right after they jump?", "Nothing: the jump is the last movement the motion shows."),
+        ("Which arm does the person use to wave?", "The right arm."),
+        ("The person uses the left arm to wave. True or false?", "False."),
+        ("The person uses the right arm to wave. True or false?", "True."),
+        ("In which direction does the person walk?", "Toward the camera."),  # directions: the caption's
+        ("Does the person jump?", "No."),  # whether an action happens: the caption's
+    ):
+        assert read_answer(question, caption, reading) == answer, question
+    assert read_answer("How many times does the person wave?", "The person waves five times.", reading) == (
+        "Five times."  # a count the track does not measure, which the caption names
+    )
+    assert read_answer("How many times does the person clap?", caption, reading) == "None: the caption names no clap."
+    assert read_answer("Which leg does the person use to walk?", caption, heads_reading("left")) == (
+        "Not said: the caption names the walk without its side."  # a walk has no side to read
+    )
