@@ -44,6 +44,9 @@ CAPTION = (
         ("Does the person squat before waving?", "No."),
         ("Does the person wave before squatting?", "Yes."),
         ("Does the person do anything other than stay still?", "Yes."),
+        ("Is the person walking diagonally away from the camera?", "Yes."),
+        ("Is she walking toward the camera?", "No."),
+        ("How many steps does the person take?", "Ten steps."),
     ],
 )
 def test_answers_read_from_a_caption(question, answer):
@@ -139,9 +142,11 @@ def heads_reading(side: str = "right") -> HeadsReading:
 
 
 def test_the_heads_answer_for_the_action_asked_about():
-    reading, caption = heads_reading(), "The person walks toward the camera."  # the caption names none of them
-    assert reading.span("squat") == (0, 3) and reading.span("jump") == (3, 6) and reading.span("wave") == (4, 5)
-    assert reading.span("walk") is None  # read nowhere at SEEN
+    # The caption names neither the squats nor the jumps, and a wave without its count or side.
+    reading, caption = heads_reading(), "The person walks toward the camera. Then the person waves."
+    assert reading.span("squat") == (0, 3) and reading.span("jump") == (3, 6)
+    assert reading.span("wave") is None and reading.span("wave", named=True) == (4, 5)  # faint: seen where named
+    assert reading.span("walk", named=True) is None  # read nowhere at SEEN
     for question, answer in (
         ("How many times does the person squat?", "Three times."),  # the track's peaks in the squat's windows
         ("How many times does the person jump?", "Four times."),
@@ -162,6 +167,9 @@ def test_the_heads_answer_for_the_action_asked_about():
         "Five times."  # a count the track does not measure, which the caption names
     )
     assert read_answer("How many times does the person clap?", caption, reading) == "None: the caption names no clap."
+    # Not named, the faint wave is not seen: no count is made up for it.
+    walk = "The person walks toward the camera."
+    assert read_answer("How many times does the person wave?", walk, reading) == "None: the caption names no wave."
     assert read_answer("Which leg does the person use to walk?", caption, heads_reading("left")) == (
         "Not said: the caption names the walk without its side."  # a walk has no side to read
     )
