@@ -6,7 +6,9 @@ The clips are cut from installed files into --cache on the first run (see train/
 kind of clip, the share that passes its check: pedestrians (vtest.avi) captioned as walking, the talking
 head (carphone) with no leg or whole-body action, still and empty clips with no action; the walks whose
 direction the caption names as the label has it (toward, away, across either way, diagonal); and over all
-clips the share of named actions that the labels do not list (invented). Writes every caption to -o.
+clips the share of named actions that the labels do not list (invented); with motion, how many of the
+questions "How many times does the person X?" about actions the clip lacks get a count. Writes every caption
+(and answer) to -o.
 """
 
 import argparse
@@ -37,6 +39,9 @@ def table(summaries: dict[str, dict]) -> str:
     lines.append("| all | invented actions / actions named | " + " | ".join(cells) + " |")
     cells = [str(s["clips_with_invented"]) for s in summaries.values()]
     lines.append("| all | clips with an invented action | " + " | ".join(cells) + " |")
+    cells = [f"{s['made_up_answers']}/{s['absent_questions']} ({s['clips_with_made_up']} clips)" if "made_up_answers" in s
+             else "–" for s in summaries.values()]  # fmt: skip
+    lines.append("| all | counts given for actions the clip lacks / such questions | " + " | ".join(cells) + " |")
     for kind in KINDS:
         cells = [f"{s[kind]['person_frames']:.0%}" if "person_frames" in s.get(kind, {}) else "–"
                  for s in summaries.values()]  # fmt: skip

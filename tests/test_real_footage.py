@@ -9,12 +9,14 @@ import pytest
 from processing_macm.video_io import probe_video, read_video
 from train.real_footage import (
     KINDS,
+    absent_questions,
     build_clips,
     caption_clips,
     handheld,
     iter_source,
     leg_or_body_actions,
     load_labels,
+    made_up,
     named_actions,
     score_caption,
     source_path,
@@ -164,6 +166,21 @@ def test_embedded_model_run_is_scored(clips, built):
     assert record["caption"] and record["motion_used"]  # MediaPipe finds the man in the car
     score = score_caption(clips["carphone"], record["caption"])
     assert {key: record[key] for key in score} == score
+    # Asked how many times the man in the car squats, jumps, waves, ...: no count is given.
+    assert list(record["answers"]) == absent_questions(clips["carphone"])
+    assert not [answer for answer in record["answers"].values() if made_up(answer)], record["answers"]
+
+
+def test_counts_given_for_actions_a_clip_lacks_are_made_up(clips):
+    carphone = clips["carphone"]
+    questions = absent_questions(carphone)
+    assert "How many times does the person squat?" in questions and len(questions) == 12
+    assert not any("talk" in question or "turn around" in question for question in questions)  # held, not counted
+    answers = ["None: the caption names no squat.", "Twice.", "No person is visible in the video.", "Not said: x."]
+    assert [made_up(answer) for answer in answers] == [False, True, False, False]
+    score = dict(score_caption(carphone, "The person talks."), answers=dict(zip(questions, answers)))
+    summary = summarize([carphone, carphone], [score, dict(score, answers={questions[0]: "Once."})])
+    assert (summary["absent_questions"], summary["made_up_answers"], summary["clips_with_made_up"]) == (5, 2, 2)
 
 
 @pytest.mark.slow

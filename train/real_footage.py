@@ -21,7 +21,8 @@ Each line of the labels file defines one clip and its labels:
 Scores, one check per clip kind (`CHECKS`): a pedestrian clip passes when the caption names a walk, the
 talking clip when it names no leg or whole-body action, a still or empty clip when it names no action
 (stillness, e.g. "stands still", is not an action). An action named that the labels do not list is
-invented. Captions are read with the synthetic grammar's `parse_caption`, and the vocabulary comes from
+invented. With motion, each clip is also asked how many times the person does each counted action its labels do
+not list (`absent_questions`, answered as `macm ask` answers them): an answer with a count is made up. Captions are read with the synthetic grammar's `parse_caption`, and the vocabulary comes from
 that grammar at run time, so actions added there are scored without changes here.
 """
 
@@ -302,6 +303,26 @@ CHECKS = {
 }
 
 
+def absent_questions(clip: dict) -> list[str]:
+    """ "How many times does the person squat?" for each action of the grammar that repeats a counted number of times
+    (a walk's steps too) and that `clip`'s labels do not list."""
+    from dataset_scripts.synth.grammar import ACTION_SPECS
+
+    return [
+        f"How many times does the person {action.replace('_', ' ')}?"
+        for action in _vocabulary()
+        if ACTION_SPECS[action][2] is not None and action not in clip["label"]["actions"]
+    ]
+
+
+def made_up(answer: str) -> bool:
+    """Whether an answer to an `absent_questions` question gives a count: not "None: ...", "Not said: ..." or a
+    statement that nobody (or only a glimpse of somebody) was found."""
+    from macm_cli.captioner import GLIMPSED_CAPTION, NOBODY_CAPTION
+
+    return not answer.startswith(("None", "Not said")) and answer not in (NOBODY_CAPTION, GLIMPSED_CAPTION)
+
+
 def score_caption(clip: dict, caption: str) -> dict:
     """`{"named", "invented", "passed", "direction"}` of one caption of `clip`, by its kind's check (`CHECKS`);
     `direction` is the travel direction it names (`named_direction`)."""
@@ -343,13 +364,18 @@ def summarize(clips: list[dict], scores: list[dict]) -> dict:
     result["actions_invented"] = invented
     result["invented_rate"] = invented / named if named else None
     result["clips_with_invented"] = sum(bool(s["invented"]) for s in scores)
+    if all("answers" in s for s in scores):
+        result["absent_questions"] = sum(len(s["answers"]) for s in scores)
+        result["made_up_answers"] = sum(made_up(answer) for s in scores for answer in s["answers"].values())
+        result["clips_with_made_up"] = sum(any(map(made_up, s["answers"].values())) for s in scores)
     return result
 
 
 def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, decoding: str = "greedy",
                   batch_size: int = 8) -> list[dict]:  # fmt: skip
     """Captions every clip with `captioner` (a `MACMCaptioner`) and scores it: one record per clip, with
-    the share of frames in which the pose backend found the person (`person_frames`, with motion)."""
+    the share of frames in which the pose backend found the person and, with motion, the `answers` to its
+    `absent_questions` (read from the caption and the motion, as `macm ask` reads them)."""
     records = []
     for start in range(0, len(clips), batch_size):
         batch = clips[start : start + batch_size]
@@ -361,11 +387,16 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
                             "motion_used": result.motion_used, "notice": result.notice,
                             "person_frames": float(tracks[k].valid.mean()) if tracks else None,
                             **score_caption(clip, result.caption)})  # fmt: skip
+            if use_motion:
+                records[-1]["answers"] = {
+                    question: captioner.answer(question, result.caption, tracks[k])
+                    for question in absent_questions(clip)
+                }
     return records
 
 
 __all__ = [
-    "CHECKS", "KINDS", "LABELS_PATH", "build_clips", "caption_clips", "crop_frame", "handheld", "iter_source",
-    "leg_or_body_actions", "load_labels", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
+    "CHECKS", "KINDS", "LABELS_PATH", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "iter_source",
+    "leg_or_body_actions", "load_labels", "made_up", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
     "summarize",
 ]  # fmt: skip
