@@ -5,20 +5,21 @@ or before, whether a statement holds) and the action it asks about say what to l
 
 - With the motion heads' reading of the clip (`HeadsReading`), the asked action is found where the action head
   reads it (`HeadsReading.span`), and there the track counts its repetitions (`counts.count_repetitions`, for the
-  actions it counts) or the count, side and speed heads say how many, which side and how fast; the action that
-  follows is the next one the action head reads. The heads read the action even where the caption leaves it out;
+  actions it counts) or the count, side and speed heads say how many, which side and how fast, and the track's
+  facing says which way a walk goes (`directions.travel_phrase`); the action that follows is the next one the action head reads. The heads read the action even where the caption leaves it out;
   an action they do not see at all (`SEEN`) is not counted or sided: the caption answers, "None: ..." if it does
   not name it either, so a question about something the clip lacks gets no made-up count.
-- From the caption (`read_answer` without a reading, and for what the heads do not read: other counts where the
-  caption names one, directions, whether an action happens): read back with the caption grammar's parser.
+- From the caption (`read_answer` without a reading, and for what the heads do not read: whether an action
+  happens; and counts of actions the track does not count and speeds, where the caption gives them): read back
+  with the caption grammar's parser.
 
 On the clips of HMI-Synth v4 `hmi9` in which a person is described (the first 250 training clips, unseen by the
 weights: 220 count, 79 side, 239 speed, 168 order questions), answers read from the caption alone were right for
-0.33 of counts, 0.46 of sides, 0.29 of speeds and 0.30 of orders; with the heads first, 0.47, 0.61, 0.40 and 0.44
-(the test split, held-out orders and cameras: 0.22, 0.30, 0.25, 0.19 and 0.36, 0.48, 0.36, 0.31). Where the caption
-names the action with the detail asked, the heads' answer was as good or better, but for speeds on validation and
-test (0.50 against the caption's 0.56, 0.49 against 0.52; train 0.50 against 0.49). The README has the tables and
-commands.
+0.33 of counts, 0.46 of sides, 0.29 of speeds and 0.30 of orders; with the heads, 0.47, 0.61, 0.40 and 0.44
+(the test split, held-out orders and cameras: 0.22, 0.30, 0.25, 0.19 and 0.36, 0.48, 0.38, 0.31). Where the caption
+names the action with the detail asked, the heads' answer was as good or better but for speeds on validation and
+test (0.50 against the caption's 0.56, 0.49 against 0.52; train 0.50 against 0.49), so a speed the caption gives
+is kept. The README has the tables and commands.
 
 `reads(question)` says whether a question is of those kinds and names an action; the others (colours, motives, what
 is visible, ...) are left to the model.
@@ -30,10 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from dataset_scripts.synth.grammar import PHRASES, SPEED_WORDS, caption_clauses, count_phrase, parse_caption
-from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL_DIRECTIONS
+from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIONS
 from processing_macm.motion_track import MotionTrack
+from processing_macm.segments import slice_track
 
 from .counts import COUNTABLE, count_repetitions, window_frames
+from .directions import travel_phrase
 
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
@@ -199,10 +202,14 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
 
 def _heads_answer(kind: str, question: str, asked: list[str], steps: list[dict], reading: HeadsReading) -> str | None:
     """The answer the heads give, where they read `kind` (counts of actions the track counts or the caption does not,
-    sides, speeds, what comes next or before, one action's side in a statement); None elsewhere."""
+    sides, directions of a walk or a run, what comes next or before, one action's side in a statement, speeds the
+    caption does not give); None elsewhere. Speeds are the caption's where it gives one: where it does, the speed
+    head was right less often (HMI-Synth v4 `hmi9` validation 0.50 against 0.56, test 0.49 against 0.52)."""
     action, stated = asked[0], re.search(_SIDE_PATTERN, question.lower())
     limb, sides, counts = ACTION_SPECS[action][:3]
-    if kind not in ("count", "side", "speed", "order", "true_false") or action not in reading.labels["action"]:
+    if kind not in ("count", "side", "speed", "order", "true_false", "direction"):
+        return None
+    if action not in reading.labels["action"] or kind == "direction" and action not in TRAVEL:
         return None
     if kind in ("side", "true_false") and sides == (None,) or kind == "count" and counts is None:
         return None  # an action without sides, or one that is held rather than repeated (a turn, talking)
@@ -210,10 +217,16 @@ def _heads_answer(kind: str, question: str, asked: list[str], steps: list[dict],
         return None
     if kind == "count" and action not in COUNTABLE and any(s["action"] == action and s["count"] for s in steps):
         return None  # a count the track does not measure: the caption's
+    if kind == "speed" and any(s["action"] == action and s["speed"] for s in steps):
+        return None  # the caption's speed
     span = reading.span(action, named=any(s["action"] == action for s in steps))
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)
     first, stop = span
+    begin, end = reading.frames[first][0], reading.frames[stop - 1][1]  # track frames
+    if kind == "direction":  # as the track's facing gives it over the walk's frames (directions.py)
+        phrase = travel_phrase(slice_track(reading.track, begin, end))
+        return phrase and f"{phrase[0].upper()}{phrase[1:]}."
     if kind == "order":
         after = "before" not in question.lower()
         labels = reading.labels["action"]
@@ -226,13 +239,12 @@ def _heads_answer(kind: str, question: str, asked: list[str], steps: list[dict],
     side = reading.read("side", first, stop)
     if kind == "true_false":
         return "True." if side == stated.group(1) else "False."
-    if kind == "side":
-        return f"Both {limb}s." if side == "both" else f"The {side} {limb}."
     if kind == "speed":
         phrase = SPEED_WORDS[reading.read("speed", first, stop)][0]
         return f"{phrase[0].upper()}{phrase[1:]}."
+    if kind == "side":
+        return f"Both {limb}s." if side == "both" else f"The {side} {limb}."
     if action in COUNTABLE:
-        begin, end = reading.frames[first][0], reading.frames[stop - 1][1]
         count = count_repetitions(reading.track, action, side if side != "both" else None, begin, end)
     else:
         count = int(reading.read("count", first, stop))

@@ -151,7 +151,7 @@ def test_the_heads_answer_for_the_action_asked_about():
         ("How many times does the person squat?", "Three times."),  # the track's peaks in the squat's windows
         ("How many times does the person jump?", "Four times."),
         ("How many times does the person wave?", "Twice."),  # the count head: the track does not count waves
-        ("How fast does the person squat?", "Slowly."),
+        ("How fast does the person squat?", "Slowly."),  # the speed head, as the caption gives none
         ("How fast does the person jump?", "Quickly."),
         ("What does the person do right after they squat?", "The person jumps."),
         ("What does the person do before they jump?", "The person squats."),
@@ -166,6 +166,7 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert read_answer("How many times does the person wave?", "The person waves five times.", reading) == (
         "Five times."  # a count the track does not measure, which the caption names
     )
+    assert read_answer("How fast does the person jump?", "The person jumps slowly.", reading) == "Slowly."
     assert read_answer("How many times does the person clap?", caption, reading) == "None: the caption names no clap."
     # Not named, the faint wave is not seen: no count is made up for it.
     walk = "The person walks toward the camera."

@@ -258,6 +258,7 @@ def test_question_kinds_follow_the_synth_templates():
         "order", "Squats.", "squat"
     )
     assert not is_correct("order", "The person waves.", "squat")
+    assert not is_correct("order", "The person waves twice, then squats once.", "squat")  # a caption names them all
     assert is_correct("direction", "Diagonally toward the camera.", "diagonally toward the camera")
     assert not is_correct("direction", "toward the camera", "diagonally toward the camera")
     assert not is_correct("direction", "across the scene from left to right", "across the scene from right to left")

@@ -8,7 +8,7 @@ Questions of other templates have no kind here (the judge scores open answers as
 import re
 from collections.abc import Sequence
 
-from dataset_scripts.synth.grammar import _WORD_NUMBERS, NUMBER_WORDS, PHRASES, SPEED_WORDS
+from dataset_scripts.synth.grammar import _WORD_NUMBERS, NUMBER_WORDS, PHRASES, SPEED_WORDS, parse_caption
 from dataset_scripts.synth.programs import TRAVEL_DIRECTIONS
 
 KINDS = ("count", "side", "speed", "order", "direction", "true_false")
@@ -76,8 +76,9 @@ def is_correct(kind: str, answer: str, reference: str) -> bool:
         return _speeds(answer) == _speeds(reference)
     if kind == "direction":
         return _directions(answer) == {reference}
-    if kind == "order":
-        return _names_action(answer, reference.lower())
+    if kind == "order":  # the reference action, and no other (a whole caption as the answer names them all)
+        others = {step["action"] for step in parse_caption(answer)} - {reference.lower().replace(" ", "_")}
+        return _names_action(answer, reference.lower()) and not others
     raise ValueError(f"Unknown question kind {kind!r}; the kinds are {KINDS}.")
 
 
