@@ -202,18 +202,19 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
 
 def _heads_answer(kind: str, question: str, asked: list[str], steps: list[dict], reading: HeadsReading) -> str | None:
     """The answer the heads give, where they read `kind` (counts of actions the track counts or the caption does not,
-    sides, directions of a walk or a run, what comes next or before, one action's side in a statement, speeds the
+    sides, directions of a walk or a run, what comes next or before, one action's side in a statement or a yes/no question, speeds the
     caption does not give); None elsewhere. Speeds are the caption's where it gives one: where it does, the speed
     head was right less often (HMI-Synth v4 `hmi9` validation 0.50 against 0.56, test 0.49 against 0.52)."""
     action, stated = asked[0], re.search(_SIDE_PATTERN, question.lower())
     limb, sides, counts = ACTION_SPECS[action][:3]
-    if kind not in ("count", "side", "speed", "order", "true_false", "direction"):
+    if kind not in ("count", "side", "speed", "order", "true_false", "yes_no", "direction"):
         return None
     if action not in reading.labels["action"] or kind == "direction" and action not in TRAVEL:
         return None
-    if kind in ("side", "true_false") and sides == (None,) or kind == "count" and counts is None:
+    statement = kind in ("true_false", "yes_no")
+    if (kind == "side" or statement) and sides == (None,) or kind == "count" and counts is None:
         return None  # an action without sides, or one that is held rather than repeated (a turn, talking)
-    if kind == "true_false" and not (stated and len(asked) == 1):
+    if statement and not (stated and len(asked) == 1):
         return None
     if kind == "count" and action not in COUNTABLE and any(s["action"] == action and s["count"] for s in steps):
         return None  # a count the track does not measure: the caption's
@@ -237,8 +238,9 @@ def _heads_answer(kind: str, question: str, asked: list[str], steps: list[dict],
             return f"Nothing: the {NOUNS[action]} is the {'last' if after else 'first'} movement the motion shows."
         return f"The person {VERB_PHRASES[near]}."
     side = reading.read("side", first, stop)
-    if kind == "true_false":
-        return "True." if side == stated.group(1) else "False."
+    if statement:
+        holds = side == stated.group(1)
+        return ("True." if holds else "False.") if kind == "true_false" else ("Yes." if holds else "No.")
     if kind == "speed":
         phrase = SPEED_WORDS[reading.read("speed", first, stop)][0]
         return f"{phrase[0].upper()}{phrase[1:]}."

@@ -159,6 +159,8 @@ def test_the_heads_answer_for_the_action_asked_about():
         ("Which arm does the person use to wave?", "The right arm."),
         ("The person uses the left arm to wave. True or false?", "False."),
         ("The person uses the right arm to wave. True or false?", "True."),
+        ("Does she wave with her right hand?", "Yes."),
+        ("Is the person waving the left arm?", "No."),
         ("In which direction does the person walk?", "Toward the camera."),  # directions: the caption's
         ("Does the person jump?", "No."),  # whether an action happens: the caption's
     ):
