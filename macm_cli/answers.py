@@ -15,8 +15,8 @@ or before, whether a statement holds) and the action it asks about say what to l
 
 On the clips of HMI-Synth v4 `hmi9` in which a person is described (the first 250 training clips, unseen by the
 weights: 220 count, 79 side, 239 speed, 168 order questions), answers read from the caption alone were right for
-0.33 of counts, 0.46 of sides, 0.29 of speeds and 0.30 of orders; with the heads, 0.47, 0.61, 0.40 and 0.44
-(the test split, held-out orders and cameras: 0.22, 0.30, 0.25, 0.19 and 0.36, 0.48, 0.38, 0.31). Where the caption
+0.33 of counts, 0.46 of sides, 0.29 of speeds and 0.30 of orders; with the heads, 0.48, 0.61, 0.40 and 0.44
+(the test split, held-out orders and cameras: 0.22, 0.30, 0.25, 0.19 and 0.37, 0.48, 0.38, 0.31). Where the caption
 names the action with the detail asked, the heads' answer was as good or better but for speeds on validation and
 test (0.50 against the caption's 0.56, 0.49 against 0.52; train 0.50 against 0.49), so a speed the caption gives
 is kept. The README has the tables and commands.
