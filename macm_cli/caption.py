@@ -25,8 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--answers", choices=["read", "generate"], default="read",
         help="read (default): a question about a movement's count, side, speed, direction or order, or a true/false "
-        "statement about the movements, is answered from the model's caption (printed on stderr); generate: the "
-        "model answers every question itself",
+        "statement about the movements, is answered from the motion heads and the model's caption (printed on "
+        "stderr); generate: the model answers every question itself",
     )  # fmt: skip
     parser.add_argument(
         "--no-motion", action="store_true", help="caption from the frames alone (no pose, no motion tokens)"

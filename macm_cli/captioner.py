@@ -148,8 +148,9 @@ class MACMCaptioner:
             tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
             prompt: the question; defaults to `DEFAULT_PROMPT`.
             answers: "read" answers a question about the person's movements (a count, a side, a speed, a
-                direction, what comes next, a true/false statement: `answers.reads`) from the caption the model
-                writes (`described`); "generate" gives every question to the model, as other questions are.
+                direction, what comes next, a true/false statement: `answers.reads`) from the motion heads' reading
+                of the clip and the caption the model writes (`described`; see `answer`); "generate" gives every
+                question to the model, as other questions are.
             use_motion: False captions from the frames alone (the video-only ablation).
             decoding: "grounded" (greedy, unless the caption names an action the motion heads do not see: then
                 the best supported of sampled ones; `grounding.py`), "greedy", "sample" or "msd" (Motion

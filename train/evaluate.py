@@ -39,7 +39,7 @@ class RunConfig:
     use_motion: bool = True
     decoding: str = "msd"
     keyframe_sampling: str = "farthest"
-    answers: str = "read"  # the captioner's `answers`: questions it reads are answered from the row's caption
+    answers: str = "read"  # the captioner's `answers`: questions it reads come from the row's caption and motion
 
     @property
     def slug(self) -> str:
@@ -193,7 +193,8 @@ def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: Json
 def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig) -> None:
     """Answers to the questions the captioner reads (`answers="read"`), from their row's caption in `log` and its
     motion: what `MACMCaptioner.caption(prompt=question)` returns, without captioning the clip again for each
-    question."""
+    question (nor estimating its motion again: one track a row)."""
+    tracks = {}
     for task in tasks:
         row = dataset[task.row_index]
         described = log.get(row["id"])
@@ -201,12 +202,10 @@ def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: 
             continue
         record = {"key": task.key, "output": None, "error": f"the row's caption failed: {described['error']}"}
         if described["output"] is not None:
-            track = None
-            if config.use_motion:
-                track = (
-                    row_to_track(row) if row.get("motion") else captioner.estimate_motion(dataset_dir / row["video"])
-                )
-            answer = captioner.answer(task.prompt, described["output"], track)
+            if config.use_motion and task.row_index not in tracks:
+                video = dataset_dir / row["video"]
+                tracks[task.row_index] = row_to_track(row) if row.get("motion") else captioner.estimate_motion(video)
+            answer = captioner.answer(task.prompt, described["output"], tracks.get(task.row_index))
             record = {**described, "key": task.key, "output": answer, "described": described["output"], "seconds": 0.0}
         log.append(record)
 
@@ -402,8 +401,8 @@ def parse_args(argv):
     p.add_argument(
         "--answers", choices=("read", "generate"), default="read",
         help="read (default): questions about a movement's count, side, speed, direction or order and true/false "
-        "statements are answered from the row's caption, as `macm caption --prompt` answers them; generate: the "
-        "model answers every question",
+        "statements are answered from the row's caption and motion, as `macm caption --prompt` answers them; "
+        "generate: the model answers every question",
     )  # fmt: skip
     p.add_argument(
         "--executor", choices=("local", "ray"), default="local",
