@@ -1,7 +1,7 @@
 """Answers read from a clip's motion and caption. The embedded model was trained to describe a clip, not to answer
 questions about it: asked "How many times does the person squat?" it tells its story. So a question about the
 person's movements is read, not generated: its kind (a count, a side, a speed, a direction, what comes right after
-or before, whether a statement holds) and the action it asks about say what to look up.
+or before, first or last, whether a statement holds) and the action it asks about say what to look up.
 
 - With the motion heads' reading of the clip (`HeadsReading`), the asked action is found where the action head
   reads it (`HeadsReading.span`), and there the track counts its repetitions (`counts.count_repetitions`, for the
@@ -46,6 +46,7 @@ KINDS = (
     ("speed", r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b"),
     ("direction", r"\bwhich direction\b|\bwhere (?:does|did) the person (?:walk|run|go)\b"),
     ("order", r"^what (?:does|did) the person do (?:right |just )?(?:after|before)\b"),
+    ("first_last", r"^what (?:does|did) the person do (?:first|last|at the (?:start|beginning|end))\b"),
     ("yes_no", r"^(?:does|did|is|was) (?:the person|he|she|they)\b"),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
@@ -155,10 +156,11 @@ def asked_actions(question: str) -> list[str]:
 
 
 def reads(question: str) -> bool:
-    """Whether `read_answer` answers `question`: a kind it reads, about an action (or a body statement)."""
+    """Whether `read_answer` answers `question`: a kind it reads, about an action (or a body statement, or what
+    comes first or last)."""
     kind = question_kind(question)
     body = kind in ("true_false", "yes_no") and _body_statement(question) is not None
-    return kind is not None and (bool(asked_actions(question)) or body)
+    return kind is not None and (bool(asked_actions(question)) or body or kind == "first_last")
 
 
 def read_answer(question: str, caption: str, reading: HeadsReading | None = None) -> str:
@@ -170,6 +172,11 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, reading)
     if answer is not None:
         return answer
+    if kind == "first_last":  # the caption's first or last movement, standing still aside
+        moves = [clause for action, clause in caption_clauses(caption) if action != "stand_still"]
+        if not moves:
+            return "Nothing: the caption names no movement."
+        return f"The person {moves[-1 if re.search(r'last|end', question.lower()) else 0].strip(' ,')}."
     if kind in ("true_false", "yes_no"):
         holds = _holds(question, asked, steps, caption)
         return ("True." if holds else "False.") if kind == "true_false" else ("Yes." if holds else "No.")

@@ -47,6 +47,8 @@ CAPTION = (
         ("Is the person walking diagonally away from the camera?", "Yes."),
         ("Is she walking toward the camera?", "No."),
         ("How many steps does the person take?", "Ten steps."),
+        ("What does the person do first?", "The person waves the left arm three times quickly."),
+        ("What does the person do at the end?", "The person walks diagonally away from the camera, ten steps slowly."),
     ],
 )
 def test_answers_read_from_a_caption(question, answer):
@@ -64,6 +66,9 @@ def test_a_detail_the_caption_leaves_out_is_not_made_up():
         == "Not said: the caption names the walk without its speed."
     )
     assert read_answer("Does the person do anything other than stand still?", "The person stands still.") == "No."
+    assert read_answer("What does the person do last?", "The person stands still.") == (
+        "Nothing: the caption names no movement."
+    )
 
 
 def test_questions_it_does_not_read_are_left_to_the_model():
