@@ -163,6 +163,7 @@ def generate_batch(
             "error": None,
             "motion_used": bool(r.motion_used),
             "notice": r.notice,
+            "described": r.described,
             "seconds": seconds,
         }
         for t, r in zip(tasks, results)
@@ -200,7 +201,7 @@ def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: 
         described = log.get(row["id"])
         if task.key in log or described is None:
             continue
-        record = {"key": task.key, "output": None, "error": f"the row's caption failed: {described['error']}"}
+        record = {"key": task.key, "output": None, "error": described["error"]}  # the row's caption failed
         if described["output"] is not None:
             if config.use_motion and task.row_index not in tracks:
                 video = dataset_dir / row["video"]
