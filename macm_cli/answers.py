@@ -6,12 +6,13 @@ or before, first or last, whether a statement holds) and the action it asks abou
 - With the motion heads' reading of the clip (`HeadsReading`), the asked action is found where the action head
   reads it (`HeadsReading.span`), and there the track counts its repetitions (`counts.count_repetitions`, for the
   actions it counts) or the count, side and speed heads say how many, which side and how fast, and the track's
-  facing says which way a walk goes (`directions.travel_phrase`); the action that follows is the next one the action head reads. The heads read the action even where the caption leaves it out;
+  facing says which way a walk goes where the caption does not (`directions.travel_phrase`); the action that
+  follows is the next one the action head reads. The heads read the action even where the caption leaves it out;
   an action they do not see at all (`SEEN`) is not counted or sided: the caption answers, "None: ..." if it does
   not name it either, so a question about something the clip lacks gets no made-up count.
 - From the caption (`read_answer` without a reading, and for what the heads do not read: whether an action
-  happens; and counts of actions the track does not count and speeds, where the caption gives them): read back
-  with the caption grammar's parser.
+  happens, the first or last movement; and counts of actions the track does not count, speeds and directions,
+  where the caption gives them): read back with the caption grammar's parser.
 
 On the clips of HMI-Synth v4 `hmi9` in which a person is described (the first 250 training clips, unseen by the
 weights: 220 count, 79 side, 239 speed, 168 order questions), answers read from the caption alone were right for
@@ -169,7 +170,7 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     if not reads(question):
         raise ValueError(f"{question!r} is not a question read_answer reads; check `reads(question)` first.")
     kind, asked, steps = question_kind(question), asked_actions(question), parse_caption(caption)
-    answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, reading)
+    answer = None if reading is None or not asked else _heads_answer(kind, question, asked, caption, steps, reading)
     if answer is not None:
         return answer
     if kind == "first_last":  # the caption's first or last movement, standing still aside
@@ -207,12 +208,14 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     return f"{value[0].upper()}{value[1:]}."
 
 
-def _heads_answer(kind: str, question: str, asked: list[str], steps: list[dict], reading: HeadsReading) -> str | None:
+def _heads_answer(
+    kind: str, question: str, asked: list[str], caption: str, steps: list[dict], reading: HeadsReading
+) -> str | None:
     """The answer the heads give, where they read `kind` (counts of actions the track counts or the caption does not,
-    sides, directions of a walk or a run, what comes next or before, one action's side in a statement or a yes/no question, speeds the
+    sides, directions of a walk or a run the caption does not give, what comes next or before, one action's side in a statement or a yes/no question, speeds the
     caption does not give); None elsewhere. Speeds are the caption's where it gives one: where it does, the speed
     head was right less often (HMI-Synth v4 `hmi9` validation 0.50 against 0.56, test 0.49 against 0.52)."""
-    action, stated = asked[0], re.search(_SIDE_PATTERN, question.lower())
+    action, stated, clauses = asked[0], re.search(_SIDE_PATTERN, question.lower()), caption_clauses(caption)
     limb, sides, counts = ACTION_SPECS[action][:3]
     if kind not in ("count", "side", "speed", "order", "true_false", "yes_no", "direction"):
         return None
@@ -227,6 +230,8 @@ def _heads_answer(kind: str, question: str, asked: list[str], steps: list[dict],
         return None  # a count the track does not measure: the caption's
     if kind == "speed" and any(s["action"] == action and s["speed"] for s in steps):
         return None  # the caption's speed
+    if kind == "direction" and any(a == action and _direction(clause) for a, clause in clauses):
+        return None  # the caption's direction (the track's, over the whole clip: `directions.py`)
     span = reading.span(action, named=any(s["action"] == action for s in steps))
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)
