@@ -51,13 +51,14 @@ KINDS = (
     ("yes_no", r"^(?:does|did|is|was) (?:the person|he|she|they)\b"),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
-# caption's phrasing ("squats", "waving") or the bare verb ("squat"); and as an answer names it.
+# caption's phrasing ("squats", "waving") or the bare verb ("squat").
 BARE_VERBS = {
     "raise_arm": "raise|lift", "wave": "wave", "arm_circles": "circle", "clap": "clap", "squat": "squat",
     "lunge": "lunge", "jump": "jump", "kick": "kick", "bend_forward": "bend", "turn_around": "turn around|spin around",
     "step_sideways": "step sideways|side-?step", "stand_still": "stand still|stay still|keep still",
     "talk": "talk|speak", "look_around": "look around", "walk": "walk", "run": "run|jog", "crouch": "crouch",
 }  # fmt: skip
+# An action as an answer names it ("None: the caption names no raised arm.").
 NOUNS = {
     "raise_arm": "raised arm", "wave": "wave", "arm_circles": "arm circle", "clap": "clap", "squat": "squat",
     "lunge": "lunge", "jump": "jump", "kick": "kick", "bend_forward": "forward bend", "turn_around": "turn",
