@@ -109,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"macm caption: error: {' '.join(str(err).split())}", file=sys.stderr)
             status = 1
             continue
-        if not result.caption:
-            # Randomised or broken weights can end the answer at once: say so rather than print an empty caption.
+        if not result.caption or result.described == "":
+            # Randomised or broken weights can end the answer at once: say so rather than print an empty caption (or
+            # an answer read from one).
             print(
                 f"macm caption: error: {video}: the model generated no text; check the checkpoint (--model).",
                 file=sys.stderr,

@@ -253,6 +253,13 @@ def test_caption_empty_generation_is_an_error(workdir, capsys, silent_checkpoint
     assert_error(code, err, "caption", "clip.mp4: the model generated no text; check the checkpoint (--model)")
     assert out == ""  # no empty caption printed
     assert snapshot(workdir) == before
+    # Nor an answer read from the empty caption ("None: the caption names no squat.").
+    code, out, err = run(
+        capsys,
+        ["ask", "clip.mp4", "How many times does the person squat?", "--model", silent_checkpoint, "--no-motion"],
+    )
+    assert_error(code, err, "caption", "clip.mp4: the model generated no text; check the checkpoint (--model)")
+    assert out == ""
 
 
 def test_caption_json_counts_tokens_and_total_time(workdir, capsys, tiny_checkpoint):
