@@ -170,30 +170,30 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     question's kind, otherwise the answer `caption` gives."""
     if not reads(question):
         raise ValueError(f"{question!r} is not a question read_answer reads; check `reads(question)` first.")
-    kind, asked, steps = question_kind(question), asked_actions(question), parse_caption(caption)
-    answer = None if reading is None or not asked else _heads_answer(kind, question, asked, caption, steps, reading)
+    kind, asked = question_kind(question), asked_actions(question)
+    steps, clauses = parse_caption(caption), caption_clauses(caption)  # one each per action the caption names
+    answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, clauses, reading)
     if answer is not None:
         return answer
     if kind == "first_last":  # the caption's first or last movement, standing still aside
-        moves = [clause for action, clause in caption_clauses(caption) if action != "stand_still"]
+        moves = [clause for action, clause in clauses if action != "stand_still"]
         if not moves:
             return "Nothing: the caption names no movement."
         return f"The person {moves[-1 if re.search(r'last|end', question.lower()) else 0].strip(' ,')}."
     if kind in ("true_false", "yes_no"):
-        holds = _holds(question, asked, steps, caption)
-        return ("True." if holds else "False.") if kind == "true_false" else ("Yes." if holds else "No.")
+        return _verdict(kind, _holds(question, asked, steps, clauses))
     action, noun = asked[0], NOUNS[asked[0]]
     found = [k for k, step in enumerate(steps) if step["action"] == action]
     if not found:
         return f"None: the caption names no {noun}." if kind == "count" else f"The caption names no {noun}."
-    step, clause = steps[found[0]], caption_clauses(caption)[found[0]][1]
+    step, clause = steps[found[0]], clauses[found[0]][1]
     if kind == "order":
-        after = "before" not in question.lower()
+        after = _asks_after(question)
         others = [k for k, s in enumerate(steps) if s["action"] not in (action, "stand_still")]
         near = [k for k in others if k > found[0]] if after else [k for k in others if k < found[0]]
         if not near:
             return f"Nothing: the {noun} is the {'last' if after else 'first'} movement the caption names."
-        return f"The person {caption_clauses(caption)[near[0] if after else near[-1]][1].strip(' ,')}."
+        return f"The person {clauses[near[0] if after else near[-1]][1].strip(' ,')}."
     if kind == "count":
         value = step["count"] and count_phrase(step["count"], STEP_NOUNS.get(action, "times"))
     elif kind == "side":
@@ -206,17 +206,23 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         value = _direction(clause)
     if not value:
         return f"Not said: the caption names the {noun} without its {kind}."
-    return f"{value[0].upper()}{value[1:]}."
+    return _sentence(value)
 
 
 def _heads_answer(
-    kind: str, question: str, asked: list[str], caption: str, steps: list[dict], reading: HeadsReading
+    kind: str,
+    question: str,
+    asked: list[str],
+    steps: list[dict],
+    clauses: list[tuple[str, str]],
+    reading: HeadsReading,
 ) -> str | None:
     """The answer the heads give, where they read `kind` (counts of actions the track counts or the caption does not,
-    sides, directions of a walk or a run the caption does not give, what comes next or before, one action's side in a statement or a yes/no question, speeds the
-    caption does not give); None elsewhere. Speeds are the caption's where it gives one: where it does, the speed
-    head was right less often (HMI-Synth v4 `hmi9` validation 0.50 against 0.56, test 0.49 against 0.52)."""
-    action, stated, clauses = asked[0], re.search(_SIDE_PATTERN, question.lower()), caption_clauses(caption)
+    sides, what comes next or before, one action's side in a statement or a yes/no question, and the speeds and the
+    directions of a walk or a run that the caption does not give); None elsewhere. Speeds are the caption's where it
+    gives one: where it does, the speed head was right less often (HMI-Synth v4 `hmi9` validation 0.50 against 0.56,
+    test 0.49 against 0.52)."""
+    action, stated = asked[0], re.search(_SIDE_PATTERN, question.lower())
     limb, sides, counts = ACTION_SPECS[action][:3]
     if kind not in ("count", "side", "speed", "order", "true_false", "yes_no", "direction"):
         return None
@@ -240,9 +246,9 @@ def _heads_answer(
     begin, end = reading.frames[first][0], reading.frames[stop - 1][1]  # track frames
     if kind == "direction":  # as the track's facing gives it over the walk's frames (directions.py)
         phrase = travel_phrase(slice_track(reading.track, begin, end))
-        return phrase and f"{phrase[0].upper()}{phrase[1:]}."
+        return phrase and _sentence(phrase)
     if kind == "order":
-        after = "before" not in question.lower()
+        after = _asks_after(question)
         labels = reading.labels["action"]
         windows = range(stop, len(reading.frames)) if after else range(first - 1, -1, -1)
         read = (labels[int(reading.probs["action"][q].argmax())] for q in windows)
@@ -252,19 +258,30 @@ def _heads_answer(
         return f"The person {VERB_PHRASES[near]}."
     side = reading.read("side", first, stop)
     if statement:
-        holds = side == stated.group(1)
-        return ("True." if holds else "False.") if kind == "true_false" else ("Yes." if holds else "No.")
+        return _verdict(kind, side == stated.group(1))
     if kind == "speed":
-        phrase = SPEED_WORDS[reading.read("speed", first, stop)][0]
-        return f"{phrase[0].upper()}{phrase[1:]}."
+        return _sentence(SPEED_WORDS[reading.read("speed", first, stop)][0])
     if kind == "side":
         return f"Both {limb}s." if side == "both" else f"The {side} {limb}."
     if action in COUNTABLE:
         count = count_repetitions(reading.track, action, side if side != "both" else None, begin, end)
     else:
         count = int(reading.read("count", first, stop))
-    phrase = count_phrase(count, STEP_NOUNS.get(action, "times"))
-    return f"{phrase[0].upper()}{phrase[1:]}."
+    return _sentence(count_phrase(count, STEP_NOUNS.get(action, "times")))
+
+
+def _sentence(text: str) -> str:
+    return f"{text[0].upper()}{text[1:]}."
+
+
+def _verdict(kind: str, holds: bool) -> str:
+    """The answer to a statement: "True."/"False." (`kind` "true_false") or "Yes."/"No."."""
+    return ("True." if holds else "False.") if kind == "true_false" else ("Yes." if holds else "No.")
+
+
+def _asks_after(question: str) -> bool:
+    """Whether an order question asks what comes after (else: before)."""
+    return "before" not in question.lower()
 
 
 def _direction(text: str) -> str | None:
@@ -276,7 +293,7 @@ def _body_statement(question: str) -> tuple[str, ...] | None:
     return next((actions for pattern, actions in BODY_STATEMENTS if re.search(pattern, question.lower())), None)
 
 
-def _holds(question: str, asked: list[str], steps: list[dict], caption: str) -> bool:
+def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tuple[str, str]]) -> bool:
     """Whether the caption's steps bear out the statement (or yes/no question) `question`: a body statement by any
     of its actions; otherwise each asked action in the order asked (and, where one action is asked with a side or a
     direction, with that side or direction). "anything other than X" asks for an action that is not X."""
@@ -290,9 +307,7 @@ def _holds(question: str, asked: list[str], steps: list[dict], caption: str) -> 
     if len(asked) == 1 and side:
         return any(step["action"] == asked[0] and step["side"] == side.group(1) for step in steps)
     if len(asked) == 1 and direction:
-        return any(
-            action == asked[0] and _direction(clause) == direction for action, clause in caption_clauses(caption)
-        )
+        return any(action == asked[0] and _direction(clause) == direction for action, clause in clauses)
     position = 0
     for action in asked:
         if action not in named[position:]:

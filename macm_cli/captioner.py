@@ -33,7 +33,7 @@ from processing_macm.segments import (
 )
 from processing_macm.video_io import sample_frame_indices
 
-from .answers import read_answer, read_heads, reads
+from .answers import HeadsReading, read_answer, read_heads, reads
 from .counts import count_processor
 from .directions import direction_processor
 from .grounding import clip_evidence, generate_grounded
@@ -193,7 +193,7 @@ class MACMCaptioner:
                 replace(
                     result,
                     video=name,
-                    caption=self.answer(prompt, result.caption, track),
+                    caption=self.answer(prompt, result.caption, self.heads_reading(result.caption, track)),
                     timings={**timings, **result.timings},
                     described=result.caption,
                 )
@@ -224,9 +224,7 @@ class MACMCaptioner:
                     names[i], stated[0], track.has_person, [], stated[1], dict(timings, new_tokens=0), whole
                 )
         short = [
-            i
-            for i, d in enumerate(durations)
-            if results[i] is None and (d is None or d <= motion_window(processor) + 1e-6)
+            i for i, d in enumerate(durations) if results[i] is None and (d is None or _within_window(processor, d))
         ]
         if short:
             texts, keyframes, stages = self._generate(
@@ -333,20 +331,22 @@ class MACMCaptioner:
         used = any(part is not None for part in parts)
         return CaptionResult(name, summarize(captions), used, keyframes, notice, timings, segments)
 
-    def answer(self, question: str, caption: str, track: MotionTrack | None = None) -> str:
-        """The answer to `question` (one that `answers.reads`) about a clip captioned `caption` (with its `track`): a
-        caption saying that nobody was found or that the person is glimpsed answers any question; otherwise
-        `answers.read_answer`, with the motion heads' reading of the track where it has a person who was not stated
-        still and fits the motion window."""
+    def heads_reading(self, caption: str, track: MotionTrack | None) -> HeadsReading | None:
+        """The motion heads' reading of `track` that questions about a clip captioned `caption` are answered from
+        (`answer`; one for all of a clip's questions): None without a track, for a caption stated rather than
+        described, and for a track longer than the motion window (its answers come from the summary caption)."""
+        if track is None or caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, STILL_CAPTION):
+            return None
+        if not _within_window(self.processor, _duration(None, track)):
+            return None
+        return read_heads(self.model, self.processor, track)
+
+    def answer(self, question: str, caption: str, reading: HeadsReading | None = None) -> str:
+        """The answer to `question` (one that `answers.reads`) about a clip captioned `caption`, with the motion
+        heads' `reading` of it (`heads_reading`): a caption saying that nobody was found or that the person is
+        glimpsed answers any question; otherwise `answers.read_answer`."""
         if caption in (NOBODY_CAPTION, GLIMPSED_CAPTION):
             return caption
-        reading = None
-        if (
-            track is not None
-            and caption != STILL_CAPTION
-            and _duration(None, track) <= motion_window(self.processor) + 1e-6
-        ):
-            reading = read_heads(self.model, self.processor, track)
         return read_answer(question, caption, reading)
 
     def _statement(self, processor, track: MotionTrack) -> tuple[str, str] | None:
@@ -360,7 +360,7 @@ class MACMCaptioner:
         ):
             return stated
         energy = motion_energy(track)
-        if energy >= POSTURE_ENERGY or track.num_frames / track.fps > motion_window(processor) + 1e-6:
+        if energy >= POSTURE_ENERGY or not _within_window(processor, _duration(None, track)):
             return None  # a long video's posture is read segment by segment
         found = np.flatnonzero(track.valid)
         held = [held_still(track, found[int(moment * (len(found) - 1))]) for moment in POSTURE_MOMENTS]
@@ -466,6 +466,11 @@ def _stated_caption(track: MotionTrack) -> tuple[str, str] | None:
             f"still: the person does not move (motion energy {energy:.3f} < {STILL_ENERGY} body heights)",
         )
     return None
+
+
+def _within_window(processor, seconds: float) -> bool:
+    """Whether a clip of `seconds` fits the model's motion window (and is read whole rather than in segments)."""
+    return seconds <= motion_window(processor) + 1e-6
 
 
 def _duration(video, track) -> float | None:

@@ -1,11 +1,11 @@
-"""How many times a squat or a bend repeats: counted in the pose track, not named by habit.
+"""How many times a movement repeats: counted in the pose track, not named by habit.
 
 The embedded model's language model names counts from its prior as much as from the motion. A raised arm, a
 squat, a bend, a jump and a kick each move one joint up and down once a repetition, so the track can count them:
 `count_repetitions` finds the peaks of that joint's height (the raised wrist, the ankles against the pelvis in a
-squat, the neck in a bend, the hips in the image in a jump, the kicking ankle). Where a step is, the motion heads say: the k-th mention
-of an action in the caption reads the k-th run of the heads' windows whose most likely action it is (as side and
-gait grounding do). `MotionCountLogitsProcessor` lets the language model decide where a count goes and hands the
+squat, the neck in a bend, the hips in the image in a jump, the kicking ankle). Where a step is, the motion heads
+say: the k-th mention of an action in the caption reads the k-th run of the heads' windows whose most likely action
+it is (as side and gait grounding do). `MotionCountLogitsProcessor` lets the language model decide where a count goes and hands the
 probability of every count word to the measured one, for the actions of COUNTED.
 
 Which actions (steps whose caption names a count; the language model's count where the heads show no run): on

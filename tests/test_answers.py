@@ -181,3 +181,19 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert read_answer("Which leg does the person use to walk?", caption, heads_reading("left")) == (
         "Not said: the caption names the walk without its side."  # a walk has no side to read
     )
+
+
+def test_one_heads_reading_a_clip_and_none_for_what_is_not_described():
+    from macm_cli import MACMCaptioner
+    from macm_cli.captioner import NOBODY_CAPTION, STILL_CAPTION
+
+    captioner = MACMCaptioner.from_pretrained("macm")
+    track = repeating_track()  # 6 s: within the embedded model's 12.8 s motion window
+    reading = captioner.heads_reading("The person squats.", track)
+    assert reading.probs["action"].shape == (len(reading.frames), len(reading.labels["action"]))
+    assert reading.track is track and reading.frames[0][0] == 0
+    assert captioner.heads_reading(STILL_CAPTION, track) is None  # stated still: its answers are the caption's
+    assert captioner.heads_reading("The person squats.", None) is None
+    long_track = repeating_track(seconds=20.0)  # answered from the summary of its segments' captions
+    assert captioner.heads_reading("The person squats.", long_track) is None
+    assert captioner.answer("How many times does the person squat?", NOBODY_CAPTION, reading) == NOBODY_CAPTION

@@ -96,8 +96,11 @@ class CountingCaptioner:
     def estimate_motion(self, video):
         return self.captioner.estimate_motion(video)
 
-    def answer(self, question, caption, track=None):
-        return self.captioner.answer(question, caption, track)
+    def heads_reading(self, caption, track):
+        return self.captioner.heads_reading(caption, track)
+
+    def answer(self, question, caption, reading=None):
+        return self.captioner.answer(question, caption, reading)
 
     def caption(self, videos, **kwargs):
         if self.stop_after is not None and self.calls >= self.stop_after:

@@ -194,8 +194,8 @@ def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: Json
 def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig) -> None:
     """Answers to the questions the captioner reads (`answers="read"`), from their row's caption in `log` and its
     motion: what `MACMCaptioner.caption(prompt=question)` returns, without captioning the clip again for each
-    question (nor estimating its motion again: one track a row)."""
-    tracks = {}
+    question (nor reading its motion again: one `heads_reading` a row)."""
+    readings = {}
     for task in tasks:
         row = dataset[task.row_index]
         described = log.get(row["id"])
@@ -203,10 +203,13 @@ def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: 
             continue
         record = {"key": task.key, "output": None, "error": described["error"]}  # the row's caption failed
         if described["output"] is not None:
-            if config.use_motion and task.row_index not in tracks:
-                video = dataset_dir / row["video"]
-                tracks[task.row_index] = row_to_track(row) if row.get("motion") else captioner.estimate_motion(video)
-            answer = captioner.answer(task.prompt, described["output"], tracks.get(task.row_index))
+            if task.row_index not in readings:
+                track = None
+                if config.use_motion:
+                    video = dataset_dir / row["video"]
+                    track = row_to_track(row) if row.get("motion") else captioner.estimate_motion(video)
+                readings[task.row_index] = captioner.heads_reading(described["output"], track)
+            answer = captioner.answer(task.prompt, described["output"], readings[task.row_index])
             record = {**described, "key": task.key, "output": answer, "described": described["output"], "seconds": 0.0}
         log.append(record)
 

@@ -22,8 +22,9 @@ Scores, one check per clip kind (`CHECKS`): a pedestrian clip passes when the ca
 talking clip when it names no leg or whole-body action, a still or empty clip when it names no action
 (stillness, e.g. "stands still", is not an action). An action named that the labels do not list is
 invented. With motion, each clip is also asked how many times the person does each counted action its labels do
-not list (`absent_questions`, answered as `macm ask` answers them): an answer with a count is made up. Captions are read with the synthetic grammar's `parse_caption`, and the vocabulary comes from
-that grammar at run time, so actions added there are scored without changes here.
+not list (`absent_questions`, answered as `macm ask` answers them): an answer with a count is made up. Captions
+are read with the synthetic grammar's `parse_caption`, and the vocabulary comes from that grammar at run time, so
+actions added there are scored without changes here.
 """
 
 import hashlib
@@ -388,8 +389,9 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
                             "person_frames": float(tracks[k].valid.mean()) if tracks else None,
                             **score_caption(clip, result.caption)})  # fmt: skip
             if use_motion:
+                reading = captioner.heads_reading(result.caption, tracks[k])
                 records[-1]["answers"] = {
-                    question: captioner.answer(question, result.caption, tracks[k])
+                    question: captioner.answer(question, result.caption, reading)
                     for question in absent_questions(clip)
                 }
     return records
