@@ -176,6 +176,20 @@ def short_window_checkpoint(tmp_path_factory, tokenizer):
     return str(path)
 
 
+def test_an_answer_about_a_long_video_is_printed_alone(tmp_path, short_window_checkpoint, capsys):
+    from macm_cli import main as macm
+
+    video = write_video(tmp_path / "long.mp4", moving_square_frames(50), fps=10)  # 5 s: longer than the 2 s window
+    common = [str(video), "--model", short_window_checkpoint, "--no-motion", "--max-new-tokens", "4"]
+    assert macm(["caption", *common]) == 0
+    captioned = capsys.readouterr().out.splitlines()
+    assert len(captioned) > 2 and captioned[1].startswith("[00:00–00:0")  # the caption, then its timeline
+    assert macm(["ask", *common[:1], "Does the person jump?", *common[1:]]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() in (["Yes."], ["No."])  # the answer alone; the caption it was read from goes to stderr
+    assert f"answered from the caption: {captioned[0]}" in err
+
+
 @pytest.mark.slow
 def test_several_files_and_a_folder_in_one_command(tmp_path, short_window_checkpoint):
     folder = tmp_path / "clips"
