@@ -13,6 +13,7 @@ or before, first or last, whether a statement holds) and the action it asks abou
 - From the caption (`read_answer` without a reading, and for what the heads do not read: whether an action
   happens, the first or last movement; and counts of actions the track does not count, speeds and directions,
   where the caption gives them): read back with the caption grammar's parser.
+- A statement of a count ("Does the person squat more than twice?") is checked against the count read for the action.
 
 On the clips of HMI-Synth v4 `hmi9` in which a person is described (the first 250 training clips, unseen by the
 weights: 220 count, 79 side, 239 speed, 168 order questions), answers read from the caption alone were right for
@@ -26,12 +27,20 @@ is kept. The README has the tables and commands.
 is visible, ...) are left to the model.
 """
 
+import operator
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from dataset_scripts.synth.grammar import PHRASES, SPEED_WORDS, caption_clauses, count_phrase, parse_caption
+from dataset_scripts.synth.grammar import (
+    PHRASES,
+    SPEED_WORDS,
+    caption_clauses,
+    count_phrase,
+    parse_caption,
+    parse_count,
+)
 from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIONS
 from processing_macm.motion_track import MotionTrack
 from processing_macm.segments import slice_track
@@ -88,6 +97,11 @@ _SIDE_PATTERN = r"\b(left|right|both)\s+(?:arms?|legs?|hands?|feet|foot)\b"
 # Statements about the whole body that a caption's actions answer: (statement, the actions that make it true).
 BODY_STATEMENTS = ((r"\bfeet leave the (?:floor|ground)\b|\bboth feet off\b", ("jump", "run")),)
 STEP_NOUNS = {"walk": "steps", "run": "steps", "step_sideways": "steps"}  # counted in steps, not times
+# How a statement's count compares ("Does the person squat more than twice?"); none of these words: exactly.
+COMPARISONS = {
+    "more than": operator.gt, "over": operator.gt, "at least": operator.ge, "fewer than": operator.lt,
+    "less than": operator.lt, "under": operator.lt, "at most": operator.le,
+}  # fmt: skip
 
 
 @dataclass
@@ -171,6 +185,9 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     if not reads(question):
         raise ValueError(f"{question!r} is not a question read_answer reads; check `reads(question)` first.")
     kind, asked = question_kind(question), asked_actions(question)
+    number = parse_count(question.lower())
+    if kind in ("true_false", "yes_no") and len(asked) == 1 and number is not None:
+        return _count_verdict(kind, question, asked[0], number, caption, reading)
     steps, clauses = parse_caption(caption), caption_clauses(caption)  # one each per action the caption names
     answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, clauses, reading)
     if answer is not None:
@@ -268,6 +285,19 @@ def _heads_answer(
     else:
         count = int(reading.read("count", first, stop))
     return _sentence(count_phrase(count, STEP_NOUNS.get(action, "times")))
+
+
+def _count_verdict(
+    kind: str, question: str, action: str, number: int, caption: str, reading: HeadsReading | None
+) -> str:
+    """Whether one action happens `number` times (or more than, fewer than, ... `COMPARISONS`), as the count that
+    `read_answer` gives for it says; a count it cannot give is said so."""
+    counted = read_answer(f"How many times does the person {action.replace('_', ' ')}?", caption, reading)
+    if counted.startswith("Not said"):
+        return counted
+    counted = 0 if counted.startswith("None") else parse_count(counted.lower())
+    compared = re.search(r"\b(" + "|".join(COMPARISONS) + r")\b", question.lower())
+    return _verdict(kind, (COMPARISONS[compared.group(1)] if compared else operator.eq)(counted, number))
 
 
 def _sentence(text: str) -> str:

@@ -73,7 +73,9 @@ def mediapipe_world_to_smpl_joints(world: np.ndarray) -> np.ndarray:
 # given a region around the person. So the person's region is tracked from frame to frame and the landmark
 # model gets that region, cut and upscaled; when nobody is tracked, people are searched for on the whole
 # frame with MediaPipe and with OpenCV's HOG people detector (Dalal and Triggs, CVPR 2005), which finds
-# upright people from ~100 px tall.
+# upright people from ~100 px tall. A small frame is enlarged for HOG, so that a person ~30 px tall in a 144p
+# frame reaches that size; HOG then also finds "people" in enlarged textures, so each of its finds is kept
+# only when MediaPipe's landmark model finds a person on its crop.
 CROP_SIZE = 256  # pixels per side of the crop given to MediaPipe (its landmark model reads 256x256)
 # A person whose square spans at least this share of the frame height is read on the whole frame, where
 # MediaPipe's own tracking does well (a crop would bring nothing and loses its tracking state).
@@ -81,11 +83,14 @@ CROP_BELOW = 0.5
 CROP_MARGIN = 0.25  # the crop extends this fraction of the person's size beyond their landmarks on each side
 MAX_MISSES = 3  # frames the crop may miss the person (occlusion) before a new search
 SEARCH_EVERY = 10  # while nobody is tracked, the HOG search runs on every n-th frame (it costs ~10 MediaPipe calls)
-HOG_MAX_WIDTH = 800  # frames are scaled down to this width for HOG (its cost grows with the area)
+HOG_CHECKED = 8  # the surest HOG finds of a search that are kept (each a MediaPipe call on its crop)
+HOG_WIDTH = 800  # frames are scaled to this width for HOG (down: its cost grows with the area; up: small people)
+HOG_MAX_ENLARGE = 4.0  # but enlarged at most this much: a person under ~30 px has landmarks too coarse to read
 # A clip whose every frame stays within this mean absolute difference (0-255) of the frame where the person was
 # first found, inside that person's region, is a still (a photograph made into a video): compression noise
 # stays well under it, a person who moves changes their own region far more.
 STILL_FRAMES = 1.0
+TORSO = [11, 12, 23, 24]  # MediaPipe's shoulders and hips (left, right)
 HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's window
 
 
@@ -127,16 +132,21 @@ def _cut(frame: np.ndarray, square: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _hog_people(hog, frame: np.ndarray) -> list[np.ndarray]:
-    """Squares `(cx, cy, side)` around the upright people HOG finds in `frame`."""
+    """Squares `(cx, cy, side)` around the upright people HOG finds in `frame`, surest first."""
     import cv2
 
-    scale = min(1.0, HOG_MAX_WIDTH / frame.shape[1])
-    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
-    if small.shape[0] < HOG_WINDOW[1] or small.shape[1] < HOG_WINDOW[0]:
-        return []  # smaller than one detection window (and OpenCV crashes on it)
-    rects, _ = hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05)
+    scale = min(HOG_WIDTH / frame.shape[1], HOG_MAX_ENLARGE)
+    resized = cv2.resize(
+        frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    )
+    if resized.shape[0] < HOG_WINDOW[1]:
+        return []  # lower than one detection window (and OpenCV crashes on it)
+    rects, weights = hog.detectMultiScale(resized, winStride=(8, 8), padding=(8, 8), scale=1.05)
     # HOG's window holds the person in its middle ~80% of the height: the box is margin enough.
-    return [_square(x / scale, y / scale, (x + w) / scale, (y + h) / scale, 0.0) for x, y, w, h in rects]
+    return [
+        _square(x / scale, y / scale, (x + w) / scale, (y + h) / scale, 0.0)
+        for (x, y, w, h), _ in sorted(zip(rects, np.ravel(weights)), key=lambda found: -found[1])
+    ]
 
 
 def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
@@ -146,6 +156,13 @@ def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
         if all(np.abs(square[:2] - other[:2]).max() > other[2] / 4 for other in kept):
             kept.append(square)
     return kept
+
+
+def _within(found: tuple[np.ndarray, np.ndarray], square: np.ndarray) -> bool:
+    """Whether landmarks found for the region `square` are a person there: not one beside it, nor a guess
+    collapsed to a fraction of its size or spread far past it."""
+    seen = _landmark_square(found[0][:, :2], found[0][:, 2])
+    return np.abs(seen[:2] - square[:2]).max() <= square[2] / 2 and square[2] / 4 <= seen[2] <= square[2] * 2
 
 
 def _landmarks(result) -> tuple[np.ndarray, np.ndarray] | None:
@@ -301,42 +318,56 @@ class _PersonTracker:
             found = _landmarks(self.frame_pose.process(frame))
             if found is not None:
                 found[0][:, :2] *= (width, height)
+                found = found if _within(found, self.square) else None
         else:
-            crop, (x0, y0, side) = _cut(frame, self.square)
-            found = _landmarks(self.crop_pose.process(crop))
-            if found is not None:
-                found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
-        if found is not None:
-            square = _landmark_square(found[0][:, :2], found[0][:, 2])
-            # Another person in the crop, or a collapsed guess, is not the person followed.
-            if np.abs(square[:2] - self.square[:2]).max() > self.square[2] / 2 or square[2] < self.square[2] / 4:
-                found = None
+            found = self._read_crop(frame, self.square)
         self.misses = 0 if found is not None else self.misses + 1
         if self.misses > MAX_MISSES:
             self.square = None
             self.crop_pose.reset()  # its tracking state belongs to the lost region
         return found
 
+    def _read_crop(self, frame: np.ndarray, square: np.ndarray):
+        """The landmarks (in frame pixels) of the person MediaPipe finds on the crop `square`, or None."""
+        crop, (x0, y0, side) = _cut(frame, square)
+        found = _landmarks(self.crop_pose.process(crop))
+        if found is None:
+            return None
+        found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
+        return found if _within(found, square) else None
+
     def _search(self, frame: np.ndarray):
-        """Looks for people on the whole frame; picks one into `self.square` by the documented rule.
-        Returns the whole-frame landmarks when they are the picked person's."""
+        """Looks for people on the whole frame; picks one into `self.square` by the documented rule and
+        returns their landmarks when they were read (None when nobody is picked, or a big one HOG found)."""
         height, width = frame.shape[:2]
+        people, last_read = [], None  # (square, landmarks) of each person found; the crop graph's last reading
         whole = _landmarks(self.frame_pose.process(frame))
-        candidates = []
         if whole is not None:
             whole[0][:, :2] *= (width, height)
-            candidates.append(_landmark_square(whole[0][:, :2], whole[0][:, 2]))
+            people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
         if self.last_seen is None or self.t % SEARCH_EVERY == 0:
-            candidates = _distinct(candidates + _hog_people(self.hog, frame))
-        self.most_found = max(self.most_found, len(candidates))
-        if self.last_seen is None and len(candidates) > self.person:
-            self.square = sorted(candidates, key=lambda s: -s[2])[self.person]
-        elif self.last_seen is not None and candidates:
-            self.square = min(candidates, key=lambda s: np.abs(s[:2] - self.last_seen[:2]).sum())
-        if self.square is None:
+            squares = _distinct([square for square, _ in people] + _hog_people(self.hog, frame))[len(people) :]
+            for square in squares[:HOG_CHECKED]:
+                if square[2] >= CROP_BELOW * height:
+                    people.append((square, None))  # read on the whole frame, as a followed person this big is
+                    continue
+                self.crop_pose.reset()  # each region is read afresh
+                found = last_read = self._read_crop(frame, square)
+                # HOG finds whole upright people: one whose torso MediaPipe does not see is not one.
+                if found is not None and (found[0][TORSO, 2] >= 0.5).reshape(2, 2).any(axis=1).all():
+                    people.append((_landmark_square(found[0][:, :2], found[0][:, 2]), found))
+        self.most_found = max(self.most_found, len(people))
+        if self.last_seen is None and len(people) > self.person:
+            # The people MediaPipe read first (HOG's big finds on small frames are often textures), tallest first.
+            self.square, found = sorted(people, key=lambda person: (person[1] is None, -person[0][2]))[self.person]
+        elif self.last_seen is not None and people:
+            self.square, found = min(people, key=lambda person: np.abs(person[0][:2] - self.last_seen[:2]).sum())
+        else:
             return None
+        if found is not last_read:
+            self.crop_pose.reset()  # its tracking state is another region's; the picked one's stays for `_follow`
         self.misses = 0
-        return whole if whole is not None and self.square is candidates[0] else None
+        return found
 
 
 def pose_graphs(min_confidence: float = 0.5) -> tuple[_LazyPose, _LazyPose]:
@@ -369,11 +400,12 @@ def estimate_mediapipe(
     `MotionTrack` of one person with one entry per frame (`valid` False where they were not found).
 
     The person's region is followed from frame to frame and MediaPipe reads it cut out and upscaled
-    (`CROP_SIZE`; a person spanning half the frame height or more is read on the whole frame). Which person: at the first frame in which at least `person + 1` people are found
-    (MediaPipe on the whole frame, plus HOG), they are ranked by height in the frame, tallest first,
-    and the track follows the one at index `person` (0: the tallest, the main person). When that
-    person is lost for more than `MAX_MISSES` frames, the track continues with the person found
-    nearest to where they were last seen.
+    (`CROP_SIZE`; a person spanning half the frame height or more is read on the whole frame). Which person: at the
+    first frame in which at least `person + 1` people are found (MediaPipe on the whole frame, plus HOG's finds
+    that MediaPipe reads on their crop, or that span half the frame height), they are ranked, those MediaPipe
+    read first, by height in the frame, tallest first, and the track follows the one at index `person` (0: the
+    tallest, the main person). When that person is lost for more than `MAX_MISSES` frames, the track continues
+    with the person found nearest to where they were last seen.
 
     `keypoints_2d` holds full-frame pixels and MediaPipe's per-landmark visibility (the legacy graph
     leaves `presence` at 0, so visibility is its only score).

@@ -47,6 +47,12 @@ CAPTION = (
         ("Is the person walking diagonally away from the camera?", "Yes."),
         ("Is she walking toward the camera?", "No."),
         ("How many steps does the person take?", "Ten steps."),
+        ("Does the person squat twice?", "Yes."),
+        ("Does the person squat once?", "No."),
+        ("Does the person wave more than twice?", "Yes."),
+        ("Does the person wave at least four times?", "No."),
+        ("Does the person take fewer than 12 steps?", "Yes."),
+        ("The person jumps twice. True or false?", "False."),  # no jump: none
         ("What does the person do first?", "The person waves the left arm three times quickly."),
         ("What does the person do at the end?", "The person walks diagonally away from the camera, ten steps slowly."),
     ],
@@ -64,6 +70,10 @@ def test_a_detail_the_caption_leaves_out_is_not_made_up():
     assert (
         read_answer("How fast does the person walk?", caption)
         == "Not said: the caption names the walk without its speed."
+    )
+    assert (
+        read_answer("Does the person wave twice?", caption)
+        == "Not said: the caption names the wave without its count."
     )
     assert read_answer("Does the person do anything other than stand still?", "The person stands still.") == "No."
     assert read_answer("What does the person do last?", "The person stands still.") == (
@@ -168,6 +178,8 @@ def test_the_heads_answer_for_the_action_asked_about():
         ("Is the person waving the left arm?", "No."),
         ("In which direction does the person walk?", "Toward the camera."),  # directions: the caption's
         ("Does the person jump?", "No."),  # whether an action happens: the caption's
+        ("Does the person squat three times?", "Yes."),  # a statement of a count: the count read
+        ("Does the person jump more than four times?", "No."),
     ):
         assert read_answer(question, caption, reading) == answer, question
     assert read_answer("How many times does the person wave?", "The person waves five times.", reading) == (

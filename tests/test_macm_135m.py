@@ -265,6 +265,8 @@ def test_question_kinds_follow_the_synth_templates():
     assert is_correct("true_false", "False, it is the left arm.", "False") and not is_correct(
         "true_false", "Maybe.", "True"
     )
+    assert is_correct("true_false", "No.", "False") and is_correct("true_false", "yes", "True")
+    assert not is_correct("true_false", "No person is visible in the video.", "False")  # a statement, not a verdict
 
 
 @pytest.mark.slow  # the caption metrics run METEOR's Java

@@ -36,9 +36,10 @@ def _words(text: str) -> list[str]:
 
 
 def true_false(text: str) -> bool | None:
-    """The leading true/false (or yes/no) of an answer; None when it starts with neither."""
-    words = _words(text)
-    return {"true": True, "yes": True, "false": False, "no": False}.get(words[0] if words else "")
+    """The leading true/false (or yes/no) of an answer, a word of its own ("No." or "No, ..."; "No person is
+    visible." is not a "no"); None when it starts with neither."""
+    verdict = re.match(r"\s*(true|false|yes|no)\s*(?:[.,;:!]|$)", text.lower())
+    return None if verdict is None else verdict.group(1) in ("true", "yes")
 
 
 def _speeds(text: str) -> set[str]:

@@ -349,7 +349,8 @@ def _qa(question: str, answer: str, kind: str, dimension: str) -> dict:
     return {"question": question, "answer": answer, "type": kind, "dimension": dimension}
 
 
-def _parse_count(text: str) -> int | None:
+def parse_count(text: str) -> int | None:
+    """The first count `text` (lower case) names ("twice", "three times", "takes five steps"), or None."""
     match = re.search(_COUNT_PATTERN, text)
     if not match:
         return None
@@ -386,7 +387,7 @@ def parse_caption(text: str) -> list[dict]:
                 "action": action,
                 "side": side,
                 "limb": limb_default,
-                "count": _parse_count(clause),
+                "count": parse_count(clause),
                 "speed": speed.lastgroup if speed else None,
             }
         )
