@@ -69,10 +69,12 @@ def main():
 
 def write_dataset(source: Path, split: str, out: Path, errors: dict[str, str]) -> None:
     """`out` as an HMI folder: `source`'s `split` rows with the tracks under `out/motion/` (rows whose video
-    could not be read are left out); its card, its other splits and its videos linked."""
+    could not be read are left out), its other splits and its videos linked, and a card of its own: the card keys
+    `load_dataset`'s cache (`dataset_scripts/card.py`), so a copied one would serve an earlier run's rows."""
     import pyarrow.parquet as pq
 
     from dataset_scripts.build import write_parquet
+    from dataset_scripts.card import write_card
     from dataset_scripts.schema import track_to_row
 
     rows = [
@@ -81,12 +83,12 @@ def write_dataset(source: Path, split: str, out: Path, errors: dict[str, str]) -
     rows = [{**row, "motion": track_to_row(MotionTrack.load(track_path(out, row["id"])))} for row in rows
             if row["id"] not in errors and track_path(out, row["id"]).is_file()]  # fmt: skip
     (out / "data").mkdir(exist_ok=True)
-    links = [source / "videos", source / "README.md", *(source / "data").glob("*.parquet")]
-    for path in links:
+    for path in [source / "videos", *(source / "data").glob("*.parquet")]:
         link = out / path.relative_to(source)
         if not path.name.startswith(f"{split}-") and not link.exists():
             link.symlink_to(path.resolve())
     write_parquet(out / "data" / f"{split}-00000-of-00001.parquet", rows)
+    write_card(out, " ".join(["python", *sys.argv]))
 
 
 if __name__ == "__main__":
