@@ -82,7 +82,9 @@ CROP_SIZE = 256  # pixels per side of the crop given to MediaPipe (its landmark 
 CROP_BELOW = 0.5
 CROP_MARGIN = 0.25  # the crop extends this fraction of the person's size beyond their landmarks on each side
 MAX_MISSES = 3  # frames the crop may miss the person (occlusion) before a new search
-SEARCH_EVERY = 10  # while nobody is tracked, the HOG search runs on every n-th frame (it costs ~10 MediaPipe calls)
+# While nobody is tracked, the HOG search (it costs ~10 MediaPipe calls) runs on each of the first n frames, then on
+# every n-th frame.
+SEARCH_EVERY = 10
 HOG_CHECKED = 8  # the surest HOG finds of a search that are kept (each a MediaPipe call on its crop)
 HOG_WIDTH = 800  # frames are scaled to this width for HOG (down: its cost grows with the area; up: small people)
 HOG_MAX_ENLARGE = 4.0  # but enlarged at most this much: a person under ~30 px has landmarks too coarse to read
@@ -345,7 +347,7 @@ class _PersonTracker:
         if whole is not None:
             whole[0][:, :2] *= (width, height)
             people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
-        if self.last_seen is None or self.t % SEARCH_EVERY == 0:
+        if self.t < SEARCH_EVERY or self.t % SEARCH_EVERY == 0:
             squares = _distinct([square for square, _ in people] + _hog_people(self.hog, frame))[len(people) :]
             for square in squares[:HOG_CHECKED]:
                 if square[2] >= CROP_BELOW * height:
