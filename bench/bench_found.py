@@ -39,9 +39,10 @@ def main():
     parser.add_argument("--write", help="an HMI folder for the split's rows with the new tracks")
     args = parser.parse_args()
 
-    import datasets
+    import pyarrow.parquet as pq
 
-    rows = datasets.load_dataset(args.dataset, split=args.split).select_columns(["id", "video", "motion"])
+    shards = sorted((Path(args.dataset) / "data").glob(f"{args.split}-*.parquet"))
+    rows = [row for path in shards for row in pq.read_table(path).to_pylist()]  # read once, for --write too
     stored = {row["id"]: float(np.mean(row["motion"]["valid"])) for row in rows if row["motion"] is not None}
     if not stored:
         sys.exit(f"{args.dataset} ({args.split}) holds no tracks: build it with `macm build ... --extract-motion`.")
@@ -63,25 +64,20 @@ def main():
     changed = sorted(now, key=lambda key: -abs(now[key] - stored[key]))
     print("  most changed: " + ", ".join(f"{key} {stored[key]:.0%} -> {now[key]:.0%}" for key in changed[:10]))
     if args.write:
-        write_dataset(Path(args.dataset), args.split, Path(args.write), errors)
+        write_dataset(Path(args.dataset), args.split, rows, Path(args.write))
         print(f"  wrote {args.write} ({args.split}, the new tracks)")
 
 
-def write_dataset(source: Path, split: str, out: Path, errors: dict[str, str]) -> None:
-    """`out` as an HMI folder: `source`'s `split` rows with the tracks under `out/motion/` (rows whose video
-    could not be read are left out), its other splits and its videos linked, and a card of its own: the card keys
-    `load_dataset`'s cache (`dataset_scripts/card.py`), so a copied one would serve an earlier run's rows."""
-    import pyarrow.parquet as pq
-
+def write_dataset(source: Path, split: str, rows: list[dict], out: Path) -> None:
+    """`out` as an HMI folder: `source`'s `split` `rows` with the tracks under `out/motion/` (rows without one, whose
+    video could not be read, are left out), its other splits and its videos linked, and a card of its own: the card
+    keys `load_dataset`'s cache (`dataset_scripts/card.py`), so a copied one would serve an earlier run's rows."""
     from dataset_scripts.build import write_parquet
     from dataset_scripts.card import write_card
     from dataset_scripts.schema import track_to_row
 
-    rows = [
-        row for path in sorted((source / "data").glob(f"{split}-*.parquet")) for row in pq.read_table(path).to_pylist()
-    ]
     rows = [{**row, "motion": track_to_row(MotionTrack.load(track_path(out, row["id"])))} for row in rows
-            if row["id"] not in errors and track_path(out, row["id"]).is_file()]  # fmt: skip
+            if track_path(out, row["id"]).is_file()]  # fmt: skip
     (out / "data").mkdir(exist_ok=True)
     for path in [source / "videos", *(source / "data").glob("*.parquet")]:
         link = out / path.relative_to(source)

@@ -5,8 +5,8 @@ squat, a bend, a jump and a kick each move one joint up and down once a repetiti
 `count_repetitions` finds the peaks of that joint's height (the raised wrist, the ankles against the pelvis in a
 squat, the neck in a bend, the hips in the image in a jump, the kicking ankle). Where a step is, the motion heads
 say: the k-th mention of an action in the caption reads the k-th run of the heads' windows whose most likely action
-it is (as side and gait grounding do). `MotionCountLogitsProcessor` lets the language model decide where a count goes and hands the
-probability of every count word to the measured one, for the actions of COUNTED.
+it is (as side and gait grounding do). `MotionCountLogitsProcessor` lets the language model decide where a count
+goes and hands the probability of every count word to the measured one, for the actions of COUNTED.
 
 Which actions (steps whose caption names a count; the language model's count where the heads show no run): on
 HMI-Synth v4 `hmi9` train and validation (unseen by the embedded weights) the track named 0.85 of the squats'
