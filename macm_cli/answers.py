@@ -48,16 +48,29 @@ from processing_macm.segments import slice_track
 from .counts import COUNTABLE, count_repetitions, window_frames
 from .directions import travel_phrase
 
+_PERSON = "(?:the person|he|she|they)"
+_DOES = f"(?:does|did|do) {_PERSON}"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     ("true_false", r"\btrue or false\b"),
-    ("count", r"\bhow many\b"),
+    ("count", r"\bhow (?:many|often)\b|^count\b|\bnumber of (?:times|steps|repetitions)\b"),
     ("side", r"\bwhich (?:arm|leg|hand|foot|side)\b"),
-    ("speed", r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b"),
-    ("direction", r"\bwhich direction\b|\bwhere (?:does|did) the person (?:walk|run|go)\b"),
-    ("order", r"^what (?:does|did) the person do (?:right |just )?(?:after|before)\b"),
-    ("first_last", r"^what (?:does|did) the person do (?:first|last|at the (?:start|beginning|end))\b"),
-    ("yes_no", r"^(?:does|did|is|was) (?:the person|he|she|they)\b"),
+    (
+        "speed",
+        r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b|\bwhat (?:is|was) the (?:speed|pace|tempo)\b",
+    ),
+    ("direction", rf"\b(?:which|what) (?:direction|way)\b|\bwhere {_DOES} (?:walk|run|go)\b"),
+    (
+        "order",
+        rf"^what {_DOES} do (?:right |just )?(?:after|before)\b"
+        r"|^what (?:happens|comes) (?:right |just )?(?:after|before)\b",
+    ),
+    (
+        "first_last",
+        rf"^what {_DOES} do (?:first|last|at the (?:start|beginning|end))\b"
+        r"|^what (?:is|was) the (?:first|last|final) (?:thing|movement|action)\b",
+    ),
+    ("yes_no", rf"^(?:does|did|do|is|was|are|were) {_PERSON}\b|^is it true that {_PERSON}\b"),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
 # caption's phrasing ("squats", "waving") or the bare verb ("squat").
@@ -196,7 +209,7 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         moves = [clause for action, clause in clauses if action != "stand_still"]
         if not moves:
             return "Nothing: the caption names no movement."
-        return f"The person {moves[-1 if re.search(r'last|end', question.lower()) else 0].strip(' ,')}."
+        return f"The person {moves[-1 if re.search(r'last|end|final', question.lower()) else 0].strip(' ,')}."
     if kind in ("true_false", "yes_no"):
         return _verdict(kind, _holds(question, asked, steps, clauses))
     action, noun = asked[0], NOUNS[asked[0]]

@@ -55,6 +55,19 @@ CAPTION = (
         ("The person jumps twice. True or false?", "False."),  # no jump: none
         ("What does the person do first?", "The person waves the left arm three times quickly."),
         ("What does the person do at the end?", "The person walks diagonally away from the camera, ten steps slowly."),
+        # The same kinds asked other ways.
+        ("How often does the person squat?", "Twice."),
+        ("Count the waves.", "Three times."),
+        ("What is the number of times the person squats?", "Twice."),
+        ("What is the pace of the squats?", "At a steady pace."),
+        ("Which way does the person walk?", "Diagonally away from the camera."),
+        ("Where did she walk?", "Diagonally away from the camera."),
+        ("What happens after the squats?", "The person walks diagonally away from the camera, ten steps slowly."),
+        ("What do they do before walking?", "The person squats down twice at a steady pace."),
+        ("What is the first thing the person does?", "The person waves the left arm three times quickly."),
+        ("What was the final movement?", "The person walks diagonally away from the camera, ten steps slowly."),
+        ("Do they jump at any point?", "No."),
+        ("Is it true that the person waves with the left arm?", "Yes."),
     ],
 )
 def test_answers_read_from_a_caption(question, answer):
