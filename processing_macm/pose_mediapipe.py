@@ -4,6 +4,7 @@ Uses the legacy `solutions.pose.Pose(model_complexity=1)` API: complexities 0 an
 Tasks API fetch their models from the network at run time; complexity 1's model ships inside the wheel.
 """
 
+import collections
 import contextlib
 import os
 import re
@@ -88,14 +89,20 @@ SEARCH_EVERY = 10
 HOG_CHECKED = 8  # the surest HOG finds of a search that are kept (each a MediaPipe call on its crop)
 HOG_WIDTH = 800  # frames are scaled to this width for HOG (down: its cost grows with the area; up: small people)
 HOG_MAX_ENLARGE = 4.0  # but enlarged at most this much: a person under ~30 px has landmarks too coarse to read
-# and only when lower than this (rows): a taller frame holds people HOG finds as it is (enlarging vtest.avi's
-# 768x576 by 4% changed its finds: 9 of its 20 segments' captions named actions other than walking, 7 of 22 without).
-HOG_ENLARGE_BELOW = 384
+# A frame lower than this (rows) is small: it is enlarged for HOG (a taller frame holds people HOG finds as it is;
+# enlarging vtest.avi's 768x576 by 4% changed its finds: 9 of its 20 segments' captions named actions other than
+# walking, 7 of 22 without), and every person MediaPipe's detector finds on the whole of it is read again on their
+# crop (near the detector's own 224x224, it reads people into textures: a 144p render's corner).
+SMALL_FRAME_ROWS = 384
 # A clip whose every frame stays within this mean absolute difference (0-255) of the frame where the person was
 # first found, inside that person's region, is a still (a photograph made into a video): compression noise
 # stays well under it, a person who moves changes their own region far more.
 STILL_FRAMES = 1.0
 TORSO = [11, 12, 23, 24]  # MediaPipe's shoulders and hips (left, right)
+# When the person is found after frames without them (a person who comes closer, who was lost a while), the crop is
+# followed back through those frames, as far as this many bytes of them are kept: a person too small for the search
+# is often read once the landmark model is given their region.
+BACKTRACK_BYTES = 64 << 20
 HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's window
 
 
@@ -142,7 +149,7 @@ def _hog_people(hog, frame: np.ndarray) -> list[np.ndarray]:
 
     scale = HOG_WIDTH / frame.shape[1]
     if scale > 1:
-        scale = min(scale, HOG_MAX_ENLARGE) if frame.shape[0] < HOG_ENLARGE_BELOW else 1.0
+        scale = min(scale, HOG_MAX_ENLARGE) if frame.shape[0] < SMALL_FRAME_ROWS else 1.0
     resized = cv2.resize(
         frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     )
@@ -170,6 +177,18 @@ def _within(found: tuple[np.ndarray, np.ndarray], square: np.ndarray) -> bool:
     collapsed to a fraction of its size or spread far past it."""
     seen = _landmark_square(found[0][:, :2], found[0][:, 2])
     return np.abs(seen[:2] - square[:2]).max() <= square[2] / 2 and square[2] / 4 <= seen[2] <= square[2] * 2
+
+
+def _in_frame(found: tuple[np.ndarray, np.ndarray], width: int, height: int) -> bool:
+    """Whether most of the landmarks MediaPipe calls visible (or, with fewer than 4 of them, of all landmarks), and
+    half of their box or more, lie inside the frame: MediaPipe's detector also reads people into textures at the
+    frame's edge (a corner of an HMI-Synth photograph, in 144p), with most of the "visible" body outside."""
+    image = found[0]
+    seen = image[image[:, 2] >= 0.5] if (image[:, 2] >= 0.5).sum() >= 4 else image
+    inside = (seen[:, 0] >= 0) & (seen[:, 0] < width) & (seen[:, 1] >= 0) & (seen[:, 1] < height)
+    (x0, y0), (x1, y1) = seen[:, :2].min(axis=0), seen[:, :2].max(axis=0)
+    overlap = max(min(x1, width) - max(x0, 0), 0) * max(min(y1, height) - max(y0, 0), 0)
+    return inside.mean() >= 0.5 and overlap >= 0.5 * max(x1 - x0, 1) * max(y1 - y0, 1)
 
 
 def _landmarks(result) -> tuple[np.ndarray, np.ndarray] | None:
@@ -325,7 +344,7 @@ class _PersonTracker:
             found = _landmarks(self.frame_pose.process(frame))
             if found is not None:
                 found[0][:, :2] *= (width, height)
-                found = found if _within(found, self.square) else None
+                found = found if _within(found, self.square) and _in_frame(found, width, height) else None
         else:
             found = self._read_crop(frame, self.square)
         self.misses = 0 if found is not None else self.misses + 1
@@ -334,14 +353,33 @@ class _PersonTracker:
             self.crop_pose.reset()  # its tracking state belongs to the lost region
         return found
 
-    def _read_crop(self, frame: np.ndarray, square: np.ndarray):
-        """The landmarks (in frame pixels) of the person MediaPipe finds on the crop `square`, or None."""
+    def backtrack(self, before: list[np.ndarray]) -> list:
+        """The person's landmarks (or None) in `before`, the frames just before this one (where they were found)
+        without them, latest first: their crop followed back until it misses them more than `MAX_MISSES` times. By
+        the graph that following them does not use (the whole frame's while they are followed on their crop), reset
+        after: the forward track goes on as it would have, and no third graph is started."""
+        height = before[0].shape[0]
+        graph = self.crop_pose if self.square[2] >= CROP_BELOW * height else self.frame_pose
+        graph.reset()
+        square, misses, found = self.square, 0, []
+        for frame in before:
+            found.append(self._read_crop(frame, square, graph))
+            if found[-1] is not None:
+                square, misses = _landmark_square(found[-1][0][:, :2], found[-1][0][:, 2]), 0
+            elif (misses := misses + 1) > MAX_MISSES:
+                break
+        graph.reset()
+        return found
+
+    def _read_crop(self, frame: np.ndarray, square: np.ndarray, graph: _LazyPose | None = None):
+        """The landmarks (in frame pixels) of the person MediaPipe (`graph`; the crop's) finds on the crop `square`,
+        or None."""
         crop, (x0, y0, side) = _cut(frame, square)
-        found = _landmarks(self.crop_pose.process(crop))
+        found = _landmarks((graph or self.crop_pose).process(crop))
         if found is None:
             return None
         found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
-        return found if _within(found, square) else None
+        return found if _within(found, square) and _in_frame(found, frame.shape[1], frame.shape[0]) else None
 
     def _search(self, frame: np.ndarray):
         """Looks for people on the whole frame; picks one into `self.square` by the documented rule and
@@ -351,7 +389,15 @@ class _PersonTracker:
         whole = _landmarks(self.frame_pose.process(frame))
         if whole is not None:
             whole[0][:, :2] *= (width, height)
-            people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
+            square = _landmark_square(whole[0][:, :2], whole[0][:, 2])
+            if square[2] < CROP_BELOW * height:  # followed on its crop: read there (a guess is not found again)
+                self.crop_pose.reset()
+                whole = last_read = self._read_crop(frame, square)
+            elif height < SMALL_FRAME_ROWS:  # followed on the whole frame, but read on its crop too
+                self.crop_pose.reset()
+                whole = whole if (last_read := self._read_crop(frame, square)) is not None else None
+            if whole is not None and _in_frame(whole, width, height):
+                people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
         if self.t < SEARCH_EVERY or self.t % SEARCH_EVERY == 0:
             squares = _distinct([square for square, _ in people] + _hog_people(self.hog, frame))[len(people) :]
             for square in squares[:HOG_CHECKED]:
@@ -412,7 +458,8 @@ def estimate_mediapipe(
     that MediaPipe reads on their crop, or that span half the frame height), they are ranked, those MediaPipe
     read first, by height in the frame, tallest first, and the track follows the one at index `person` (0: the
     tallest, the main person). When that person is lost for more than `MAX_MISSES` frames, the track continues
-    with the person found nearest to where they were last seen.
+    with the person found nearest to where they were last seen. When the person is found after frames without them,
+    they are followed back through those frames (`BACKTRACK_BYTES` of them at most).
 
     `keypoints_2d` holds full-frame pixels and MediaPipe's per-landmark visibility (the legacy graph
     leaves `presence` at 0, so visibility is its only score).
@@ -440,6 +487,7 @@ def estimate_mediapipe(
     valid = np.zeros(num_frames, bool)
     options = _pose_options(min_confidence)
     tracker, count = _PersonTracker(options, person, graphs), 0
+    missed = collections.deque()  # (t, frame) of the frames since the person was last found, latest last
     first, still = None, True  # (frame index, square, region) where the person was first found; a still so far
     with _native_noise_dropped(), contextlib.closing(tracker):
         for t, frame in enumerate(
@@ -455,10 +503,19 @@ def estimate_mediapipe(
                 first = (t, tracker.square, _region(frame, tracker.square))
             elif first is not None and still:
                 still = np.abs(_region(frame, first[1]) - first[2]).mean() < STILL_FRAMES
-            if found is not None:
-                keypoints[t] = found[0]
-                joints[t] = mediapipe_world_to_smpl_joints(found[1])
-                valid[t] = True
+            if found is None:
+                missed.append((t, frame))
+                while len(missed) * frame.nbytes > BACKTRACK_BYTES:
+                    missed.popleft()
+                continue
+            if missed and missed[-1][0] == t - 1:
+                for (b, _), back in zip(reversed(missed), tracker.backtrack([f for _, f in reversed(missed)])):
+                    if back is not None:
+                        keypoints[b], joints[b], valid[b] = back[0], mediapipe_world_to_smpl_joints(back[1]), True
+            missed.clear()
+            keypoints[t] = found[0]
+            joints[t] = mediapipe_world_to_smpl_joints(found[1])
+            valid[t] = True
     if person > 0 and tracker.last_seen is None and tracker.most_found > 0:
         raise ValueError(
             f"Person {person} was asked for, but at most {tracker.most_found} "

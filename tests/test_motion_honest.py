@@ -97,21 +97,60 @@ def test_a_person_seen_in_few_frames_is_not_described(captioner, walking_clip, t
     assert result.notice.startswith("glimpsed: the person was found in ")
 
 
+@pytest.fixture(scope="module")
+def distant_person(tmp_path_factory):
+    """HMI-Synth seed 6, clip 846, rendered here: a person ~40 px tall, 10 m away, in a 240x180 frame with a
+    photograph behind, whom MediaPipe's detector never finds on the whole frame (HOG does, on the frame enlarged, and
+    MediaPipe's landmark model on their crop). Its `[T, H, W, 3]` frames at 10 fps."""
+    from dataset_scripts.synth import make_clip
+
+    folder = tmp_path_factory.mktemp("distant")
+    for name in ("videos", "joints"):
+        (folder / name).mkdir()
+    row = make_clip(folder, seed=6, index=846, size=192)
+    assert (row["camera"]["width"], row["camera"]["height"], row["fps"]) == (240, 180, 30) and row["camera"][
+        "span"
+    ] < 0.25
+    return np.stack([frame for index, _, frame in iter_frames(folder / row["video"]) if index % 3 == 0])
+
+
 @pytest.mark.slow
-def test_a_small_distant_person_is_found(tmp_path):
+def test_a_small_distant_person_is_found(distant_person):
+    track = extract_motion(distant_person, fps=10, progress=False)
+    assert track.valid.mean() > 0.8
+    heights = np.ptp(track.keypoints_2d[track.valid, :, 1], axis=1)
+    assert np.median(heights) < 50  # pixels: the small person, not a large false find
+
+
+@pytest.mark.slow
+def test_frames_before_a_late_find_are_read_backwards(distant_person, monkeypatch):
+    import processing_macm.pose_mediapipe as pose_mediapipe
+
+    # Black frames, then the distant person from frame 12: the whole-frame detector misses them and the HOG search
+    # runs again at frame 20 (SEARCH_EVERY), so frames 12-19 are found only by following the person back from 20.
+    frames = distant_person.copy()
+    frames[:12] = 0
+    late = 12, pose_mediapipe.SEARCH_EVERY * 2
+    track = extract_motion(frames, fps=10, progress=False)
+    assert not track.valid[: late[0]].any() and track.valid[late[0] : late[1]].mean() >= 0.75
+    monkeypatch.setattr(pose_mediapipe, "BACKTRACK_BYTES", 0)  # nothing kept to go back to
+    assert not extract_motion(frames, fps=10, progress=False).valid[: late[1]].any()
+
+
+@pytest.mark.slow
+def test_a_person_read_into_the_frame_edge_is_not_followed(tmp_path):
     from dataset_scripts.synth import make_clip
 
     for folder in ("videos", "joints"):
         (tmp_path / folder).mkdir()
-    # HMI-Synth seed 6, clip 846: a person ~40 px tall, 10 m away, in a 240x180 frame with a photograph behind.
-    # MediaPipe's detector never finds them on the whole frame; HOG does on the frame enlarged, and MediaPipe's
-    # landmark model on their crop.
-    row = make_clip(tmp_path, seed=6, index=846, size=192)
-    assert (row["camera"]["width"], row["camera"]["height"]) == (240, 180) and row["camera"]["span"] < 0.25
+    # HMI-Synth seed 6, clip 168: 144x144, the person a few pixels tall for half of the clip, then walking closer.
+    # MediaPipe's whole-frame detector reads "people" into the photograph's top-left corner (landmarks centred at
+    # x, y < 12 px, most of them outside the frame), which were followed for 40% of the frames.
+    row = make_clip(tmp_path, seed=6, index=168, size=192)
     track = extract_motion(tmp_path / row["video"], progress=False)
-    assert track.valid.mean() > 0.8
-    heights = np.ptp(track.keypoints_2d[track.valid, :, 1], axis=1)
-    assert np.median(heights) < 50  # pixels: the small person, not a large false find
+    centres = track.keypoints_2d[track.valid, :, :2].mean(axis=1)  # [found, 2] pixels
+    assert (centres > 30).all()  # nothing at the corner
+    assert track.valid[-10:].mean() >= 0.8  # the person, close by the end, is found
 
 
 @pytest.mark.slow
