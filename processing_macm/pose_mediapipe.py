@@ -89,11 +89,9 @@ SEARCH_EVERY = 10
 HOG_CHECKED = 8  # the surest HOG finds of a search that are kept (each a MediaPipe call on its crop)
 HOG_WIDTH = 800  # frames are scaled to this width for HOG (down: its cost grows with the area; up: small people)
 HOG_MAX_ENLARGE = 4.0  # but enlarged at most this much: a person under ~30 px has landmarks too coarse to read
-# A frame lower than this (rows) is small: it is enlarged for HOG (a taller frame holds people HOG finds as it is;
-# enlarging vtest.avi's 768x576 by 4% changed its finds: 9 of its 20 segments' captions named actions other than
-# walking, 7 of 22 without), and every person MediaPipe's detector finds on the whole of it is read again on their
-# crop (near the detector's own 224x224, it reads people into textures: a 144p render's corner).
-SMALL_FRAME_ROWS = 384
+# and only when lower than this (rows): a taller frame holds people HOG finds as it is (enlarging vtest.avi's
+# 768x576 by 4% changed its finds: 9 of its 20 segments' captions named actions other than walking, 7 of 22 without).
+HOG_ENLARGE_BELOW = 384
 # A clip whose every frame stays within this mean absolute difference (0-255) of the frame where the person was
 # first found, inside that person's region, is a still (a photograph made into a video): compression noise
 # stays well under it, a person who moves changes their own region far more.
@@ -149,7 +147,7 @@ def _hog_people(hog, frame: np.ndarray) -> list[np.ndarray]:
 
     scale = HOG_WIDTH / frame.shape[1]
     if scale > 1:
-        scale = min(scale, HOG_MAX_ENLARGE) if frame.shape[0] < SMALL_FRAME_ROWS else 1.0
+        scale = min(scale, HOG_MAX_ENLARGE) if frame.shape[0] < HOG_ENLARGE_BELOW else 1.0
     resized = cv2.resize(
         frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     )
@@ -341,10 +339,8 @@ class _PersonTracker:
         when they fill much of it (`CROP_BELOW`); None counts as a miss."""
         height, width = frame.shape[:2]
         if self.square[2] >= CROP_BELOW * height:
-            found = _landmarks(self.frame_pose.process(frame))
-            if found is not None:
-                found[0][:, :2] *= (width, height)
-                found = found if _within(found, self.square) and _in_frame(found, width, height) else None
+            found = self._read_frame(frame)
+            found = found if found is not None and _within(found, self.square) else None
         else:
             found = self._read_crop(frame, self.square)
         self.misses = 0 if found is not None else self.misses + 1
@@ -353,23 +349,32 @@ class _PersonTracker:
             self.crop_pose.reset()  # its tracking state belongs to the lost region
         return found
 
-    def backtrack(self, before: list[np.ndarray]) -> list:
-        """The person's landmarks (or None) in `before`, the frames just before this one (where they were found)
-        without them, latest first: their crop followed back until it misses them more than `MAX_MISSES` times. By
-        the graph that following them does not use (the whole frame's while they are followed on their crop), reset
-        after: the forward track goes on as it would have, and no third graph is started."""
-        height = before[0].shape[0]
-        graph = self.crop_pose if self.square[2] >= CROP_BELOW * height else self.frame_pose
-        graph.reset()
+    def backtrack(self, frame: np.ndarray, before: list[np.ndarray]) -> list:
+        """The person's landmarks (or None) in `before`, the frames just before `frame` (this one, where they were
+        found) without them, latest first: their crop followed back until it misses them more than `MAX_MISSES`
+        times. By the whole frame's graph, reset before and after (and then given `frame` again when it follows the
+        person): the forward track goes on as it would have, and the crop's graph is not started for it."""
+        self.frame_pose.reset()
         square, misses, found = self.square, 0, []
-        for frame in before:
-            found.append(self._read_crop(frame, square, graph))
+        for earlier in before:
+            found.append(self._read_crop(earlier, square, self.frame_pose))
             if found[-1] is not None:
                 square, misses = _landmark_square(found[-1][0][:, :2], found[-1][0][:, 2]), 0
             elif (misses := misses + 1) > MAX_MISSES:
                 break
-        graph.reset()
+        self.frame_pose.reset()
+        if self.square[2] >= CROP_BELOW * frame.shape[0]:
+            self.frame_pose.process(frame)
         return found
+
+    def _read_frame(self, frame: np.ndarray):
+        """The landmarks (in frame pixels) of the person MediaPipe finds on the whole frame, or None."""
+        height, width = frame.shape[:2]
+        found = _landmarks(self.frame_pose.process(frame))
+        if found is None:
+            return None
+        found[0][:, :2] *= (width, height)
+        return found if _in_frame(found, width, height) else None
 
     def _read_crop(self, frame: np.ndarray, square: np.ndarray, graph: _LazyPose | None = None):
         """The landmarks (in frame pixels) of the person MediaPipe (`graph`; the crop's) finds on the crop `square`,
@@ -386,18 +391,14 @@ class _PersonTracker:
         returns their landmarks when they were read (None when nobody is picked, or a big one HOG found)."""
         height, width = frame.shape[:2]
         people, last_read = [], None  # (square, landmarks) of each person found; the crop graph's last reading
-        whole = _landmarks(self.frame_pose.process(frame))
+        whole = self._read_frame(frame)
         if whole is not None:
-            whole[0][:, :2] *= (width, height)
             square = _landmark_square(whole[0][:, :2], whole[0][:, 2])
             if square[2] < CROP_BELOW * height:  # followed on its crop: read there (a guess is not found again)
                 self.crop_pose.reset()
                 whole = last_read = self._read_crop(frame, square)
-            elif height < SMALL_FRAME_ROWS:  # followed on the whole frame, but read on its crop too
-                self.crop_pose.reset()
-                whole = whole if (last_read := self._read_crop(frame, square)) is not None else None
-            if whole is not None and _in_frame(whole, width, height):
-                people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
+        if whole is not None:
+            people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
         if self.t < SEARCH_EVERY or self.t % SEARCH_EVERY == 0:
             squares = _distinct([square for square, _ in people] + _hog_people(self.hog, frame))[len(people) :]
             for square in squares[:HOG_CHECKED]:
@@ -509,7 +510,7 @@ def estimate_mediapipe(
                     missed.popleft()
                 continue
             if missed and missed[-1][0] == t - 1:
-                for (b, _), back in zip(reversed(missed), tracker.backtrack([f for _, f in reversed(missed)])):
+                for (b, _), back in zip(reversed(missed), tracker.backtrack(frame, [f for _, f in reversed(missed)])):
                     if back is not None:
                         keypoints[b], joints[b], valid[b] = back[0], mediapipe_world_to_smpl_joints(back[1]), True
             missed.clear()
