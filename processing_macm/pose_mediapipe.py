@@ -314,6 +314,8 @@ class _PersonTracker:
         self.misses = 0
         self.most_found = 0  # the most people found in one search
         self.t = 0
+        self.searched = False  # whether the last step searched
+        self.primed = None  # the square the crop's graph read on this frame since its last reset, if that is its state
 
     def close(self):
         """Closes its own graphs; borrowed ones (`pose_graphs`) are reset for the next clip instead."""
@@ -325,7 +327,8 @@ class _PersonTracker:
 
     def step(self, frame: np.ndarray):
         found = self._follow(frame) if self.square is not None else None
-        if found is None and self.square is None:
+        self.searched = found is None and self.square is None
+        if self.searched:
             found = self._search(frame)
             if found is None and self.square is not None:
                 found = self._follow(frame)
@@ -352,19 +355,23 @@ class _PersonTracker:
     def backtrack(self, frame: np.ndarray, before: list[np.ndarray]) -> list:
         """The person's landmarks (or None) in `before`, the frames just before `frame` (this one, where they were
         found) without them, latest first: their crop followed back until it misses them more than `MAX_MISSES`
-        times. By the whole frame's graph, reset before and after (and then given `frame` again when it follows the
-        person): the forward track goes on as it would have, and the crop's graph is not started for it."""
-        self.frame_pose.reset()
+        times. Only after a search (an empty list otherwise: a person found again by following was looked for on
+        their crop already). The crop's graph reads them, then is reset and given what it had read on `frame` again,
+        so that following goes on as it would have (a third graph would cost ~110 MB; the whole frame's, given crops,
+        more)."""
+        if not self.searched:
+            return []
+        self.crop_pose.reset()
         square, misses, found = self.square, 0, []
         for earlier in before:
-            found.append(self._read_crop(earlier, square, self.frame_pose))
+            found.append(self._read_crop(earlier, square))
             if found[-1] is not None:
                 square, misses = _landmark_square(found[-1][0][:, :2], found[-1][0][:, 2]), 0
             elif (misses := misses + 1) > MAX_MISSES:
                 break
-        self.frame_pose.reset()
-        if self.square[2] >= CROP_BELOW * frame.shape[0]:
-            self.frame_pose.process(frame)
+        self.crop_pose.reset()
+        if self.primed is not None:
+            self._read_crop(frame, self.primed)
         return found
 
     def _read_frame(self, frame: np.ndarray):
@@ -376,11 +383,10 @@ class _PersonTracker:
         found[0][:, :2] *= (width, height)
         return found if _in_frame(found, width, height) else None
 
-    def _read_crop(self, frame: np.ndarray, square: np.ndarray, graph: _LazyPose | None = None):
-        """The landmarks (in frame pixels) of the person MediaPipe (`graph`; the crop's) finds on the crop `square`,
-        or None."""
+    def _read_crop(self, frame: np.ndarray, square: np.ndarray):
+        """The landmarks (in frame pixels) of the person MediaPipe finds on the crop `square`, or None."""
         crop, (x0, y0, side) = _cut(frame, square)
-        found = _landmarks((graph or self.crop_pose).process(crop))
+        found = _landmarks(self.crop_pose.process(crop))
         if found is None:
             return None
         found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
@@ -390,13 +396,13 @@ class _PersonTracker:
         """Looks for people on the whole frame; picks one into `self.square` by the documented rule and
         returns their landmarks when they were read (None when nobody is picked, or a big one HOG found)."""
         height, width = frame.shape[:2]
-        people, last_read = [], None  # (square, landmarks) of each person found; the crop graph's last reading
+        people, last_read, read = [], None, None  # (square, landmarks) of each person; the crop's last reading, where
         whole = self._read_frame(frame)
         if whole is not None:
             square = _landmark_square(whole[0][:, :2], whole[0][:, 2])
             if square[2] < CROP_BELOW * height:  # followed on its crop: read there (a guess is not found again)
                 self.crop_pose.reset()
-                whole = last_read = self._read_crop(frame, square)
+                whole = last_read = self._read_crop(frame, read := square)
         if whole is not None:
             people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
         if self.t < SEARCH_EVERY or self.t % SEARCH_EVERY == 0:
@@ -406,7 +412,7 @@ class _PersonTracker:
                     people.append((square, None))  # read on the whole frame, as a followed person this big is
                     continue
                 self.crop_pose.reset()  # each region is read afresh
-                found = last_read = self._read_crop(frame, square)
+                found = last_read = self._read_crop(frame, read := square)
                 # HOG finds whole upright people: one whose torso MediaPipe does not see is not one.
                 if found is not None and (found[0][TORSO, 2] >= 0.5).reshape(2, 2).any(axis=1).all():
                     people.append((_landmark_square(found[0][:, :2], found[0][:, 2]), found))
@@ -420,6 +426,7 @@ class _PersonTracker:
             return None
         if found is not last_read:
             self.crop_pose.reset()  # its tracking state is another region's; the picked one's stays for `_follow`
+        self.primed = read if found is not None and found is last_read else None
         self.misses = 0
         return found
 
