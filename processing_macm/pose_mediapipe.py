@@ -91,6 +91,8 @@ HOG_WIDTH = 800  # frames are scaled to this width for HOG (down: its cost grows
 HOG_MAX_ENLARGE = 4.0  # but enlarged at most this much: a person under ~30 px has landmarks too coarse to read
 # and only when lower than this (rows): a taller frame holds people HOG finds as it is (enlarging vtest.avi's
 # 768x576 by 4% changed its finds: 9 of its 20 segments' captions named actions other than walking, 7 of 22 without).
+# In such a small frame MediaPipe's whole-frame detector also reads people into textures (the corner of a 144p
+# render's photograph), so each person it finds there is read again on their crop before being kept.
 HOG_ENLARGE_BELOW = 384
 # A clip whose every frame stays within this mean absolute difference (0-255) of the frame where the person was
 # first found, inside that person's region, is a still (a photograph made into a video): compression noise
@@ -396,13 +398,17 @@ class _PersonTracker:
         """Looks for people on the whole frame; picks one into `self.square` by the documented rule and
         returns their landmarks when they were read (None when nobody is picked, or a big one HOG found)."""
         height, width = frame.shape[:2]
-        people, last_read, read = [], None, None  # (square, landmarks) of each person; the crop's last reading, where
+        people = []  # (square, landmarks) of each person found
+        last_read, read = None, None  # the crop graph's last reading, and the square it read
         whole = self._read_frame(frame)
         if whole is not None:
             square = _landmark_square(whole[0][:, :2], whole[0][:, 2])
             if square[2] < CROP_BELOW * height:  # followed on its crop: read there (a guess is not found again)
                 self.crop_pose.reset()
                 whole = last_read = self._read_crop(frame, read := square)
+            elif height < HOG_ENLARGE_BELOW:  # followed on the whole frame, but in a small frame read on its crop too
+                self.crop_pose.reset()
+                whole = whole if (last_read := self._read_crop(frame, read := square)) is not None else None
         if whole is not None:
             people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
         if self.t < SEARCH_EVERY or self.t % SEARCH_EVERY == 0:
@@ -516,7 +522,7 @@ def estimate_mediapipe(
                 while len(missed) * frame.nbytes > BACKTRACK_BYTES:
                     missed.popleft()
                 continue
-            if missed and missed[-1][0] == t - 1:
+            if missed:  # the frames just before this one
                 for (b, _), back in zip(reversed(missed), tracker.backtrack(frame, [f for _, f in reversed(missed)])):
                     if back is not None:
                         keypoints[b], joints[b], valid[b] = back[0], mediapipe_world_to_smpl_joints(back[1]), True
