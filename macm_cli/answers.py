@@ -145,12 +145,30 @@ class HeadsReading:
                 best, first, stop = total, start, q + 1
         return first, stop
 
-    def read(self, head: str, first: int, stop: int) -> str:
+    def read(self, head: str, first: int, stop: int, among: tuple[str, ...] | None = None) -> str:
         """The likeliest label of `head` over windows `[first, stop)`, "none" (and a count of "0") aside: the action
-        is there."""
+        is there; only labels `among` those given, if given."""
         labels = self.labels[head]
         mean = self.probs[head][first:stop].mean(0)
-        return max((label for label in labels if label not in ("none", "0")), key=lambda l: mean[labels.index(l)])
+        candidates = [label for label in labels if label not in ("none", "0") and (among is None or label in among)]
+        return max(candidates, key=lambda l: mean[labels.index(l)])
+
+    def runs(self, min_windows: int) -> list[tuple[str, int, int]]:
+        """The stretches of at least `min_windows` consecutive windows that read one action as their likeliest, in
+        time order, as `(action, first, stop)`; two stretches of one action with only shorter ones between are one."""
+        likeliest = self.probs["action"].argmax(-1)  # [Q]
+        runs, first = [], 0
+        for stop in range(1, len(likeliest) + 1):
+            if stop < len(likeliest) and likeliest[stop] == likeliest[first]:
+                continue
+            action = self.labels["action"][likeliest[first]]
+            if stop - first >= min_windows:
+                if runs and runs[-1][0] == action:
+                    runs[-1] = (action, runs[-1][1], stop)
+                else:
+                    runs.append((action, first, stop))
+            first = stop
+        return runs
 
 
 def read_heads(model, processor, track: MotionTrack) -> HeadsReading | None:

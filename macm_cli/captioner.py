@@ -37,6 +37,7 @@ from .answers import HeadsReading, read_answer, read_heads, reads
 from .counts import count_processor
 from .directions import direction_processor
 from .grounding import clip_evidence, generate_grounded
+from .story import retell
 
 DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
 NOBODY_CAPTION = "No person is visible in the video."
@@ -153,8 +154,8 @@ class MACMCaptioner:
                 question to the model, as other questions are.
             use_motion: False captions from the frames alone (the video-only ablation).
             decoding: "grounded" (greedy, unless the caption names an action the motion heads do not see: then
-                the best supported of sampled ones; `grounding.py`), "greedy", "sample" or "msd" (Motion
-                Synergetic Decoding).
+                the best supported of sampled ones, `grounding.py`; its story then retold as the heads read the
+                clip, `story.py`), "greedy", "sample" or "msd" (Motion Synergetic Decoding).
             keyframe_sampling: "farthest" (the paper's) or "uniform"; defaults to the processor's setting.
             batch_size: segments of a long video captioned in one `generate` call.
             progress: show tqdm bars (on stderr) for pose estimation and for segments.
@@ -423,11 +424,15 @@ class MACMCaptioner:
             new_tokens = pad_sequence(chosen, batch_first=True, padding_value=processor.tokenizer.pad_token_id)
         else:
             new_tokens = self.model.generate(**inputs, **options)[:, inputs["input_ids"].shape[1] :]
+        texts = [text.strip() for text in processor.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        if decoding == "grounded":  # the story as the motion heads read it (story.py)
+            texts = [
+                retell(text, read_heads(self.model, processor, t) if isinstance(t, MotionTrack) else None)
+                for text, t in zip(texts, motion)
+            ]
         timings["generate"] = time.perf_counter() - start
         timings["new_tokens"] = int((new_tokens != processor.tokenizer.pad_token_id).sum()) / len(videos)
-
-        texts = processor.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        return [text.strip() for text in texts], keyframes, timings
+        return texts, keyframes, timings
 
 
 def _is_image(video) -> bool:

@@ -1,5 +1,5 @@
-"""Grounded decoding (macm_cli/grounding.py): the rule that picks a caption, and the captioner's use of it on the
-embedded model with a track of a waving arm."""
+"""Grounded decoding (macm_cli/grounding.py, then macm_cli/story.py): the rule that picks a caption, and the
+captioner's use of it on the embedded model with a track of a waving arm."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,9 @@ from utils import moving_square_frames
 
 from dataset_scripts.schema import row_to_track
 from macm_cli import MACMCaptioner
+from macm_cli.answers import read_heads
 from macm_cli.grounding import Candidates, caption_candidates, support
+from macm_cli.story import retell
 from processing_macm import DEFAULT_PROMPT
 
 LABELS = ["walk", "kick", "run"]
@@ -61,7 +63,8 @@ def test_grounded_caption_is_the_chosen_candidate_every_time(waving):
     (found,) = caption_candidates(model, processor.tokenizer, inputs, threshold=1.0, max_new_tokens=96)
     assert len(found.texts) == 9 and found.evidence.shape == (len(model.config.motion_head_labels["action"]),)
     assert found.evidence.sum() == pytest.approx(1.0, abs=1e-4)
-    assert first == found.texts[found.choice(model.config.motion_head_labels["action"])].strip()
+    chosen = found.texts[found.choice(model.config.motion_head_labels["action"])].strip()
+    assert first == retell(chosen, read_heads(model, processor, track))  # its story as the heads read it
     assert found.texts[0] == greedy.texts[0]
     assert found.texts[0].strip() == captioner.caption([frames], tracks=[track], decoding="greedy")[0].caption
 

@@ -20,6 +20,8 @@ from dataset_scripts.synth.grammar import (
     parse_caption,
     qa_pairs,
     qa_pairs_v2,
+    split_story,
+    story,
 )
 from dataset_scripts.synth.programs import (
     ACTION_SPECS,
@@ -76,6 +78,17 @@ def test_parse_caption_recovers_program(seed):
 def test_parse_caption_recovers_v2_programs():
     for program, _, text, _ in _v2_scenes(400):
         assert parse_caption(text["caption"]) == _expected(program), text["caption"]
+
+
+def test_split_story_reads_back_every_v2_caption():
+    for program, _, text, _ in _v2_scenes(400):
+        intro, clauses, ordered = split_story(text["caption"])
+        assert intro.startswith("The video shows") and f"{intro} {story(clauses, ordered)}" == text["caption"]
+        if non_idle(program):  # a clause a step
+            assert [parse_caption(clause)[0]["action"] for clause in clauses] == [s["action"] for s in program]
+    assert split_story("The person waves twice, then jumps once.") == ("", ["waves twice, then jumps once"], False)
+    assert split_story("First, the person jumps. Then the person claps. The end.") is None
+    assert split_story("No person is visible in the video.") is None
 
 
 @pytest.mark.parametrize("action", VOCABULARY)

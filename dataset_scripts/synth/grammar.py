@@ -176,16 +176,43 @@ def captions(program: list[dict], body: dict, camera: dict, rng: np.random.Gener
 
 
 def _story(clauses: list[str], rng: np.random.Generator) -> str:
-    """Version 2: one sentence for one clause; for more, order words or one sentence with 'then'."""
+    """Version 2: one sentence for one clause; for more, order words or one sentence with 'then' (a coin toss)."""
+    return story(clauses, ordered=len(clauses) > 1 and rng.uniform() < 0.5)
+
+
+def story(clauses: list[str], ordered: bool) -> str:
+    """The clauses told as version 2 tells them: one sentence for one; for more, a sentence each with order words
+    if `ordered` ("then" and "after that" taking turns in the middle), else one sentence joined with 'then'."""
     if len(clauses) == 1:
         return f"The person {clauses[0]}."
-    if rng.uniform() < 0.5:
-        order = list(ORDER_WORDS[: len(clauses) - 1]) + [ORDER_WORDS[-1]]
+    if ordered:
+        middle = [ORDER_WORDS[1 + k % 2] for k in range(len(clauses) - 2)]
+        order = [ORDER_WORDS[0], *middle, ORDER_WORDS[-1]]
         return " ".join(f"{o} {c}." for o, c in zip(order, clauses))
     if len(clauses) == 2:
         return f"The person {clauses[0]}, and then {clauses[1]}."
     middle = "".join(f", then {c}" for c in clauses[1:-1])
     return f"The person {clauses[0]}{middle}, and finally {clauses[-1]}."
+
+
+def split_story(text: str) -> tuple[str, list[str], bool] | None:
+    """The inverse of `story` on a caption that ends with one: what comes before the story (the intro, "" if
+    none), its clauses and whether it is `ordered`. None where the caption's end is not a story `story` writes
+    back word for word, of clauses without a full stop (another sentence after it, a fifth order word, ...)."""
+    start = re.search(r"(?:^|(?<=\. ))(?:The person|First, the person) ", text)
+    if start is None:
+        return None
+    intro, told = text[: start.start()].rstrip(), text[start.start() :]
+    ordered = told.startswith("First,")
+    if ordered:
+        clauses = [c.strip().removesuffix(".") for c in re.split("|".join(ORDER_WORDS), told)[1:]]
+    else:
+        body = told.removeprefix("The person ").removesuffix(".")
+        last = re.split(r", and (?:then|finally) ", body)
+        clauses = last[0].split(", then ") + last[1:] if len(last) == 2 else last
+    if not clauses or any("." in clause for clause in clauses) or story(clauses, ordered) != told:
+        return None
+    return intro, clauses, ordered
 
 
 def captions_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Generator) -> dict:

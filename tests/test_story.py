@@ -1,0 +1,64 @@
+"""Captions retold from the motion heads' reading of a clip (macm_cli/story.py)."""
+
+import numpy as np
+from utils import repeating_track
+
+from macm_cli.answers import HeadsReading
+from macm_cli.story import retell
+
+INTRO = "The video shows a person in a red shirt and navy trousers standing on a tiles floor."
+LABELS = {
+    "action": ["walk", "wave", "squat", "jump", "stand_still"],
+    "count": [str(n) for n in range(8)],
+    "side": ["none", "left", "right", "both"],
+    "speed": ["none", "slow", "normal", "fast"],
+}
+
+
+def reading(likeliest: list[str]) -> HeadsReading:
+    """The heads' reading of `repeating_track` (6 s at 10 fps: squats in the first 3 s, jumps in the last 3) in
+    windows of 6 frames whose likeliest actions are `likeliest`; slowly in the first half, at a steady pace in the
+    second, twice (count head), on the right."""
+    q = len(likeliest)
+    action = np.full((q, len(LABELS["action"])), 0.02)
+    action[np.arange(q), [LABELS["action"].index(a) for a in likeliest]] = 0.9
+    count, side, speed = np.full((q, 8), 0.05), np.full((q, 4), 0.1), np.full((q, 4), 0.1)
+    count[:, 2], side[:, 2] = 0.6, 0.7
+    speed[: q // 2, 1], speed[q // 2 :, 2] = 0.7, 0.7
+    probs = {"action": action, "count": count, "side": side, "speed": speed}
+    return HeadsReading(probs, LABELS, [(6 * k, 6 * k + 6) for k in range(q)], repeating_track())
+
+
+def test_runs_of_windows_are_read_in_order_and_short_ones_between_an_action_are_passed_over():
+    read = reading(["squat", "squat", "wave", "squat", "squat", "jump", "jump", "jump", "jump", "wave"])
+    assert read.runs(2) == [("squat", 0, 5), ("jump", 5, 9)]
+    assert read.runs(3) == [("jump", 5, 9)]
+    assert read.runs(1) == [("squat", 0, 2), ("wave", 2, 3), ("squat", 3, 5), ("jump", 5, 9), ("wave", 9, 10)]
+    assert read.read("side", 0, 10) == "right" and read.read("side", 0, 10, among=("left", "both")) == "left"
+
+
+def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
+    read = reading(["squat", "squat", "wave", "squat", "squat", "jump", "jump", "jump", "jump", "jump"])
+    caption = f"{INTRO} The person walks toward the camera, five steps, and then jumps in place twice quickly."
+    # The squats and jumps the track counts (three and four), the squats' pace the heads', the jumps' the caption's.
+    assert retell(caption, read, min_windows=2) == (
+        f"{INTRO} The person squats down three times slowly, and then jumps four times quickly."
+    )
+    # Order words where the caption had them; the wave's side is the caption's, its count and pace the heads'.
+    ordered = (
+        f"{INTRO} First, the person jumps once. Then the person claps twice. Finally, the person waves the left arm."
+    )
+    assert retell(ordered, reading(["squat"] * 4 + ["stand_still"] * 2 + ["wave"] * 4), min_windows=2) == (
+        f"{INTRO} First, the person squats down twice slowly. Then the person stands still. Finally, the person waves "
+        "the left arm twice at a steady pace."
+    )
+
+
+def test_a_caption_without_a_story_or_runs_is_kept():
+    read = reading(["squat", "wave"] * 5)
+    caption = f"{INTRO} The person squats down twice."
+    assert retell(caption, read, min_windows=2) == caption  # no run of two windows
+    assert retell(caption, None) == caption
+    assert (
+        retell("No person is visible in the video.", reading(["squat"] * 10)) == "No person is visible in the video."
+    )
