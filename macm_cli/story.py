@@ -43,20 +43,23 @@ def _direction(action: str, clause: str) -> str | None:
 
 
 def _caption_steps(clauses: list[str]) -> dict[str, dict]:
-    """The side, speed and direction the caption gives each action it names (its first clause naming it)."""
+    """The side, count, speed and direction the caption gives each action it names (its first clause naming it)."""
     steps = {}
     for clause in clauses:
         named = caption_clauses(clause)
         if named and named[0][0] not in steps:
             action = named[0][0]
             step = parse_caption(f"The person {clause}.")[0]
-            steps[action] = {"side": step["side"], "speed": step["speed"], "direction": _direction(action, clause)}
+            steps[action] = {key: step[key] for key in ("side", "count", "speed")} | {
+                "direction": _direction(action, clause)
+            }
     return steps
 
 
 def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict) -> dict:
     """The program step of one run of windows `[first, stop)`: the side, speed and direction the caption `said`,
-    else the heads' and the track's; the count from the track or the count head."""
+    else the heads' and the track's; the count from the track where it counts the action, else as said, else the
+    count head's."""
     limb, sides, counts, _ = ACTION_SPECS[action]
     begin, end = reading.frames[first][0], reading.frames[stop - 1][1]  # track frames
     side = None if sides == (None,) else said.get("side") or reading.read("side", first, stop, among=sides)
@@ -71,7 +74,7 @@ def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict)
     elif action in COUNTABLE:
         count = max(count_repetitions(reading.track, action, None if side == "both" else side, begin, end), 1)
     else:
-        count = int(reading.read("count", first, stop))
+        count = said.get("count") or int(reading.read("count", first, stop))
     return {"action": action, "side": side, "limb": limb, "count": count, "speed": speed, "direction": direction}
 
 

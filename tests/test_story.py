@@ -44,6 +44,13 @@ def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
     assert retell(caption, read, min_windows=2) == (
         f"{INTRO} The person squats down three times slowly, and then jumps four times quickly."
     )
+    # A count the track does not measure: the caption's where it gives one, else the count head's.
+    assert retell("The person waves the left arm five times.", reading(["wave"] * 5)) == (
+        "The person waves the left arm five times at a steady pace."
+    )
+    assert (
+        retell("The person waves.", reading(["wave"] * 5)) == "The person waves the right arm twice at a steady pace."
+    )
     # Order words where the caption had them; the wave's side is the caption's, its count and pace the heads'.
     ordered = (
         f"{INTRO} First, the person jumps once. Then the person claps twice. Finally, the person waves the left arm."
