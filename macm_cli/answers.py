@@ -29,6 +29,7 @@ is visible, ...) are left to the model.
 
 import operator
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,21 +154,30 @@ class HeadsReading:
         candidates = [label for label in labels if label not in ("none", "0") and (among is None or label in among)]
         return max(candidates, key=lambda l: mean[labels.index(l)])
 
-    def runs(self, min_windows: int) -> list[tuple[str, int, int]]:
-        """The stretches of at least `min_windows` consecutive windows that read one action as their likeliest, in
-        time order, as `(action, first, stop)`; two stretches of one action with only shorter ones between are one."""
+    def runs(self, min_windows: int, keep: Collection[str] = ()) -> list[tuple[str, int, int]]:
+        """The stretches of consecutive windows that read one action as their likeliest, in time order, as `(action,
+        first, stop)`: those of at least `min_windows` windows and the longest of each action in `keep` (the first of
+        equals); two of one action with only stretches left out between them are one."""
         likeliest = self.probs["action"].argmax(-1)  # [Q]
-        runs, first = [], 0
+        stretches, first = [], 0
         for stop in range(1, len(likeliest) + 1):
-            if stop < len(likeliest) and likeliest[stop] == likeliest[first]:
+            if stop == len(likeliest) or likeliest[stop] != likeliest[first]:
+                stretches.append((self.labels["action"][likeliest[first]], first, stop))
+                first = stop
+        longest = {}  # action in keep -> its longest stretch
+        for stretch in stretches:
+            action, first, stop = stretch
+            if action in keep and (action not in longest or stop - first > longest[action][2] - longest[action][1]):
+                longest[action] = stretch
+        runs = []
+        for stretch in stretches:
+            action, first, stop = stretch
+            if stop - first < min_windows and longest.get(action) != stretch:
                 continue
-            action = self.labels["action"][likeliest[first]]
-            if stop - first >= min_windows:
-                if runs and runs[-1][0] == action:
-                    runs[-1] = (action, runs[-1][1], stop)
-                else:
-                    runs.append((action, first, stop))
-            first = stop
+            if runs and runs[-1][0] == action:
+                runs[-1] = (action, runs[-1][1], stop)
+            else:
+                runs.append(stretch)
         return runs
 
 

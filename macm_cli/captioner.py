@@ -128,6 +128,7 @@ class MACMCaptioner:
         person: int = 0,
         ground_directions: bool = True,
         ground_counts: bool = True,
+        ground_story: bool = True,
         answers: str = "read",
         **generate_kwargs,
     ) -> list[CaptionResult]:
@@ -155,7 +156,7 @@ class MACMCaptioner:
             use_motion: False captions from the frames alone (the video-only ablation).
             decoding: "grounded" (greedy, unless the caption names an action the motion heads do not see: then
                 the best supported of sampled ones, `grounding.py`; its story then retold as the heads read the
-                clip, `story.py`), "greedy", "sample" or "msd" (Motion Synergetic Decoding).
+                clip, `ground_story`), "greedy", "sample" or "msd" (Motion Synergetic Decoding).
             keyframe_sampling: "farthest" (the paper's) or "uniform"; defaults to the processor's setting.
             batch_size: segments of a long video captioned in one `generate` call.
             progress: show tqdm bars (on stderr) for pose estimation and for segments.
@@ -164,6 +165,8 @@ class MACMCaptioner:
                 the track's facing gives (`directions.py`; MediaPipe tracks, any decoding but MSD).
             ground_counts: the count of squats or bends, where the model names one, is the one the track's peaks
                 give (`counts.py`; models with motion heads, any decoding but MSD).
+            ground_story: with grounded decoding, the caption's story is retold as the motion heads read the clip
+                (`story.py`); False keeps the language model's.
             generate_kwargs: to `generate`, e.g. `ground_sides=False` for sides named by the language model,
                 `ground_gait=False` for a walk or a run named by it.
         """
@@ -188,7 +191,7 @@ class MACMCaptioner:
         if prompt is not None and answers == "read" and reads(prompt):
             described = self.caption(
                 videos, tracks, None, use_motion, decoding, keyframe_sampling, max_new_tokens, batch_size, progress,
-                person, ground_directions, ground_counts, **generate_kwargs,
+                person, ground_directions, ground_counts, ground_story, **generate_kwargs,
             )  # fmt: skip
             return [
                 replace(
@@ -210,6 +213,7 @@ class MACMCaptioner:
         options = dict(prompt=prompt, decoding=decoding, max_new_tokens=max_new_tokens, **generate_kwargs)
         options["ground_directions"] = ground_directions
         options["ground_counts"] = ground_counts
+        options["ground_story"] = ground_story
 
         durations = [_duration(video, track) for video, track in zip(videos, tracks)]
         results: list[CaptionResult | None] = [None] * len(videos)
@@ -390,6 +394,7 @@ class MACMCaptioner:
         max_new_tokens,
         ground_directions,
         ground_counts,
+        ground_story,
         **generate_kwargs,
     ):
         """Captions of one batch: `videos` (paths or frames), `motion` (tracks, overlay keyframe images or None).
@@ -425,7 +430,7 @@ class MACMCaptioner:
         else:
             new_tokens = self.model.generate(**inputs, **options)[:, inputs["input_ids"].shape[1] :]
         texts = [text.strip() for text in processor.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
-        if decoding == "grounded":  # the story as the motion heads read it (story.py)
+        if decoding == "grounded" and ground_story:  # the story as the motion heads read it (story.py)
             texts = [
                 retell(text, read_heads(self.model, processor, t) if isinstance(t, MotionTrack) else None)
                 for text, t in zip(texts, motion)

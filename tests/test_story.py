@@ -34,6 +34,9 @@ def test_runs_of_windows_are_read_in_order_and_short_ones_between_an_action_are_
     assert read.runs(2) == [("squat", 0, 5), ("jump", 5, 9)]
     assert read.runs(3) == [("jump", 5, 9)]
     assert read.runs(1) == [("squat", 0, 2), ("wave", 2, 3), ("squat", 3, 5), ("jump", 5, 9), ("wave", 9, 10)]
+    # The longest stretch of an action kept whatever its length (the first of equals), splitting what it is between.
+    assert read.runs(3, keep={"wave"}) == [("wave", 2, 3), ("jump", 5, 9)]
+    assert read.runs(2, keep={"wave"}) == [("squat", 0, 2), ("wave", 2, 3), ("squat", 3, 5), ("jump", 5, 9)]
     assert read.read("side", 0, 10) == "right" and read.read("side", 0, 10, among=("left", "both")) == "left"
 
 
@@ -61,10 +64,20 @@ def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
     )
 
 
+def test_an_action_the_caption_names_stays_where_the_heads_read_it_at_all():
+    read = reading(["squat"] * 5 + ["wave"] + ["squat"] * 4)
+    caption = f"{INTRO} The person waves the left arm, and then jumps."  # no window reads a jump
+    assert retell(caption, read) == (
+        f"{INTRO} The person squats down three times slowly, then waves the left arm twice at a steady pace, and "
+        "finally squats down once at a steady pace."  # the track's squats are in its first half: at least once
+    )
+    assert retell(caption, read, keep_named=False) == f"{INTRO} The person squats down three times slowly."
+
+
 def test_a_caption_without_a_story_or_runs_is_kept():
     read = reading(["squat", "wave"] * 5)
-    caption = f"{INTRO} The person squats down twice."
-    assert retell(caption, read, min_windows=2) == caption  # no run of two windows
+    caption = f"{INTRO} The person jumps twice."
+    assert retell(caption, read, min_windows=2) == caption  # no run of two windows, no window reads a jump
     assert retell(caption, None) == caption
     assert (
         retell("No person is visible in the video.", reading(["squat"] * 10)) == "No person is visible in the video."
