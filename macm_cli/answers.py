@@ -154,10 +154,13 @@ class HeadsReading:
         candidates = [label for label in labels if label not in ("none", "0") and (among is None or label in among)]
         return max(candidates, key=lambda l: mean[labels.index(l)])
 
-    def runs(self, min_windows: int, keep: Collection[str] = ()) -> list[tuple[str, int, int]]:
+    def runs(
+        self, min_windows: int, keep: Collection[str] = (), among: Collection[str] | None = None
+    ) -> list[tuple[str, int, int]]:
         """The stretches of consecutive windows that read one action as their likeliest, in time order, as `(action,
         first, stop)`: those of at least `min_windows` windows and the longest of each action in `keep` (the first of
-        equals); two of one action with only stretches left out between them are one."""
+        equals), of the actions `among` those given, if given; two of one action with only stretches left out
+        between them are one."""
         likeliest = self.probs["action"].argmax(-1)  # [Q]
         stretches, first = [], 0
         for stop in range(1, len(likeliest) + 1):
@@ -172,7 +175,8 @@ class HeadsReading:
         runs = []
         for stretch in stretches:
             action, first, stop = stretch
-            if stop - first < min_windows and longest.get(action) != stretch:
+            told = stop - first >= min_windows or longest.get(action) == stretch
+            if not told or among is not None and action not in among:
                 continue
             if runs and runs[-1][0] == action:
                 runs[-1] = (action, runs[-1][1], stop)

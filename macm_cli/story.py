@@ -16,8 +16,15 @@ the count from the track where it counts the action (`counts.count_repetitions`)
 head's.
 """
 
-from dataset_scripts.synth.grammar import caption_clauses, describe_step, parse_caption, split_story, story
-from dataset_scripts.synth.programs import ACTION_SPECS, DIRECTIONS, HOLD_SECONDS, TRAVEL, TRAVEL_DIRECTIONS
+from dataset_scripts.synth.grammar import FRAMINGS, caption_clauses, describe_step, parse_caption, split_story, story
+from dataset_scripts.synth.programs import (
+    ACTION_SPECS,
+    DIRECTIONS,
+    HOLD_SECONDS,
+    TRAVEL,
+    TRAVEL_DIRECTIONS,
+    UPPER_BODY,
+)
 from processing_macm.segments import slice_track
 
 from .answers import HeadsReading
@@ -40,6 +47,12 @@ def _direction(action: str, clause: str) -> str | None:
     action without directions."""
     options = TRAVEL_DIRECTIONS if action in TRAVEL else DIRECTIONS.get(action, ())
     return max((direction for direction in options if direction in clause), key=len, default=None)
+
+
+def _framing(intro: str) -> str:
+    """How the caption's opening says the person is framed (`FRAMINGS`: "seen from the waist up"); "full" if it
+    does not say."""
+    return next((name for name, (phrase, _) in FRAMINGS.items() if name != "full" and phrase in intro), "full")
 
 
 def _caption_steps(clauses: list[str]) -> dict[str, dict]:
@@ -81,18 +94,20 @@ def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict)
 def retell(caption: str, reading: HeadsReading | None, min_windows: int = MIN_WINDOWS, keep_named: bool = True) -> str:
     """`caption` with its story (`split_story`) told from the heads' `reading`: a step for each run of at least
     `min_windows` windows reading one action and, with `keep_named`, for the longest run of each action the caption
-    names that the heads read anywhere. `caption` as it is without a reading, without such a run, and where its story
-    is not one `split_story` reads."""
+    names that the heads read anywhere; where the opening says the legs are out of frame ("seen from the waist up"),
+    upper-body actions only, told as for that framing. `caption` as it is without a reading, without such a run, and
+    where its story is not one `split_story` reads."""
     told = None if reading is None else split_story(caption)
     if told is None:
         return caption
     intro, clauses, ordered = told
-    said = _caption_steps(clauses)
-    runs = reading.runs(min_windows, keep=said if keep_named else ())
+    said, framing = _caption_steps(clauses), _framing(intro)
+    runs = reading.runs(min_windows, keep=said if keep_named else (), among=None if framing == "full" else UPPER_BODY)
     if not runs:
         return caption
     steps = [_step(reading, action, first, stop, said.get(action, {})) for action, first, stop in runs]
-    retold = [" ".join(describe_step(step, _FirstPhrase()).split()) for step in steps]  # a direction not read: no gap
+    clauses = [describe_step(step, _FirstPhrase(), framing) for step in steps]
+    retold = [" ".join(clause.split()) for clause in clauses]  # a direction not read leaves a double space
     return f"{intro} {story(retold, ordered)}".lstrip()
 
 

@@ -74,6 +74,16 @@ def test_an_action_the_caption_names_stays_where_the_heads_read_it_at_all():
     assert retell(caption, read, keep_named=False) == f"{INTRO} The person squats down three times slowly."
 
 
+def test_legs_out_of_frame_are_not_told():
+    cut = "The video shows a person in a red shirt, seen from the waist up."
+    assert retell(f"{cut} The person waves.", reading(["squat"] * 5 + ["wave"] * 5)) == (
+        f"{cut} The person waves the right arm twice at a steady pace."  # the squats the heads read: not in view
+    )
+    assert retell(f"{cut} The person waves.", reading(["stand_still"] * 5 + ["wave"] * 5)) == (
+        f"{cut} The person stays still, and then waves the right arm twice at a steady pace."  # not "stands"
+    )
+
+
 def test_a_caption_without_a_story_or_runs_is_kept():
     read = reading(["squat", "wave"] * 5)
     caption = f"{INTRO} The person jumps twice."
