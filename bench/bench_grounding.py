@@ -16,8 +16,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from dataset_scripts.loading import load_hmi_split
-from dataset_scripts.schema import program_from_row, row_to_track
+from dataset_scripts.loading import programmed_clips
 from macm_cli.captioner import MACMCaptioner
 from macm_cli.grounding import SAMPLES, THRESHOLD, caption_candidates
 from processing_macm import DEFAULT_PROMPT
@@ -42,13 +41,7 @@ def main():
     model, processor = captioner.model, captioner.processor
     if model.model.motion_heads is None:
         sys.exit(f"{args.model} has no motion heads: grounded decoding keeps its greedy captions.")
-    rows = load_hmi_split(args.dataset, args.split)
-    rows = rows.select(range(min(args.limit, len(rows)))) if args.limit else rows
-    clips = []
-    for row in rows:
-        program, track = program_from_row(row), row_to_track(row["motion"]) if row["motion"] else None
-        if program and track is not None and track.has_person:
-            clips.append((str(Path(args.dataset) / row["video"]), track, program))
+    clips = programmed_clips(args.dataset, args.split, args.limit)
     if not clips:
         sys.exit(f"No row of {args.dataset} ({args.split}) has a program and a person in its stored track.")
 

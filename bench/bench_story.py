@@ -14,8 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from dataset_scripts.loading import load_hmi_split
-from dataset_scripts.schema import program_from_row, row_to_track
+from dataset_scripts.loading import programmed_clips
 from macm_cli.captioner import MACMCaptioner
 from macm_cli.story import retell
 from train.motion_accuracy import motion_accuracy
@@ -47,13 +46,7 @@ def stories(captioner, captions: list[str], tracks: list, min_windows: list[int]
 
 
 def hmi_table(captioner, args) -> None:
-    rows = load_hmi_split(args.dataset, args.split)
-    rows = rows.select(range(min(args.limit, len(rows)))) if args.limit else rows
-    clips = []
-    for row in rows:
-        program, track = program_from_row(row), row_to_track(row["motion"]) if row["motion"] else None
-        if program and track is not None and track.has_person:
-            clips.append((str(Path(args.dataset) / row["video"]), track, program))
+    clips = programmed_clips(args.dataset, args.split, args.limit)
     if not clips:
         sys.exit(f"No row of {args.dataset} ({args.split}) has a program and a person in its stored track.")
     tracks = [track for _, track, _ in clips]

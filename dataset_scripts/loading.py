@@ -3,7 +3,9 @@ folder is one and that its card follows its rows (`dataset_info`, written by `ca
 
 from pathlib import Path
 
-from .schema import require_datasets
+from processing_macm.motion_track import MotionTrack
+
+from .schema import program_from_row, require_datasets, row_to_track
 
 
 def load_hmi_split(dataset_dir, split: str, streaming: bool = False):
@@ -22,4 +24,17 @@ def load_hmi_split(dataset_dir, split: str, streaming: bool = False):
     return require_datasets().load_dataset(str(dataset_dir), split=split, streaming=streaming)
 
 
-__all__ = ["load_hmi_split"]
+def programmed_clips(dataset_dir, split: str, limit: int | None = None) -> list[tuple[str, MotionTrack, list[dict]]]:
+    """The clips of a built HMI-Synth split (of its first `limit` rows, if given) with a program and a person in
+    their stored track, as `(video path, MotionTrack, program)`."""
+    rows = load_hmi_split(dataset_dir, split)
+    rows = rows.select(range(min(limit, len(rows)))) if limit else rows
+    clips = []
+    for row in rows:
+        program, track = program_from_row(row), row_to_track(row["motion"]) if row["motion"] else None
+        if program and track is not None and track.has_person:
+            clips.append((str(Path(dataset_dir) / row["video"]), track, program))
+    return clips
+
+
+__all__ = ["load_hmi_split", "programmed_clips"]

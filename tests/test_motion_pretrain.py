@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from train_helpers import REPO, WAVE, program_rows, train, write_program_dataset
+from train_helpers import REPO, WAVE, program_rows, train, write_hmi_dataset, write_program_dataset
 from transformers import AutoProcessor
 
+from dataset_scripts.loading import programmed_clips
 from dataset_scripts.synth.programs import ACTIONS
 from modeling_macm import MACMForConditionalGeneration
 from train.motion_pretrain import IGNORE, SIDES, frame_labels, pretrain_motion_encoder
@@ -89,3 +90,12 @@ def test_train_pretrains_then_keeps_the_encoder_frozen(tmp_path):
     assert all(torch.equal(p, encoders[1][name]) for name, p in encoders[0].items())
     lm = [dict(models[s].model.language_model.named_parameters()) for s in (1, 3)]
     assert any(not torch.equal(p, lm[1][name]) for name, p in lm[0].items())
+
+
+def test_programmed_clips_are_the_rows_with_a_program_and_a_person(tmp_path):
+    dataset, rows = write_program_dataset(tmp_path / "hmi")
+    clips = programmed_clips(dataset, "train")
+    assert [program for _, _, program in clips] == [json.loads(row["ground_truth"]["program"]) for row in rows[:4]]
+    assert all(video == str(dataset / "videos" / "clip00.mp4") and track.has_person for video, track, _ in clips)
+    assert len(programmed_clips(dataset, "train", limit=2)) == 2
+    assert programmed_clips(write_hmi_dataset(tmp_path / "plain"), "train") == []  # captions without programs
