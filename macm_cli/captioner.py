@@ -123,7 +123,7 @@ class MACMCaptioner:
         decoding: str = "grounded",
         keyframe_sampling: str | None = None,
         max_new_tokens: int = 96,
-        batch_size: int = 16,
+        batch_size: int = 2,
         progress: bool = False,
         person: int = 0,
         ground_directions: bool = True,
@@ -158,7 +158,8 @@ class MACMCaptioner:
                 the best supported of sampled ones, `grounding.py`; its story then retold as the heads read the
                 clip, `ground_story`), "greedy", "sample" or "msd" (Motion Synergetic Decoding).
             keyframe_sampling: "farthest" (the paper's) or "uniform"; defaults to the processor's setting.
-            batch_size: segments of a long video captioned in one `generate` call.
+            batch_size: segments of a long video captioned in one `generate` call (on CPU more only costs memory:
+                README, Long videos).
             progress: show tqdm bars (on stderr) for pose estimation and for segments.
             person: whom to follow when there are several (0: the main person; see `extract_motion`).
             ground_directions: a walk's direction as the camera sees it, where the model names one, is the one
