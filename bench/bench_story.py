@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from dataset_scripts.loading import programmed_clips
 from macm_cli.captioner import MACMCaptioner
 from macm_cli.story import retell
@@ -26,11 +28,9 @@ ASPECTS = ("action_recall", "action_precision", "side", "count", "speed", "order
 def caption_all(captioner, videos: list, tracks: list, batch_size: int = 16) -> list[str]:
     """The grounded captions of `videos` with their `tracks`, the language model's story kept."""
     captions = []
-    for start in range(0, len(videos), batch_size):
+    for start in tqdm(range(0, len(videos), batch_size), desc="captions", unit="batch"):
         batch = slice(start, start + batch_size)
-        results = captioner.caption(videos[batch], tracks=tracks[batch], ground_story=False)
-        captions += [result.caption for result in results]
-        print(f"captioned {len(captions)}/{len(videos)}", file=sys.stderr)
+        captions += [result.caption for result in captioner.caption(videos[batch], tracks[batch], ground_story=False)]
     return captions
 
 
