@@ -359,9 +359,10 @@ def _asks_after(question: str) -> bool:
     return "before" not in question.lower()
 
 
-def _direction(text: str) -> str | None:
-    """The travel direction `text` names: the longest label ("diagonally toward the camera", not "toward ...")."""
-    return max((label for label in TRAVEL_DIRECTIONS if label in text.lower()), key=len, default=None)
+def _direction(text: str, options=TRAVEL_DIRECTIONS) -> str | None:
+    """The direction `text` names among `options` (travel directions unless given): the longest label ("diagonally
+    toward the camera", not "toward ...")."""
+    return max((label for label in options if label in text.lower()), key=len, default=None)
 
 
 def _body_statement(question: str) -> tuple[str, ...] | None:

@@ -28,7 +28,7 @@ from dataset_scripts.synth.programs import (
 )
 from processing_macm.segments import slice_track
 
-from .answers import HeadsReading
+from .answers import HeadsReading, _direction
 from .counts import COUNTABLE, count_repetitions
 from .directions import travel_phrase
 
@@ -43,13 +43,6 @@ class _FirstPhrase:
         return options[0]
 
 
-def _direction(action: str, clause: str) -> str | None:
-    """The direction `clause` gives its action (the longest that fits: "diagonally toward the camera"); None for an
-    action without directions."""
-    options = TRAVEL_DIRECTIONS if action in TRAVEL else DIRECTIONS.get(action, ())
-    return max((direction for direction in options if direction in clause), key=len, default=None)
-
-
 def _framing(intro: str) -> str:
     """How the caption's opening says the person is framed (`FRAMINGS`: "seen from the waist up"); "full" if it
     does not say."""
@@ -57,15 +50,16 @@ def _framing(intro: str) -> str:
 
 
 def _caption_steps(clauses: list[str]) -> dict[str, dict]:
-    """The side, count, speed and direction the caption gives each action it names (its first clause naming it)."""
+    """The side, count, speed and direction the caption gives each action it names (its first clause naming it; the
+    whole clause: "makes backward circles with ..." names its direction before the action's verb)."""
     steps = {}
     for clause in clauses:
         named = caption_clauses(clause)
         if named and named[0][0] not in steps:
-            action = named[0][0]
-            step = parse_caption(f"The person {clause}.")[0]
+            action, step = named[0][0], parse_caption(f"The person {clause}.")[0]
+            directions = TRAVEL_DIRECTIONS if action in TRAVEL else DIRECTIONS.get(action, ())
             steps[action] = {key: step[key] for key in ("side", "count", "speed")} | {
-                "direction": _direction(action, clause)
+                "direction": _direction(clause, directions)
             }
     return steps
 
@@ -107,8 +101,8 @@ def retell(caption: str, reading: HeadsReading | None, min_windows: int = MIN_WI
     if not runs:
         return caption
     steps = [_step(reading, action, first, stop, said.get(action, {})) for action, first, stop in runs]
-    clauses = [describe_step(step, _FirstPhrase(), framing) for step in steps]
-    retold = [" ".join(clause.split()) for clause in clauses]  # a direction not read leaves a double space
+    written = [describe_step(step, _FirstPhrase(), framing) for step in steps]
+    retold = [" ".join(clause.split()) for clause in written]  # a direction not read leaves a double space
     return f"{intro} {story(retold, ordered)}".lstrip()
 
 
