@@ -29,7 +29,7 @@ is visible, ...) are left to the model.
 
 import operator
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,13 +155,15 @@ class HeadsReading:
         return max(candidates, key=lambda l: mean[labels.index(l)])
 
     def runs(
-        self, min_windows: int, keep: Collection[str] = (), among: Collection[str] | None = None
+        self, evidence: Sequence[tuple[int, float]], keep: Collection[str] = (), among: Collection[str] | None = None
     ) -> list[tuple[str, int, int]]:
         """The stretches of consecutive windows that read one action as their likeliest, in time order, as `(action,
-        first, stop)`: those of at least `min_windows` windows and the longest of each action in `keep` (the first of
-        equals), of the actions `among` those given, if given; two of one action with only stretches left out
-        between them are one."""
-        likeliest = self.probs["action"].argmax(-1)  # [Q]
+        first, stop)`: those with the `evidence` of one of its `(windows, probability)` pairs (at least that many
+        windows, and that mean probability of the action over them) and the longest of each action in `keep` (the
+        first of equals), of the actions `among` those given, if given; two of one action with only stretches left
+        out between them are one."""
+        probs = self.probs["action"]  # [Q, A]
+        likeliest = probs.argmax(-1)  # [Q]
         stretches, first = [], 0
         for stop in range(1, len(likeliest) + 1):
             if stop == len(likeliest) or likeliest[stop] != likeliest[first]:
@@ -175,8 +177,9 @@ class HeadsReading:
         runs = []
         for stretch in stretches:
             action, first, stop = stretch
-            told = stop - first >= min_windows or longest.get(action) == stretch
-            if not told or among is not None and action not in among:
+            mean = probs[first:stop, self.labels["action"].index(action)].mean()
+            shown = any(stop - first >= windows and mean >= least for windows, least in evidence)
+            if not (shown or longest.get(action) == stretch) or among is not None and action not in among:
                 continue
             if runs and runs[-1][0] == action:
                 runs[-1] = (action, runs[-1][1], stop)

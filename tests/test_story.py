@@ -31,20 +31,30 @@ def reading(likeliest: list[str]) -> HeadsReading:
 
 def test_runs_of_windows_are_read_in_order_and_short_ones_between_an_action_are_passed_over():
     read = reading(["squat", "squat", "wave", "squat", "squat", "jump", "jump", "jump", "jump", "wave"])
-    assert read.runs(2) == [("squat", 0, 5), ("jump", 5, 9)]
-    assert read.runs(3) == [("jump", 5, 9)]
-    assert read.runs(1) == [("squat", 0, 2), ("wave", 2, 3), ("squat", 3, 5), ("jump", 5, 9), ("wave", 9, 10)]
+    assert read.runs([(2, 0.0)]) == [("squat", 0, 5), ("jump", 5, 9)]
+    assert read.runs([(3, 0.0)]) == [("jump", 5, 9)]
+    assert read.runs([(1, 0.0)]) == [("squat", 0, 2), ("wave", 2, 3), ("squat", 3, 5), ("jump", 5, 9), ("wave", 9, 10)]
     # The longest stretch of an action kept whatever its length (the first of equals), splitting what it is between.
-    assert read.runs(3, keep={"wave"}) == [("wave", 2, 3), ("jump", 5, 9)]
-    assert read.runs(2, keep={"wave"}) == [("squat", 0, 2), ("wave", 2, 3), ("squat", 3, 5), ("jump", 5, 9)]
+    assert read.runs([(3, 0.0)], keep={"wave"}) == [("wave", 2, 3), ("jump", 5, 9)]
+    assert read.runs([(2, 0.0)], keep={"wave"}) == [("squat", 0, 2), ("wave", 2, 3), ("squat", 3, 5), ("jump", 5, 9)]
     assert read.read("side", 0, 10) == "right" and read.read("side", 0, 10, among=("left", "both")) == "left"
+
+
+def test_a_run_is_told_by_its_length_or_by_how_surely_the_heads_read_it():
+    read = reading(["squat"] * 5 + ["jump"] * 3 + ["wave"] * 2)
+    read.probs["action"][:5] = 0.2  # five squat windows read at 0.2 (a flicker between actions) ...
+    read.probs["action"][:5, LABELS["action"].index("squat")] = 0.3
+    assert read.runs([(5, 0.0)]) == [("squat", 0, 5)]
+    assert read.runs([(5, 0.5)]) == []  # ... are not told where five need 0.5
+    assert read.runs([(5, 0.5), (3, 0.6)]) == [("jump", 5, 8)]  # three sure jump windows (0.9) are
+    assert read.runs([(5, 0.5), (3, 0.95)]) == []
 
 
 def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
     read = reading(["squat", "squat", "wave", "squat", "squat", "jump", "jump", "jump", "jump", "jump"])
     caption = f"{INTRO} The person walks toward the camera, five steps, and then jumps in place twice quickly."
     # The squats and jumps the track counts (three and four), the squats' pace the heads', the jumps' the caption's.
-    assert retell(caption, read, min_windows=2) == (
+    assert retell(caption, read, evidence=[(2, 0.0)]) == (
         f"{INTRO} The person squats down three times slowly, and then jumps four times quickly."
     )
     # A count the track does not measure: the caption's where it gives one, else the count head's.
@@ -58,7 +68,7 @@ def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
     ordered = (
         f"{INTRO} First, the person jumps once. Then the person claps twice. Finally, the person waves the left arm."
     )
-    assert retell(ordered, reading(["squat"] * 4 + ["stand_still"] * 2 + ["wave"] * 4), min_windows=2) == (
+    assert retell(ordered, reading(["squat"] * 4 + ["stand_still"] * 2 + ["wave"] * 4), evidence=[(2, 0.0)]) == (
         f"{INTRO} First, the person squats down twice slowly. Then the person stands still. Finally, the person waves "
         "the left arm twice at a steady pace."
     )
@@ -67,12 +77,13 @@ def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
 def test_an_action_the_caption_names_stays_where_the_heads_read_it_at_all():
     read = reading(["squat"] * 5 + ["wave"] + ["squat"] * 4)
     caption = f"{INTRO} The person waves the left arm, and then jumps."  # no window reads a jump
-    assert retell(caption, read, min_windows=4) == (
+    assert retell(caption, read, evidence=[(4, 0.0)]) == (
         f"{INTRO} The person squats down three times slowly, then waves the left arm twice at a steady pace, and "
         "finally squats down once at a steady pace."  # the track's squats are in its first half: at least once
     )
     assert (
-        retell(caption, read, min_windows=4, keep_named=False) == f"{INTRO} The person squats down three times slowly."
+        retell(caption, read, evidence=[(4, 0.0)], keep_named=False)
+        == f"{INTRO} The person squats down three times slowly."
     )
 
 
@@ -89,7 +100,7 @@ def test_legs_out_of_frame_are_not_told():
 def test_a_caption_without_a_story_or_runs_is_kept():
     read = reading(["squat", "wave"] * 5)
     caption = f"{INTRO} The person jumps twice."
-    assert retell(caption, read, min_windows=2) == caption  # no run of two windows, no window reads a jump
+    assert retell(caption, read, evidence=[(2, 0.0)]) == caption  # no run of two windows, no window reads a jump
     assert retell(caption, None) == caption
     assert (
         retell("No person is visible in the video.", reading(["squat"] * 10)) == "No person is visible in the video."
