@@ -43,6 +43,11 @@ DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name
 NOBODY_CAPTION = "No person is visible in the video."
 STILL_CAPTION = "The person stands still."
 GLIMPSED_CAPTION = "The person is seen in too few frames to describe their movements."
+SHORT_CAPTION = "The clip is too short to describe the person's movements."
+# A clip shorter than this (a person found who moves) is stated rather than described: the shortest step of an
+# HMI-Synth program (one jump or one side step, 0.9 s at a steady pace) is longer, and so is every clip the model
+# was trained on. A 0.3 s cut of vtest.avi's walkers was "kicks the right leg twice" (session 26).
+SHORTEST_SECONDS = 1.0
 # The share of frames in which the person must be found for the model to describe their movements. On HMI-Synth
 # v4 validation (`hmi8`, 109 clips, tracked with a person search tried in session 17 and reverted), the clips whose
 # person is found in fewer frames are tiny distant figures whose landmarks are noise: 2 of the 20 actions named for
@@ -142,7 +147,8 @@ class MACMCaptioner:
         (`motion_used` False), one whose person is found in fewer than `SEEN_AT_LEAST` of the frames
         `GLIMPSED_CAPTION`, and a person who does not move (`motion_energy` below `STILL_ENERGY`: a
         still image, a one-frame video, someone standing still) or barely moves in a way the motion heads read
-        from the posture alone (see POSTURE_ENERGY) `STILL_CAPTION`; the model is not run for them and `notice`
+        from the posture alone (see POSTURE_ENERGY) `STILL_CAPTION`, and one who moves in a clip shorter than
+        `SHORTEST_SECONDS` `SHORT_CAPTION`; the model is not run for them and `notice`
         says which rule fired; in a long video the same rules give each segment its caption.
         An image file (PNG, JPEG, ...) is read as a one-frame video.
 
@@ -341,7 +347,7 @@ class MACMCaptioner:
         """The motion heads' reading of `track` that questions about a clip captioned `caption` are answered from
         (`answer`; one for all of a clip's questions): None without a track, for a caption stated rather than
         described, and for a track longer than the motion window (its answers come from the summary caption)."""
-        if track is None or caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, STILL_CAPTION):
+        if track is None or caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, STILL_CAPTION, SHORT_CAPTION):
             return None
         if not _within_window(self.processor, _duration(None, track)):
             return None
@@ -349,9 +355,9 @@ class MACMCaptioner:
 
     def answer(self, question: str, caption: str, reading: HeadsReading | None = None) -> str:
         """The answer to `question` (one that `answers.reads`) about a clip captioned `caption`, with the motion
-        heads' `reading` of it (`heads_reading`): a caption saying that nobody was found or that the person is
-        glimpsed answers any question; otherwise `answers.read_answer`."""
-        if caption in (NOBODY_CAPTION, GLIMPSED_CAPTION):
+        heads' `reading` of it (`heads_reading`): a caption saying that nobody was found, that the person is
+        glimpsed or that the clip is too short answers any question; otherwise `answers.read_answer`."""
+        if caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, SHORT_CAPTION):
             return caption
         return read_answer(question, caption, reading)
 
@@ -460,7 +466,8 @@ def _read_image(path) -> np.ndarray:
 
 def _stated_caption(track: MotionTrack) -> tuple[str, str] | None:
     """(caption, notice) for a track the model should not describe: nobody in it, a person found in fewer than
-    `SEEN_AT_LEAST` of its frames, or a person who does not move; None otherwise."""
+    `SEEN_AT_LEAST` of its frames, a person who does not move, or a clip shorter than `SHORTEST_SECONDS`; None
+    otherwise."""
     if not track.has_person:
         return NOBODY_CAPTION, "no person: nobody was found in the video, so no actions are described"
     seen = float(track.valid.mean())
@@ -475,6 +482,12 @@ def _stated_caption(track: MotionTrack) -> tuple[str, str] | None:
         return (
             STILL_CAPTION,
             f"still: the person does not move (motion energy {energy:.3f} < {STILL_ENERGY} body heights)",
+        )
+    seconds = track.num_frames / track.fps
+    if seconds < SHORTEST_SECONDS:
+        return (
+            SHORT_CAPTION,
+            f"short: the clip lasts {seconds:.2f} s (under {SHORTEST_SECONDS:g} s), too short to show a movement",
         )
     return None
 
@@ -499,5 +512,7 @@ __all__ = [
     "GLIMPSED_CAPTION",
     "MACMCaptioner",
     "NOBODY_CAPTION",
+    "SHORTEST_SECONDS",
+    "SHORT_CAPTION",
     "STILL_CAPTION",
 ]

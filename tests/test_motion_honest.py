@@ -10,6 +10,8 @@ from macm_cli.captioner import (
     NOBODY_CAPTION,
     POSTURE_ENERGY,
     SEEN_AT_LEAST,
+    SHORT_CAPTION,
+    SHORTEST_SECONDS,
     STILL_CAPTION,
     MACMCaptioner,
     _stated_caption,
@@ -52,6 +54,11 @@ def test_stated_captions_follow_the_rules():
     assert _stated_caption(glimpsed)[0] == GLIMPSED_CAPTION
     assert _stated_caption(glimpsed)[1].startswith("glimpsed: the person was found in 47% of the frames")
     assert _stated_caption(seen) is None
+    short, long_enough = swaying_track(0.3, num_frames=9), swaying_track(0.3, num_frames=10)  # 0.9 s and 1 s at 10 fps
+    assert SHORTEST_SECONDS == 1.0 and _stated_caption(short)[0] == SHORT_CAPTION
+    assert _stated_caption(short)[1] == "short: the clip lasts 0.90 s (under 1 s), too short to show a movement"
+    assert _stated_caption(long_enough) is None
+    assert _stated_caption(swaying_track(0.01, num_frames=3))[0] == STILL_CAPTION  # still, however short
 
 
 def test_a_track_held_still_keeps_one_posture():
@@ -95,6 +102,15 @@ def test_a_person_seen_in_few_frames_is_not_described(captioner, walking_clip, t
     result = captioner(str(write_video(tmp_path / "passing.mp4", [*empty, *frames[:20]], fps=10)))
     assert (result.caption, result.motion_used) == (GLIMPSED_CAPTION, True)
     assert result.notice.startswith("glimpsed: the person was found in ")
+
+
+@pytest.mark.slow
+def test_a_moving_person_in_a_clip_under_a_second_is_not_described(captioner, walking_clip, tmp_path):
+    frames, _ = read_video(walking_clip)
+    clip = str(write_video(tmp_path / "blink.mp4", frames[:3], fps=10))  # 0.3 s of the walker
+    result = captioner.caption([clip], prompt="How many times does the person kick?")[0]
+    assert (result.caption, result.motion_used) == (SHORT_CAPTION, True)
+    assert result.notice == "short: the clip lasts 0.30 s (under 1 s), too short to show a movement"
 
 
 @pytest.fixture(scope="module")

@@ -318,10 +318,11 @@ def absent_questions(clip: dict) -> list[str]:
 
 def made_up(answer: str) -> bool:
     """Whether an answer to an `absent_questions` question gives a count: not "None: ...", "Not said: ..." or a
-    statement that nobody (or only a glimpse of somebody) was found."""
-    from macm_cli.captioner import GLIMPSED_CAPTION, NOBODY_CAPTION
+    statement that nobody (or only a glimpse of somebody) was found, or that the clip is too short."""
+    from macm_cli.captioner import GLIMPSED_CAPTION, NOBODY_CAPTION, SHORT_CAPTION
 
-    return not answer.startswith(("None", "Not said")) and answer not in (NOBODY_CAPTION, GLIMPSED_CAPTION)
+    statements = (NOBODY_CAPTION, GLIMPSED_CAPTION, SHORT_CAPTION)
+    return not answer.startswith(("None", "Not said")) and answer not in statements
 
 
 def score_caption(clip: dict, caption: str) -> dict:
