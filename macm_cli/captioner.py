@@ -48,6 +48,12 @@ SHORT_CAPTION = "The clip is too short to describe the person's movements."
 # HMI-Synth program (one jump or one side step, 0.9 s at a steady pace) is longer, and so is every clip the model
 # was trained on. A 0.3 s cut of vtest.avi's walkers was "kicks the right leg twice" (session 26).
 SHORTEST_SECONDS = 1.0
+SPARSE_CAPTION = "The video has too few frames a second to describe the person's movements."
+# A video with fewer frames a second than this (a person found who moves) is stated rather than described: a walking
+# step takes 0.43-0.65 s (programs.GAIT_SECONDS), so frames half a second apart cannot follow it. The real set's
+# vtest-00 walker resampled to 6, 4 and 3 fps was still captioned walking, at 2 fps "turns around to the right
+# slowly", and 6 s of vtest.avi at 1 fps "lunges ..., turns around ..., stands still" (session 26).
+LOWEST_FPS = 3.0
 # The share of frames in which the person must be found for the model to describe their movements. On HMI-Synth
 # v4 validation (`hmi8`, 109 clips, tracked with a person search tried in session 17 and reverted), the clips whose
 # person is found in fewer frames are tiny distant figures whose landmarks are noise: 2 of the 20 actions named for
@@ -63,6 +69,8 @@ SEEN_AT_LEAST = 0.5
 POSTURE_ENERGY = 0.15
 POSTURE_MARGIN = 0.05
 POSTURE_MOMENTS = (0.25, 0.5, 0.75)
+# The captions given instead of the model's (`_stated_caption`, `MACMCaptioner._statement`).
+STATED_CAPTIONS = (NOBODY_CAPTION, GLIMPSED_CAPTION, STILL_CAPTION, SHORT_CAPTION, SPARSE_CAPTION)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
@@ -148,7 +156,8 @@ class MACMCaptioner:
         `GLIMPSED_CAPTION`, and a person who does not move (`motion_energy` below `STILL_ENERGY`: a
         still image, a one-frame video, someone standing still) or barely moves in a way the motion heads read
         from the posture alone (see POSTURE_ENERGY) `STILL_CAPTION`, and one who moves in a clip shorter than
-        `SHORTEST_SECONDS` `SHORT_CAPTION`; the model is not run for them and `notice`
+        `SHORTEST_SECONDS` `SHORT_CAPTION`, in a video of fewer than `LOWEST_FPS` frames a second `SPARSE_CAPTION`;
+        the model is not run for them and `notice`
         says which rule fired; in a long video the same rules give each segment its caption.
         An image file (PNG, JPEG, ...) is read as a one-frame video.
 
@@ -347,7 +356,7 @@ class MACMCaptioner:
         """The motion heads' reading of `track` that questions about a clip captioned `caption` are answered from
         (`answer`; one for all of a clip's questions): None without a track, for a caption stated rather than
         described, and for a track longer than the motion window (its answers come from the summary caption)."""
-        if track is None or caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, STILL_CAPTION, SHORT_CAPTION):
+        if track is None or caption in STATED_CAPTIONS:
             return None
         if not _within_window(self.processor, _duration(None, track)):
             return None
@@ -356,8 +365,9 @@ class MACMCaptioner:
     def answer(self, question: str, caption: str, reading: HeadsReading | None = None) -> str:
         """The answer to `question` (one that `answers.reads`) about a clip captioned `caption`, with the motion
         heads' `reading` of it (`heads_reading`): a caption saying that nobody was found, that the person is
-        glimpsed or that the clip is too short answers any question; otherwise `answers.read_answer`."""
-        if caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, SHORT_CAPTION):
+        glimpsed or that the clip is too short or too sparse answers any question; otherwise
+        `answers.read_answer`."""
+        if caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, SHORT_CAPTION, SPARSE_CAPTION):
             return caption
         return read_answer(question, caption, reading)
 
@@ -466,8 +476,8 @@ def _read_image(path) -> np.ndarray:
 
 def _stated_caption(track: MotionTrack) -> tuple[str, str] | None:
     """(caption, notice) for a track the model should not describe: nobody in it, a person found in fewer than
-    `SEEN_AT_LEAST` of its frames, a person who does not move, or a clip shorter than `SHORTEST_SECONDS`; None
-    otherwise."""
+    `SEEN_AT_LEAST` of its frames, a person who does not move, a clip shorter than `SHORTEST_SECONDS` or one of
+    fewer than `LOWEST_FPS` frames a second; None otherwise."""
     if not track.has_person:
         return NOBODY_CAPTION, "no person: nobody was found in the video, so no actions are described"
     seen = float(track.valid.mean())
@@ -488,6 +498,11 @@ def _stated_caption(track: MotionTrack) -> tuple[str, str] | None:
         return (
             SHORT_CAPTION,
             f"short: the clip lasts {seconds:.2f} s (under {SHORTEST_SECONDS:g} s), too short to show a movement",
+        )
+    if track.fps < LOWEST_FPS:
+        return (
+            SPARSE_CAPTION,
+            f"sparse: the video runs at {track.fps:.2g} fps (under {LOWEST_FPS:g}), too few frames to follow a movement",
         )
     return None
 
@@ -510,9 +525,12 @@ __all__ = [
     "CaptionResult",
     "DEFAULT_MODEL",
     "GLIMPSED_CAPTION",
+    "LOWEST_FPS",
     "MACMCaptioner",
     "NOBODY_CAPTION",
     "SHORTEST_SECONDS",
     "SHORT_CAPTION",
+    "SPARSE_CAPTION",
+    "STATED_CAPTIONS",
     "STILL_CAPTION",
 ]

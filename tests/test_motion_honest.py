@@ -1,17 +1,21 @@
 """Honest outputs and the choice of person: nobody found, a person who does not move, several people.
 Real videos nobody here made (OpenCV's vtest.avi, Gradio's world.mp4) and the shipped default model."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from real_videos import world_path
 
 from macm_cli.captioner import (
     GLIMPSED_CAPTION,
+    LOWEST_FPS,
     NOBODY_CAPTION,
     POSTURE_ENERGY,
     SEEN_AT_LEAST,
     SHORT_CAPTION,
     SHORTEST_SECONDS,
+    SPARSE_CAPTION,
     STILL_CAPTION,
     MACMCaptioner,
     _stated_caption,
@@ -59,6 +63,12 @@ def test_stated_captions_follow_the_rules():
     assert _stated_caption(short)[1] == "short: the clip lasts 0.90 s (under 1 s), too short to show a movement"
     assert _stated_caption(long_enough) is None
     assert _stated_caption(swaying_track(0.01, num_frames=3))[0] == STILL_CAPTION  # still, however short
+    sparse = dataclasses.replace(swaying_track(0.3), fps=2.0)  # 15 s at 2 frames a second
+    assert LOWEST_FPS == 3.0 and _stated_caption(sparse)[0] == SPARSE_CAPTION
+    assert (
+        _stated_caption(sparse)[1] == "sparse: the video runs at 2 fps (under 3), too few frames to follow a movement"
+    )
+    assert _stated_caption(dataclasses.replace(swaying_track(0.3), fps=3.0)) is None
 
 
 def test_a_track_held_still_keeps_one_posture():
@@ -105,12 +115,15 @@ def test_a_person_seen_in_few_frames_is_not_described(captioner, walking_clip, t
 
 
 @pytest.mark.slow
-def test_a_moving_person_in_a_clip_under_a_second_is_not_described(captioner, walking_clip, tmp_path):
+def test_a_moving_person_in_a_clip_under_a_second_or_at_2_fps_is_not_described(captioner, walking_clip, tmp_path):
     frames, _ = read_video(walking_clip)
     clip = str(write_video(tmp_path / "blink.mp4", frames[:3], fps=10))  # 0.3 s of the walker
     result = captioner.caption([clip], prompt="How many times does the person kick?")[0]
     assert (result.caption, result.motion_used) == (SHORT_CAPTION, True)
     assert result.notice == "short: the clip lasts 0.30 s (under 1 s), too short to show a movement"
+    every_fifth = str(write_video(tmp_path / "sparse.mp4", frames[::5], fps=2))  # the 6 s walk at 2 fps
+    result = captioner(every_fifth)
+    assert (result.caption, result.notice.split(":")[0]) == (SPARSE_CAPTION, "sparse")
 
 
 @pytest.fixture(scope="module")

@@ -318,11 +318,10 @@ def absent_questions(clip: dict) -> list[str]:
 
 def made_up(answer: str) -> bool:
     """Whether an answer to an `absent_questions` question gives a count: not "None: ...", "Not said: ..." or a
-    statement that nobody (or only a glimpse of somebody) was found, or that the clip is too short."""
-    from macm_cli.captioner import GLIMPSED_CAPTION, NOBODY_CAPTION, SHORT_CAPTION
+    statement instead of a caption (nobody found, a glimpse, a clip too short or too sparse)."""
+    from macm_cli.captioner import STATED_CAPTIONS
 
-    statements = (NOBODY_CAPTION, GLIMPSED_CAPTION, SHORT_CAPTION)
-    return not answer.startswith(("None", "Not said")) and answer not in statements
+    return not answer.startswith(("None", "Not said")) and answer not in STATED_CAPTIONS
 
 
 def score_caption(clip: dict, caption: str) -> dict:
