@@ -157,8 +157,8 @@ class MACMCaptioner:
         still image, a one-frame video, someone standing still) or barely moves in a way the motion heads read
         from the posture alone (see POSTURE_ENERGY) `STILL_CAPTION`, and one who moves in a clip shorter than
         `SHORTEST_SECONDS` `SHORT_CAPTION`, in a video of fewer than `LOWEST_FPS` frames a second `SPARSE_CAPTION`;
-        the model is not run for them and `notice`
-        says which rule fired; in a long video the same rules give each segment its caption.
+        the model is not run for them and `notice` says which rule fired; in a long video the same rules give each
+        segment its caption.
         An image file (PNG, JPEG, ...) is read as a one-frame video.
 
         Args:

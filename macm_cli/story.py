@@ -97,10 +97,10 @@ def retell(
 ) -> str:
     """`caption` with its story (`split_story`) told from the heads' `reading`: a step for each run of windows reading
     one action with the `evidence` of one of its `(windows, probability)` pairs (`HeadsReading.runs`) and, with
-    `keep_named`, for the longest run of each action the caption
-    names that the heads read anywhere; where the opening says the legs are out of frame ("seen from the waist up"),
-    upper-body actions only, told as for that framing. `caption` as it is without a reading, without such a run, and
-    where its story is not one `split_story` reads."""
+    `keep_named`, for the longest run of each action the caption names that the heads read anywhere; where the
+    opening says the legs are out of frame ("seen from the waist up"), upper-body actions only, told as for that
+    framing. `caption` as it is without a reading, without such a run, and where its story is not one `split_story`
+    reads."""
     told = None if reading is None else split_story(caption)
     if told is None:
         return caption
