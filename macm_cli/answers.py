@@ -177,7 +177,7 @@ class HeadsReading:
         runs = []
         for stretch in stretches:
             action, first, stop = stretch
-            mean = probs[first:stop, self.labels["action"].index(action)].mean()
+            mean = probs[first:stop, likeliest[first]].mean()
             shown = any(stop - first >= windows and mean >= least for windows, least in evidence)
             if not (shown or longest.get(action) == stretch) or among is not None and action not in among:
                 continue

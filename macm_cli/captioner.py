@@ -69,8 +69,10 @@ SEEN_AT_LEAST = 0.5
 POSTURE_ENERGY = 0.15
 POSTURE_MARGIN = 0.05
 POSTURE_MOMENTS = (0.25, 0.5, 0.75)
-# The captions given instead of the model's (`_stated_caption`, `MACMCaptioner._statement`).
-STATED_CAPTIONS = (NOBODY_CAPTION, GLIMPSED_CAPTION, STILL_CAPTION, SHORT_CAPTION, SPARSE_CAPTION)
+# The captions given instead of the model's (`_stated_caption`, `MACMCaptioner._statement`); those that say the
+# person's movements are not described answer any question about them as well.
+UNDESCRIBED_CAPTIONS = (NOBODY_CAPTION, GLIMPSED_CAPTION, SHORT_CAPTION, SPARSE_CAPTION)
+STATED_CAPTIONS = (*UNDESCRIBED_CAPTIONS, STILL_CAPTION)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
@@ -367,7 +369,7 @@ class MACMCaptioner:
         heads' `reading` of it (`heads_reading`): a caption saying that nobody was found, that the person is
         glimpsed or that the clip is too short or too sparse answers any question; otherwise
         `answers.read_answer`."""
-        if caption in (NOBODY_CAPTION, GLIMPSED_CAPTION, SHORT_CAPTION, SPARSE_CAPTION):
+        if caption in UNDESCRIBED_CAPTIONS:
             return caption
         return read_answer(question, caption, reading)
 
@@ -533,4 +535,5 @@ __all__ = [
     "SPARSE_CAPTION",
     "STATED_CAPTIONS",
     "STILL_CAPTION",
+    "UNDESCRIBED_CAPTIONS",
 ]

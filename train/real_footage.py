@@ -319,9 +319,9 @@ def absent_questions(clip: dict) -> list[str]:
 def made_up(answer: str) -> bool:
     """Whether an answer to an `absent_questions` question gives a count: not "None: ...", "Not said: ..." or a
     statement instead of a caption (nobody found, a glimpse, a clip too short or too sparse)."""
-    from macm_cli.captioner import STATED_CAPTIONS
+    from macm_cli.captioner import UNDESCRIBED_CAPTIONS
 
-    return not answer.startswith(("None", "Not said")) and answer not in STATED_CAPTIONS
+    return not answer.startswith(("None", "Not said")) and answer not in UNDESCRIBED_CAPTIONS
 
 
 def score_caption(clip: dict, caption: str) -> dict:
