@@ -39,8 +39,8 @@ def table(summaries: dict[str, dict]) -> str:
     lines.append("| all | invented actions / actions named | " + " | ".join(cells) + " |")
     cells = [str(s["clips_with_invented"]) for s in summaries.values()]
     lines.append("| all | clips with an invented action | " + " | ".join(cells) + " |")
-    cells = [f"{s['made_up_answers']}/{s['absent_questions']} ({s['clips_with_made_up']} clips)" if "made_up_answers" in s
-             else "–" for s in summaries.values()]  # fmt: skip
+    cells = [f"{s['made_up_answers']}/{s['absent_questions']} ({s['clips_with_made_up']} clips; {s['hedged_answers']} "
+             "hedged)" if "made_up_answers" in s else "–" for s in summaries.values()]  # fmt: skip
     lines.append("| all | counts given for actions the clip lacks / such questions | " + " | ".join(cells) + " |")
     for kind in KINDS:
         cells = [f"{s[kind]['person_frames']:.0%}" if "person_frames" in s.get(kind, {}) else "–"

@@ -200,9 +200,17 @@ def test_the_heads_answer_for_the_action_asked_about():
     )
     assert read_answer("How fast does the person jump?", "The person jumps slowly.", reading) == "Slowly."
     assert read_answer("How many times does the person clap?", caption, reading) == "None: the caption names no clap."
-    # Not named, the faint wave is not seen: no count is made up for it.
+    # Named by the question alone, the faint wave is read where the heads read it, and the answer says how faintly;
+    # a statement of its count takes such a count as none. An action read nowhere at SEEN gets no count.
     walk = "The person walks toward the camera."
-    assert read_answer("How many times does the person wave?", walk, reading) == "None: the caption names no wave."
+    faint = ", if at all: the motion barely shows the movement asked about."
+    assert read_answer("How many times does the person wave?", walk, reading) == f"Twice{faint}"
+    assert read_answer("Which arm does the person use to wave?", walk, reading) == f"The right arm{faint}"
+    assert read_answer("The person uses the right arm to wave. True or false?", walk, reading) == f"True{faint}"
+    assert read_answer("Does the person wave twice?", walk, reading) == "No."
+    assert read_answer("How many steps does the person take?", "The person squats.", reading) == (
+        "None: the caption names no walk."
+    )
     assert read_answer("Which leg does the person use to walk?", caption, heads_reading("left")) == (
         "Not said: the caption names the walk without its side."  # a walk has no side to read
     )

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from macm_cli.answers import FAINT
 from processing_macm.video_io import probe_video, read_video
 from train.real_footage import (
     KINDS,
@@ -13,6 +14,7 @@ from train.real_footage import (
     build_clips,
     caption_clips,
     handheld,
+    hedged,
     iter_source,
     leg_or_body_actions,
     load_labels,
@@ -176,11 +178,20 @@ def test_counts_given_for_actions_a_clip_lacks_are_made_up(clips):
     questions = absent_questions(carphone)
     assert "How many times does the person squat?" in questions and len(questions) == 12
     assert not any("talk" in question or "turn around" in question for question in questions)  # held, not counted
-    answers = ["None: the caption names no squat.", "Twice.", "No person is visible in the video.", "Not said: x."]
-    assert [made_up(answer) for answer in answers] == [False, True, False, False]
+    faint = f"Once{FAINT}"  # a count the heads barely read, for an action only the question names
+    answers = [
+        "None: the caption names no squat.",
+        "Twice.",
+        "No person is visible in the video.",
+        "Not said: x.",
+        faint,
+    ]
+    assert [made_up(answer) for answer in answers] == [False, True, False, False, True]
+    assert [hedged(answer) for answer in answers] == [False, False, False, False, True]
     score = dict(score_caption(carphone, "The person talks."), answers=dict(zip(questions, answers)))
     summary = summarize([carphone, carphone], [score, dict(score, answers={questions[0]: "Once."})])
-    assert (summary["absent_questions"], summary["made_up_answers"], summary["clips_with_made_up"]) == (5, 2, 2)
+    assert (summary["absent_questions"], summary["made_up_answers"], summary["clips_with_made_up"]) == (6, 3, 2)
+    assert summary["hedged_answers"] == 1
 
 
 @pytest.mark.slow

@@ -317,11 +317,18 @@ def absent_questions(clip: dict) -> list[str]:
 
 
 def made_up(answer: str) -> bool:
-    """Whether an answer to an `absent_questions` question gives a count: not "None: ...", "Not said: ..." or a
-    statement instead of a caption (nobody found, a glimpse, a clip too short or too sparse)."""
+    """Whether an answer to an `absent_questions` question gives a count (`hedged` or not): not "None: ...", "Not
+    said: ..." or a statement instead of a caption (nobody found, a glimpse, a clip too short or too sparse)."""
     from macm_cli.captioner import UNDESCRIBED_CAPTIONS
 
     return not answer.startswith(("None", "Not said")) and answer not in UNDESCRIBED_CAPTIONS
+
+
+def hedged(answer: str) -> bool:
+    """Whether an answer gives a count with the words that the motion barely shows the action (`answers.FAINT`)."""
+    from macm_cli.answers import FAINT
+
+    return FAINT in answer
 
 
 def score_caption(clip: dict, caption: str) -> dict:
@@ -369,6 +376,7 @@ def summarize(clips: list[dict], scores: list[dict]) -> dict:
         result["absent_questions"] = sum(len(s["answers"]) for s in scores)
         result["made_up_answers"] = sum(made_up(answer) for s in scores for answer in s["answers"].values())
         result["clips_with_made_up"] = sum(any(map(made_up, s["answers"].values())) for s in scores)
+        result["hedged_answers"] = sum(hedged(answer) for s in scores for answer in s["answers"].values())
     return result
 
 
@@ -398,7 +406,7 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
 
 
 __all__ = [
-    "CHECKS", "KINDS", "LABELS_PATH", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "iter_source",
+    "CHECKS", "KINDS", "LABELS_PATH", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "hedged", "iter_source",
     "leg_or_body_actions", "load_labels", "made_up", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
     "summarize",
 ]  # fmt: skip
