@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             if result.notice:
                 print(f"[{video}: {result.notice}]", file=sys.stderr)
             if result.described is not None:
-                print(f"[{video}: answered from the caption: {result.described}]", file=sys.stderr)
+                print(f"[{video}: answered from the motion and this caption: {result.described}]", file=sys.stderr)
             print(f"{video}: {result.caption}" if len(videos) > 1 else result.caption)
             if len(result.segments) > 1 and result.described is None:  # an answer stands alone (its caption: stderr)
                 print("\n".join(("  " if len(videos) > 1 else "") + line for line in timeline_lines(result.segments)))
