@@ -4,7 +4,8 @@ with motion and with `--no-motion`, side by side in one run.
     python bench/bench_caption.py [--video CLIP] [--model macm] [--decoding greedy] [--repeats 3]
 
 In process (median of --repeats, after a warm-up): pose (MediaPipe track), decode and preprocess (PyAV
-frames → processor), generate (prefill and every new token; the encoders are inside it) and, timed on
+frames → processor), generate (prefill and every new token; the encoders are inside it), colours (the clothes'
+colours read from the frames, with motion) and, timed on
 their own, the encoders (vision tower and motion pathway on the processed inputs). Whole command: one
 `macm caption --json` subprocess each way, its wall time (imports and model loading included) and its
 peak RSS (VmHWM, which starts afresh at exec; the rusage of a child also counts the memory of the
@@ -100,7 +101,16 @@ def main(argv: list[str] | None = None) -> None:
             wall, peak = command_run(video, args.model, args.decoding, use_motion)
             rows["motion" if use_motion else "no-motion"] = {**stages, "command_wall": wall, "peak_rss_mb": peak}
 
-    keys = ["pose", "decode_and_preprocess", "encoders", "generate", "new_tokens", "command_wall", "peak_rss_mb"]
+    keys = [
+        "pose",
+        "decode_and_preprocess",
+        "encoders",
+        "generate",
+        "colours",
+        "new_tokens",
+        "command_wall",
+        "peak_rss_mb",
+    ]
     print("| stage | " + " | ".join(rows) + " | ratio |")
     print("|---|" + "---|" * (len(rows) + 1))
     for key in keys:

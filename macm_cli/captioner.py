@@ -33,6 +33,7 @@ from processing_macm.segments import (
 )
 from processing_macm.video_io import sample_frame_indices
 
+from . import appearance
 from .answers import HeadsReading, read_answer, read_heads, reads
 from .counts import count_processor
 from .directions import direction_processor
@@ -144,6 +145,7 @@ class MACMCaptioner:
         ground_directions: bool = True,
         ground_counts: bool = True,
         ground_story: bool = True,
+        ground_colours: bool = True,
         answers: str = "read",
         **generate_kwargs,
     ) -> list[CaptionResult]:
@@ -185,6 +187,8 @@ class MACMCaptioner:
                 give (`counts.py`; models with motion heads, any decoding but MSD).
             ground_story: with grounded decoding, the caption's story is retold as the motion heads read the clip
                 (`story.py`); False keeps the language model's.
+            ground_colours: the colours the caption gives the shirt and the trousers are those the video shows where
+                the track puts them (`appearance.py`; MediaPipe tracks).
             generate_kwargs: to `generate`, e.g. `ground_sides=False` for sides named by the language model,
                 `ground_gait=False` for a walk or a run named by it.
         """
@@ -209,7 +213,7 @@ class MACMCaptioner:
         if prompt is not None and answers == "read" and reads(prompt):
             described = self.caption(
                 videos, tracks, None, use_motion, decoding, keyframe_sampling, max_new_tokens, batch_size, progress,
-                person, ground_directions, ground_counts, ground_story, **generate_kwargs,
+                person, ground_directions, ground_counts, ground_story, ground_colours, **generate_kwargs,
             )  # fmt: skip
             return [
                 replace(
@@ -273,6 +277,11 @@ class MACMCaptioner:
                 progress,
                 options,
             )
+        if ground_colours:
+            results = [
+                _with_colours(result, video, track, duration) if track is not None else result
+                for result, video, track, duration in zip(results, videos, usable, durations)
+            ]
         return results
 
     def _caption_segments(
@@ -512,6 +521,21 @@ def _stated_caption(track: MotionTrack) -> tuple[str, str] | None:
 def _within_window(processor, seconds: float) -> bool:
     """Whether a clip of `seconds` fits the model's motion window (and is read whole rather than in segments)."""
     return seconds <= motion_window(processor) + 1e-6
+
+
+def _with_colours(result: CaptionResult, video, track: MotionTrack, duration: float) -> CaptionResult:
+    """`result` with its captions' clothing colours those `video` shows where `track` puts the clothes (and the
+    seconds that took, `timings["colours"]`)."""
+    start = time.perf_counter()
+    fps = probe_video(video).fps if isinstance(video, (str, os.PathLike)) else len(video) / duration
+    colours = appearance.clothing_colours(video, track, fps)
+    segments = [
+        {**segment, "caption": appearance.ground_colours(segment["caption"], colours)} for segment in result.segments
+    ]
+    timings = {**result.timings, "colours": time.perf_counter() - start}
+    return replace(
+        result, caption=appearance.ground_colours(result.caption, colours), segments=segments, timings=timings
+    )
 
 
 def _duration(video, track) -> float | None:
