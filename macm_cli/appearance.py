@@ -2,14 +2,15 @@
 
 The embedded model names the shirt's and the trousers' colours from 96-pixel frames, and mostly by habit: on the
 clips of HMI-Synth v4 `hmi9` with a person (validation / test, tracks of today's person search) its grounded
-captions name the shirt's colour right for 24 of 73 / 35 of 128 and the trousers' for 4 of 57 / 12 of 121, under a
-1-in-12 guess. `clothing_colours` looks at the frames instead: at a grid of points inside the torso (between the
+captions that name them give the shirt's colour right in 24 of 63 / 35 of 124 and the trousers' in 4 of 46 / 12 of
+115, under a 1-in-12 guess. `clothing_colours` looks at the frames instead: at a grid of points inside the torso (between the
 shoulders and the hips) and the thighs (hips to knees) in up to FRAMES frames where those landmarks are visible, it
 takes the median of the brighter half of the pixels and names it among the caption grammar's colours (`PALETTE`):
-a colour of chroma under ACHROMATIC in CIELAB is black, grey or white by its lightness, any other the nearest
-chromatic colour by a* and b* alone (shading and a scene's light change the lightness more than the hue). On those
-clips: shirts 44 of 65 / 70 of 122, trousers 19 of 43 / 50 of 109 (session 27). `ground_colours` writes them into
-the caption.
+the one nearest in CIELAB, lightness weighted LIGHTNESS, to the colour brightened by the gain (up to 2.5, within
+range) that brings it nearest (shading darkens a colour; it does not change its hue). On those clips: shirts 49 of
+63 / 91 of 124 and trousers 29 of 46 / 66 of 115 of the captions that name them (session 27, README). A nearly
+neutral colour's gain is free, so a shaded white may read grey and a grey white. `ground_colours` writes the names
+into the caption.
 """
 
 import re
@@ -20,7 +21,8 @@ from dataset_scripts.synth.body import PALETTE
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, MotionTrack
 from processing_macm.segments import segment_frames
 
-ACHROMATIC = 8.0  # CIELAB chroma (a*, b* from the neutral axis) under which a colour is black, grey or white
+GAINS = np.linspace(1.0, 2.5, 11)  # how much brighter than it looks a colour may be (shading darkens it)
+LIGHTNESS = 0.25  # the weight of CIELAB lightness against a* and b* in naming a colour
 FRAMES = 12  # frames looked at, spread over those where the part's landmarks are visible
 VISIBLE = 0.5  # landmark visibility a frame's part needs
 LEAST_POINTS = 9  # points a part needs to be named
@@ -32,7 +34,6 @@ PARTS = {
 }  # fmt: skip
 _INDEX = {name: i for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES)}
 _NAMES = list(PALETTE)
-_NEUTRAL = ("black", "grey", "white")
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -47,15 +48,14 @@ _PALETTE_LAB = _lab(np.array([PALETTE[name] for name in _NAMES]))  # [12, 3]
 
 
 def colour_name(rgb) -> str:
-    """The `PALETTE` name of an sRGB colour: black, grey or white by lightness if it is nearly neutral, else the
-    chromatic colour nearest in hue and chroma."""
-    lab = _lab(np.asarray(rgb, np.float32))
-    neutral = [_NAMES.index(name) for name in _NEUTRAL]
-    if np.hypot(lab[1], lab[2]) < ACHROMATIC:
-        return _NAMES[min(neutral, key=lambda k: abs(_PALETTE_LAB[k, 0] - lab[0]))]
-    distance = ((_PALETTE_LAB[:, 1:] - lab[1:]) ** 2).sum(1)  # [12]
-    distance[neutral] = np.inf
-    return _NAMES[int(distance.argmin())]
+    """The `PALETTE` name of an sRGB colour: the palette colour nearest in CIELAB (lightness weighted LIGHTNESS) to
+    the colour brightened by one of GAINS that keeps it within range; shading darkens a colour, it does not change
+    its hue."""
+    rgb = np.asarray(rgb, np.float32)
+    gains = GAINS[GAINS * rgb.max() <= 255.0]  # the first, 1, always
+    lab = _lab(rgb[None] * gains[:, None])  # [G, 3]
+    distance = ((lab[:, None] - _PALETTE_LAB[None]) ** 2 * np.array([LIGHTNESS, 1, 1])).sum(-1)  # [G, 12]
+    return _NAMES[int(distance.min(0).argmin())]
 
 
 def clothing_colours(video, track: MotionTrack, video_fps: float) -> dict[str, str]:
