@@ -321,12 +321,15 @@ def _heads_answer(
         span = reading.span(action, named=True)
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)
-    answer = _span_answer(kind, question, action, reading, *span)
+    answer = _span_answer(kind, question, action, stated and stated.group(1), reading, *span)
     return f"{answer[:-1]}{FAINT}" if faint and answer else answer
 
 
-def _span_answer(kind: str, question: str, action: str, reading: HeadsReading, first: int, stop: int) -> str | None:
-    """The answer to a question of `kind` about `action`, read where the heads read it: windows `[first, stop)`."""
+def _span_answer(
+    kind: str, question: str, action: str, stated: str | None, reading: HeadsReading, first: int, stop: int
+) -> str | None:
+    """The answer to a question of `kind` about `action` (a statement: of its `stated` side), read where the heads
+    read it: windows `[first, stop)`."""
     begin, end = reading.frames[first][0], reading.frames[stop - 1][1]  # track frames
     if kind == "direction":  # as the track's facing gives it over the walk's frames (directions.py)
         phrase = travel_phrase(slice_track(reading.track, begin, end))
@@ -342,7 +345,7 @@ def _span_answer(kind: str, question: str, action: str, reading: HeadsReading, f
         return f"The person {VERB_PHRASES[near]}."
     side, limb = reading.read("side", first, stop), ACTION_SPECS[action][0]
     if kind in ("true_false", "yes_no"):  # a statement of the action's side
-        return _verdict(kind, side == re.search(_SIDE_PATTERN, question.lower()).group(1))
+        return _verdict(kind, side == stated)
     if kind == "speed":
         return _sentence(SPEED_WORDS[reading.read("speed", first, stop)][0])
     if kind == "side":

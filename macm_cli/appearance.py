@@ -13,6 +13,7 @@ neutral colour's gain is free, so a shaded white may read grey and a grey white.
 into the caption.
 """
 
+import functools
 import re
 
 import numpy as np
@@ -34,6 +35,11 @@ PARTS = {
 }  # fmt: skip
 _INDEX = {name: i for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES)}
 _NAMES = list(PALETTE)
+# Where a caption names a colour: "in a blue shirt", "blue trousers".
+_NAMED = {
+    "shirt": re.compile(rf"\b(?:an?) (?:{'|'.join(_NAMES)}) shirt\b"),
+    "trousers": re.compile(rf"\b(?:{'|'.join(_NAMES)}) trousers\b"),
+}
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -44,7 +50,10 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB).reshape(np.shape(rgb))
 
 
-_PALETTE_LAB = _lab(np.array([PALETTE[name] for name in _NAMES]))  # [12, 3]
+@functools.cache
+def _palette_lab() -> np.ndarray:
+    """`PALETTE` in CIELAB `[12, 3]` (computed on first use: OpenCV comes with the pose extra)."""
+    return _lab(np.array([PALETTE[name] for name in _NAMES]))
 
 
 def colour_name(rgb) -> str:
@@ -54,7 +63,7 @@ def colour_name(rgb) -> str:
     rgb = np.asarray(rgb, np.float32)
     gains = GAINS[GAINS * rgb.max() <= 255.0]  # the first, 1, always
     lab = _lab(rgb[None] * gains[:, None])  # [G, 3]
-    distance = ((lab[:, None] - _PALETTE_LAB[None]) ** 2 * np.array([LIGHTNESS, 1, 1])).sum(-1)  # [G, 12]
+    distance = ((lab[:, None] - _palette_lab()[None]) ** 2 * np.array([LIGHTNESS, 1, 1])).sum(-1)  # [G, 12]
     return _NAMES[int(distance.min(0).argmin())]
 
 
@@ -101,17 +110,18 @@ def _part_pixels(frame: np.ndarray, keypoints: np.ndarray, quads) -> list[np.nda
     return pixels
 
 
+def names_colours(caption: str) -> bool:
+    """Whether `caption` names a colour for the shirt or the trousers (what `ground_colours` replaces)."""
+    return any(pattern.search(caption) for pattern in _NAMED.values())
+
+
 def ground_colours(caption: str, colours: dict[str, str]) -> str:
     """`caption` with the colour it names for the shirt ("in a blue shirt") and the trousers ("blue trousers")
     replaced by `colours`' (and the article before the shirt's made to fit)."""
-    palette = "|".join(_NAMES)
-    if "shirt" in colours:
-        shirt = colours["shirt"]
-        article = "an" if shirt[0] in "aeiou" else "a"
-        caption = re.sub(rf"\b(?:an?) (?:{palette}) shirt\b", f"{article} {shirt} shirt", caption)
-    if "trousers" in colours:
-        caption = re.sub(rf"\b(?:{palette}) trousers\b", f"{colours['trousers']} trousers", caption)
+    for part, colour in colours.items():
+        named = f"{'an' if colour[0] in 'aeiou' else 'a'} {colour} shirt" if part == "shirt" else f"{colour} {part}"
+        caption = _NAMED[part].sub(named, caption)
     return caption
 
 
-__all__ = ["clothing_colours", "colour_name", "ground_colours"]
+__all__ = ["clothing_colours", "colour_name", "ground_colours", "names_colours"]

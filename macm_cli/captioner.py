@@ -525,7 +525,9 @@ def _within_window(processor, seconds: float) -> bool:
 
 def _with_colours(result: CaptionResult, video, track: MotionTrack, duration: float) -> CaptionResult:
     """`result` with its captions' clothing colours those `video` shows where `track` puts the clothes (and the
-    seconds that took, `timings["colours"]`)."""
+    seconds that took, `timings["colours"]`); as it is, without reading the video, where no caption names them."""
+    if not any(map(appearance.names_colours, [result.caption, *(s["caption"] for s in result.segments)])):
+        return result
     start = time.perf_counter()
     fps = probe_video(video).fps if isinstance(video, (str, os.PathLike)) else len(video) / duration
     colours = appearance.clothing_colours(video, track, fps)

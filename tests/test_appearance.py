@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dataset_scripts.synth.body import PALETTE
-from macm_cli.appearance import clothing_colours, colour_name, ground_colours
+from macm_cli.appearance import clothing_colours, colour_name, ground_colours, names_colours
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, NUM_JOINTS, MotionTrack
 from processing_macm.video_io import write_video
 
@@ -64,6 +64,7 @@ def test_colours_read_where_the_track_puts_the_clothes(tmp_path):
 
 def test_the_caption_gets_the_colours_read():
     caption = "The video shows a person in a blue shirt and green trousers standing on a tiles floor."
+    assert names_colours(caption) and not names_colours("The person stands still.")  # a caption to read colours for
     assert ground_colours(caption, {"shirt": "orange", "trousers": "black"}) == (
         "The video shows a person in an orange shirt and black trousers standing on a tiles floor."
     )
