@@ -1,7 +1,8 @@
 """MediaPipe Pose backend: the embedded default, fully offline (the model ships inside the wheel).
 
 Uses the legacy `solutions.pose.Pose(model_complexity=1)` API: complexities 0 and 2 and the newer
-Tasks API fetch their models from the network at run time; complexity 1's model ships inside the wheel.
+Tasks API fetch their models from the network at run time; complexity 1's model ships inside the wheel. Where the
+graph's person detector misses a person, that same landmark model is run on their region by LiteRT (`_LandmarkModel`).
 """
 
 import collections
@@ -104,6 +105,22 @@ TORSO = [11, 12, 23, 24]  # MediaPipe's shoulders and hips (left, right)
 # is often read once the landmark model is given their region.
 BACKTRACK_BYTES = 64 << 20
 HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's window
+# MediaPipe's graph finds a person with a detector that keys on the face (BlazePose's), also on a crop around them:
+# it misses people seen from behind or the side and bodies without a face (renders), which its landmark model reads
+# once given their region (of 25 HMI-Synth v4 validation clips where nobody or only a glimpse was found, 13 gave a
+# pose flag over 0.9 on a crop around the person's segmented region). So where the graph finds nobody on a crop, the
+# landmark model reads the crop itself (`_LandmarkModel`), and a search also tries the regions MediaPipe's person
+# segmentation (the wheel's selfie segmentation) covers.
+LANDMARK_MODEL = "modules/pose_landmark/pose_landmark_full.tflite"  # inside the mediapipe wheel
+PRESENT = 0.5  # the landmark model's pose flag from which its crop holds a person
+ROI_SCALE = 1.25  # the graph's region for the next frame: this times the body's circle (pose_landmark_cpu.pbtxt)
+# The landmark model also reads "people" into textures (two frames of Gradio's globe, flags 0.59 and 0.82), but reads
+# them no more on the region its own landmarks give, where it reads a real person again: a search keeps what it reads
+# alone only when a second read on that region finds the torso again within this share of the region's side.
+AGAIN_WITHIN = 0.1
+SEGMENTED = 0.5  # the segmentation's probability from which a pixel is a person's
+SEGMENT_AREA = 0.004  # a segmented region smaller than this share of the frame (~20x20 px in 320x240) is not searched
+SEGMENTS_CHECKED = 3  # the largest segmented regions of a search that are read (each a landmark model call)
 
 
 def _square(x0: float, y0: float, x1: float, y1: float, margin: float) -> np.ndarray:
@@ -163,12 +180,25 @@ def _hog_people(hog, frame: np.ndarray) -> list[np.ndarray]:
     ]
 
 
-def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
-    """Drops candidates whose centre lies inside an earlier one's square (the same person found twice)."""
+def _segmented_people(segmentation, frame: np.ndarray) -> list[np.ndarray]:
+    """Squares `(cx, cy, side)` around the regions that person segmentation covers in `frame`, largest first."""
+    import cv2
+
+    mask = (segmentation.process(frame).segmentation_mask >= SEGMENTED).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    regions = sorted(stats[1:count].tolist(), key=lambda region: -region[4])  # (x, y, w, h, area)
+    return [
+        _square(x, y, x + w, y + h, CROP_MARGIN) for x, y, w, h, area in regions if area >= SEGMENT_AREA * mask.size
+    ][:SEGMENTS_CHECKED]
+
+
+def _distinct(candidates: list[tuple]) -> list[tuple]:
+    """Drops the candidates `(square, ...)` whose centre lies inside an earlier one's square (the same person found
+    twice)."""
     kept = []
-    for square in candidates:
-        if all(np.abs(square[:2] - other[:2]).max() > other[2] / 4 for other in kept):
-            kept.append(square)
+    for candidate in candidates:
+        if all(np.abs(candidate[0][:2] - other[0][:2]).max() > other[0][2] / 4 for other in kept):
+            kept.append(candidate)
     return kept
 
 
@@ -191,14 +221,20 @@ def _in_frame(found: tuple[np.ndarray, np.ndarray], width: int, height: int) -> 
     return inside.mean() >= 0.5 and overlap >= 0.5 * max(x1 - x0, 1) * max(y1 - y0, 1)
 
 
-def _landmarks(result) -> tuple[np.ndarray, np.ndarray] | None:
-    """MediaPipe's result -> image landmarks `[33, 3]` (x, y in [0, 1], visibility) and world landmarks
-    `[33, 3]` (metres), or None when it found nobody."""
+def _landmarks(result) -> tuple[np.ndarray, np.ndarray, None] | None:
+    """MediaPipe's result -> image landmarks `[33, 3]` (x, y in [0, 1], visibility), world landmarks `[33, 3]`
+    (metres) and no region of its own (see `_LandmarkModel`), or None when it found nobody."""
     if result.pose_landmarks is None or result.pose_world_landmarks is None:
         return None
     image = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark], np.float32)
     world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark], np.float32)
-    return image, world
+    return image, world, None
+
+
+def _next_square(found) -> np.ndarray:
+    """The square to read the person in the next frame: the landmark model's own region where it read them alone,
+    else the box of their visible landmarks (`_landmark_square`)."""
+    return found[2] if found[2] is not None else _landmark_square(found[0][:, :2], found[0][:, 2])
 
 
 # MediaPipe's C++ (TensorFlow Lite, absl) writes its log to file descriptor 2 directly, past `sys.stderr`,
@@ -297,6 +333,69 @@ class _LazyPose:
             self.pose.close()
 
 
+class _LandmarkModel:
+    """MediaPipe's pose landmark model (`LANDMARK_MODEL`, the graph's own) run by LiteRT on a `CROP_SIZE` crop as it
+    is, without the graph's person detector: `(image [33, 3], world [33, 3], square)`, the landmarks as `_landmarks`
+    gives them (x, y in [0, 1] of the crop, visibility; metres) and the square `(cx, cy, side)` (crop units) to read
+    them in next, or None where its pose flag is under `PRESENT`. That square is the graph's own region for tracking:
+    centred on the body's centre (auxiliary landmark 33), `ROI_SCALE` times the circle through its top (34) across,
+    so that a body cut by the frame is read at its whole size (the box of its visible landmarks, a chest, is not one
+    the model reads). Loaded at the first call."""
+
+    def __init__(self):
+        self.interpreter = None
+
+    def __call__(self, crop: np.ndarray):
+        if self.interpreter is None:
+            self._load()
+        self.interpreter.set_tensor(self.input, (crop.astype(np.float32) / 255.0)[None])  # [1, 256, 256, 3] in [0, 1]
+        self.interpreter.invoke()
+        if self.interpreter.get_tensor(self.flag)[0, 0] < PRESENT:
+            return None
+        points = self.interpreter.get_tensor(self.points).reshape(39, 5)  # x, y (crop pixels), z, logits
+        world = self.interpreter.get_tensor(self.world).reshape(39, 3)[:33]
+        auxiliary, points = points[33:35, :2] / CROP_SIZE, points[:33]  # the body's centre and top
+        visibility = 1.0 / (1.0 + np.exp(-points[:, 3]))
+        image = np.concatenate([points[:, :2] / CROP_SIZE, visibility[:, None]], axis=1)
+        square = np.array([*auxiliary[0], 2 * ROI_SCALE * np.linalg.norm(auxiliary[1] - auxiliary[0])])
+        return image.astype(np.float32), world.astype(np.float32), square
+
+    def _load(self):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as err:
+            raise ImportError(
+                "Reading people MediaPipe's detector misses needs ai-edge-litert: `pip install 'macm[motion]'`."
+            ) from err
+        import mediapipe
+
+        self.interpreter = Interpreter(model_path=os.path.join(os.path.dirname(mediapipe.__file__), LANDMARK_MODEL))
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        # The outputs: landmarks [1, 195] (39 x (x, y, z, visibility, presence)), pose flag [1, 1], segmentation,
+        # heatmap, world landmarks [1, 117] (39 x 3).
+        outputs = {detail["name"]: detail["index"] for detail in self.interpreter.get_output_details()}
+        self.points, self.flag, self.world = outputs["Identity"], outputs["Identity_1"], outputs["Identity_4"]
+
+
+class _LazySegmentation:
+    """MediaPipe's person segmentation (selfie segmentation, general model), made at the first `process`."""
+
+    def __init__(self):
+        self.graph = None
+
+    def process(self, image: np.ndarray):
+        if self.graph is None:
+            from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
+
+            self.graph = SelfieSegmentation(model_selection=0)
+        return self.graph.process(image)
+
+    def close(self):
+        if self.graph is not None:
+            self.graph.close()
+
+
 class _PersonTracker:
     """Follows one person through consecutive frames; `step(frame)` gives their landmarks (image
     landmarks in frame pixels + visibility, world landmarks) or None. See `estimate_mediapipe`."""
@@ -310,6 +409,7 @@ class _PersonTracker:
         self.crop_pose, self.frame_pose = graphs or (_LazyPose(**pose_options), _LazyPose(**pose_options))
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self.landmark_model, self.segmentation = _LandmarkModel(), _LazySegmentation()
         self.person = person
         self.square = None  # (cx, cy, side) of the region to read in the next frame, in frame pixels
         self.last_seen = None  # the square of the person's landmarks when last found
@@ -321,6 +421,7 @@ class _PersonTracker:
 
     def close(self):
         """Closes its own graphs; borrowed ones (`pose_graphs`) are reset for the next clip instead."""
+        self.segmentation.close()
         for pose in (self.crop_pose, self.frame_pose):
             if self.owns_graphs:
                 pose.close()
@@ -336,7 +437,7 @@ class _PersonTracker:
                 found = self._follow(frame)
         self.t += 1
         if found is not None:
-            self.square = self.last_seen = _landmark_square(found[0][:, :2], found[0][:, 2])
+            self.square, self.last_seen = _next_square(found), _landmark_square(found[0][:, :2], found[0][:, 2])
         return found
 
     def _follow(self, frame: np.ndarray):
@@ -345,7 +446,7 @@ class _PersonTracker:
         height, width = frame.shape[:2]
         if self.square[2] >= CROP_BELOW * height:
             found = self._read_frame(frame)
-            found = found if found is not None and _within(found, self.square) else None
+            found = found if found is not None and _within(found, self.square) else self._read_crop(frame, self.square)
         else:
             found = self._read_crop(frame, self.square)
         self.misses = 0 if found is not None else self.misses + 1
@@ -368,7 +469,7 @@ class _PersonTracker:
         for earlier in before:
             found.append(self._read_crop(earlier, square))
             if found[-1] is not None:
-                square, misses = _landmark_square(found[-1][0][:, :2], found[-1][0][:, 2]), 0
+                square, misses = _next_square(found[-1]), 0
             elif (misses := misses + 1) > MAX_MISSES:
                 break
         self.crop_pose.reset()
@@ -385,13 +486,29 @@ class _PersonTracker:
         found[0][:, :2] *= (width, height)
         return found if _in_frame(found, width, height) else None
 
-    def _read_crop(self, frame: np.ndarray, square: np.ndarray):
-        """The landmarks (in frame pixels) of the person MediaPipe finds on the crop `square`, or None."""
+    def _read_crop(self, frame: np.ndarray, square: np.ndarray, again: bool = False):
+        """The landmarks (in frame pixels) of the person MediaPipe finds on the crop `square`: by its graph, else by its
+        landmark model on the crop as it is, then, with `again`, only when that finds them again on their own region
+        (`AGAIN_WITHIN`); or None."""
+        found = self._read_cut(frame, square, graph=True)
+        if found is None and (found := self._read_cut(frame, square, graph=False)) is not None and again:
+            confirmed = self._read_cut(frame, found[2], graph=False)
+            if confirmed is None or (
+                np.abs(confirmed[0][TORSO, :2] - found[0][TORSO, :2]).mean() > AGAIN_WITHIN * found[2][2]
+            ):
+                return None
+        return found
+
+    def _read_cut(self, frame: np.ndarray, square: np.ndarray, graph: bool):
+        """The person's landmarks (in frame pixels) read on the crop `square` by the graph (`graph`) or by the landmark
+        model alone, or None."""
         crop, (x0, y0, side) = _cut(frame, square)
-        found = _landmarks(self.crop_pose.process(crop))
+        found = _landmarks(self.crop_pose.process(crop)) if graph else self.landmark_model(crop)
         if found is None:
             return None
         found[0][:, :2] = found[0][:, :2] * side + (x0, y0)
+        if found[2] is not None:
+            found[2][:2], found[2][2] = found[2][:2] * side + (x0, y0), found[2][2] * side
         return found if _within(found, square) and _in_frame(found, frame.shape[1], frame.shape[0]) else None
 
     def _search(self, frame: np.ndarray):
@@ -405,22 +522,36 @@ class _PersonTracker:
             square = _landmark_square(whole[0][:, :2], whole[0][:, 2])
             if square[2] < CROP_BELOW * height:  # followed on its crop: read there (a guess is not found again)
                 self.crop_pose.reset()
-                whole = last_read = self._read_crop(frame, read := square)
+                whole = last_read = self._read_crop(frame, read := square, again=True)
             elif height < HOG_ENLARGE_BELOW:  # followed on the whole frame, but in a small frame read on its crop too
                 self.crop_pose.reset()
-                whole = whole if (last_read := self._read_crop(frame, read := square)) is not None else None
+                whole = (
+                    whole if (last_read := self._read_crop(frame, read := square, again=True)) is not None else None
+                )
         if whole is not None:
             people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
         if self.t < SEARCH_EVERY or self.t % SEARCH_EVERY == 0:
-            squares = _distinct([square for square, _ in people] + _hog_people(self.hog, frame))[len(people) :]
-            for square in squares[:HOG_CHECKED]:
-                if square[2] >= CROP_BELOW * height:
+            hog = [(square, "hog") for square in _hog_people(self.hog, frame)]
+            segmented = [(square, "segmented") for square in _segmented_people(self.segmentation, frame)]
+            candidates = _distinct(people + hog + segmented)[len(people) :]
+            hog = [candidate for candidate in candidates if candidate[1] == "hog"][:HOG_CHECKED]
+            segmented = [candidate for candidate in candidates if candidate[1] == "segmented"]
+            whole_frame = (np.array([width / 2, height / 2, max(width, height)], np.float64), "frame")
+            for square, source in hog + segmented + [whole_frame]:
+                if source == "frame" and people:
+                    break  # the whole frame is read last, for a body that fills it and that nothing else found
+                if source == "hog" and square[2] >= CROP_BELOW * height:
                     people.append((square, None))  # read on the whole frame, as a followed person this big is
                     continue
                 self.crop_pose.reset()  # each region is read afresh
-                found = last_read = self._read_crop(frame, read := square)
-                # HOG finds whole upright people: one whose torso MediaPipe does not see is not one.
-                if found is not None and (found[0][TORSO, 2] >= 0.5).reshape(2, 2).any(axis=1).all():
+                found = last_read = self._read_crop(frame, read := square, again=True)
+                if found is None:
+                    continue
+                # HOG finds whole upright people: one whose torso MediaPipe does not see is not one. A segmented
+                # region or the whole frame may show a body cut by the frame (from the waist or the chest up): its
+                # shoulders must be seen.
+                seen = found[0][TORSO, 2] >= 0.5  # left and right shoulder, left and right hip
+                if seen.reshape(2, 2).any(axis=1).all() if source == "hog" else seen[:2].any():
                     people.append((_landmark_square(found[0][:, :2], found[0][:, 2]), found))
         self.most_found = max(self.most_found, len(people))
         if self.last_seen is None and len(people) > self.person:

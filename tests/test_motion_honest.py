@@ -186,6 +186,25 @@ def test_a_person_read_into_the_frame_edge_is_not_followed(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_body_the_detector_misses_is_read_on_its_region(tmp_path, monkeypatch):
+    import processing_macm.pose_mediapipe as pose_mediapipe
+    from dataset_scripts.synth import make_clip
+
+    for folder in ("videos", "joints"):
+        (tmp_path / folder).mkdir()
+    # HMI-Synth seed 6, clip 223: 192x192, a faceless body from the waist up seen from its side (yaw -100 degrees),
+    # filling most of the frame. MediaPipe's face-keyed detector finds it in no frame, on the frame or on a crop.
+    row = make_clip(tmp_path, seed=6, index=223, size=192)
+    assert row["camera"]["framing"] == "waist_up" and abs(row["camera"]["yaw_deg"]) > 90
+    track = extract_motion(tmp_path / row["video"], progress=False)
+    assert track.valid.mean() > 0.8
+    seen = track.keypoints_2d[track.valid]
+    assert (seen[:, [11, 12], 2].max(axis=1) >= 0.5).mean() > 0.8  # a shoulder seen where the person is found
+    monkeypatch.setattr(pose_mediapipe, "PRESENT", 1.1)  # the landmark model's own reading never accepted
+    assert extract_motion(tmp_path / row["video"], progress=False).valid.mean() < 0.2
+
+
+@pytest.mark.slow
 def test_person_index_picks_another_pedestrian(vtest):
     frames = np.stack([frame for i, _, frame in iter_frames(vtest) if 630 <= i < 650])  # 2 s, several pedestrians
     main = extract_motion(frames, fps=10, progress=False)
