@@ -118,6 +118,10 @@ ROI_SCALE = 1.25  # the graph's region for the next frame: this times the body's
 # them no more on the region its own landmarks give, where it reads a real person again: a search keeps what it reads
 # alone only when a second read on that region finds the torso again within this share of the region's side.
 AGAIN_WITHIN = 0.1
+# Found again on its own region, Gradio's globe still gave one "person" filling the frame, found again in 1 of the next
+# 3 frames: a person the landmark model alone found in a search is kept when found in this many frames before the
+# next search (the frames read back before it included).
+ALONE_RUN = 3
 SEGMENTED = 0.5  # the segmentation's probability from which a pixel is a person's
 SEGMENT_AREA = 0.004  # a segmented region smaller than this share of the frame (~20x20 px in 320x240) is not searched
 SEGMENTS_CHECKED = 3  # the largest segmented regions of a search that are read (each a landmark model call)
@@ -417,6 +421,8 @@ class _PersonTracker:
         self.most_found = 0  # the most people found in one search
         self.t = 0
         self.searched = False  # whether the last step searched
+        self.searched_at = []  # the frames where it searched
+        self.found_alone = []  # the frames where a search found a person by the landmark model alone
         self.primed = None  # the square the crop's graph read on this frame since its last reset, if that is its state
 
     def close(self):
@@ -432,9 +438,12 @@ class _PersonTracker:
         found = self._follow(frame) if self.square is not None else None
         self.searched = found is None and self.square is None
         if self.searched:
+            self.searched_at.append(self.t)
             found = self._search(frame)
             if found is None and self.square is not None:
                 found = self._follow(frame)
+            if found is not None and found[2] is not None:
+                self.found_alone.append(self.t)
         self.t += 1
         if found is not None:
             self.square, self.last_seen = _next_square(found), _landmark_square(found[0][:, :2], found[0][:, 2])
@@ -669,6 +678,12 @@ def estimate_mediapipe(
         )
     if first is not None and still and count > 1:
         keypoints[:count], joints[:count], valid[:count] = keypoints[first[0]], joints[first[0]], True
+    for t in tracker.found_alone:  # kept when found in `ALONE_RUN` frames (or all) before the next search
+        start, stop = t, next((searched for searched in tracker.searched_at if searched > t), count)
+        while start > 0 and valid[start - 1]:  # the frames read back from it
+            start -= 1
+        if valid[start:stop].sum() < min(ALONE_RUN, count):
+            valid[start:stop] = False
     # Header frame counts can overstate what decodes: keep only the frames that came.
     return MotionTrack(
         fps=fps, frame_size=frame_size, keypoints_2d=keypoints[:count], joints_3d=joints[:count],
