@@ -191,7 +191,7 @@ def _pose_stderr(video: str) -> str:
 
 
 def test_the_landmark_model_reads_a_crop_without_the_detector(walking_clip):
-    from processing_macm.pose_mediapipe import _cut, _LandmarkModel, _landmark_square
+    from processing_macm.pose_mediapipe import _cut, _landmark_square, _LandmarkModel
 
     frames, _ = read_video(walking_clip)
     graph = extract_motion(frames[:3], fps=10, progress=False)  # the graph's reading (its detector found the walker)
