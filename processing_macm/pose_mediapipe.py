@@ -109,8 +109,8 @@ HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's windo
 # it misses people seen from behind or the side and bodies without a face (renders), which its landmark model reads
 # once given their region (of 25 HMI-Synth v4 validation clips where nobody or only a glimpse was found, 13 gave a
 # pose flag over 0.9 on a crop around the person's segmented region). So where the graph finds nobody on a crop, the
-# landmark model reads the crop itself (`_LandmarkModel`), and a search also tries the regions MediaPipe's person
-# segmentation (the wheel's selfie segmentation) covers.
+# landmark model reads the crop itself (`_LandmarkModel`), and a search where neither MediaPipe nor HOG finds anyone
+# also tries the regions MediaPipe's person segmentation (the wheel's selfie segmentation) covers, then the whole frame.
 LANDMARK_MODEL = "modules/pose_landmark/pose_landmark_full.tflite"  # inside the mediapipe wheel
 PRESENT = 0.5  # the landmark model's pose flag from which its crop holds a person
 ROI_SCALE = 1.25  # the graph's region for the next frame: this times the body's circle (pose_landmark_cpu.pbtxt)
@@ -124,7 +124,7 @@ AGAIN_WITHIN = 0.1
 ALONE_RUN = 3
 SEGMENTED = 0.5  # the segmentation's probability from which a pixel is a person's
 SEGMENT_AREA = 0.004  # a segmented region smaller than this share of the frame (~20x20 px in 320x240) is not searched
-SEGMENTS_CHECKED = 3  # the largest segmented regions of a search that are read (each a landmark model call)
+SEGMENTS_CHECKED = 3  # the largest segmented regions a search reads (each up to 3 landmark model calls)
 
 
 def _square(x0: float, y0: float, x1: float, y1: float, margin: float) -> np.ndarray:
@@ -196,13 +196,12 @@ def _segmented_people(segmentation, frame: np.ndarray) -> list[np.ndarray]:
     ][:SEGMENTS_CHECKED]
 
 
-def _distinct(candidates: list[tuple]) -> list[tuple]:
-    """Drops the candidates `(square, ...)` whose centre lies inside an earlier one's square (the same person found
-    twice)."""
+def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
+    """Drops candidates whose centre lies inside an earlier one's square (the same person found twice)."""
     kept = []
-    for candidate in candidates:
-        if all(np.abs(candidate[0][:2] - other[0][:2]).max() > other[0][2] / 4 for other in kept):
-            kept.append(candidate)
+    for square in candidates:
+        if all(np.abs(square[:2] - other[:2]).max() > other[2] / 4 for other in kept):
+            kept.append(square)
     return kept
 
 
@@ -540,28 +539,25 @@ class _PersonTracker:
         if whole is not None:
             people.append((_landmark_square(whole[0][:, :2], whole[0][:, 2]), whole))
         if self.t < SEARCH_EVERY or self.t % SEARCH_EVERY == 0:
-            hog = [(square, "hog") for square in _hog_people(self.hog, frame)]
-            segmented = [(square, "segmented") for square in _segmented_people(self.segmentation, frame)]
-            candidates = _distinct(people + hog + segmented)[len(people) :]
-            hog = [candidate for candidate in candidates if candidate[1] == "hog"][:HOG_CHECKED]
-            segmented = [candidate for candidate in candidates if candidate[1] == "segmented"]
-            whole_frame = (np.array([width / 2, height / 2, max(width, height)], np.float64), "frame")
-            for square, source in hog + segmented + [whole_frame]:
-                if source == "frame" and people:
-                    break  # the whole frame is read last, for a body that fills it and that nothing else found
-                if source == "hog" and square[2] >= CROP_BELOW * height:
+            squares = _distinct([square for square, _ in people] + _hog_people(self.hog, frame))[len(people) :]
+            for square in squares[:HOG_CHECKED]:
+                if square[2] >= CROP_BELOW * height:
                     people.append((square, None))  # read on the whole frame, as a followed person this big is
                     continue
                 self.crop_pose.reset()  # each region is read afresh
                 found = last_read = self._read_crop(frame, read := square, again=True)
-                if found is None:
-                    continue
-                # HOG finds whole upright people: one whose torso MediaPipe does not see is not one. A segmented
-                # region or the whole frame may show a body cut by the frame (from the waist or the chest up): its
-                # shoulders must be seen.
-                seen = found[0][TORSO, 2] >= 0.5  # left and right shoulder, left and right hip
-                if seen.reshape(2, 2).any(axis=1).all() if source == "hog" else seen[:2].any():
+                # HOG finds whole upright people: one whose torso MediaPipe does not see is not one.
+                if found is not None and (found[0][TORSO, 2] >= 0.5).reshape(2, 2).any(axis=1).all():
                     people.append((_landmark_square(found[0][:, :2], found[0][:, 2]), found))
+            if not people:  # the regions person segmentation covers, largest first, then the whole frame
+                whole_frame = np.array([width / 2, height / 2, max(width, height)], np.float64)
+                for square in _segmented_people(self.segmentation, frame) + [whole_frame]:
+                    self.crop_pose.reset()
+                    found = last_read = self._read_crop(frame, read := square, again=True)
+                    # A body cut by the frame (from the waist or the chest up) may show no hip: a shoulder is seen.
+                    if found is not None and (found[0][TORSO[:2], 2] >= 0.5).any():
+                        people.append((_landmark_square(found[0][:, :2], found[0][:, 2]), found))
+                        break
         self.most_found = max(self.most_found, len(people))
         if self.last_seen is None and len(people) > self.person:
             # The people MediaPipe read first (HOG's big finds on small frames are often textures), tallest first.
