@@ -205,14 +205,14 @@ def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
     return kept
 
 
-def _within(found: tuple[np.ndarray, np.ndarray], square: np.ndarray) -> bool:
+def _within(found: tuple, square: np.ndarray) -> bool:
     """Whether landmarks found for the region `square` are a person there: not one beside it, nor a guess
     collapsed to a fraction of its size or spread far past it."""
     seen = _landmark_square(found[0][:, :2], found[0][:, 2])
     return np.abs(seen[:2] - square[:2]).max() <= square[2] / 2 and square[2] / 4 <= seen[2] <= square[2] * 2
 
 
-def _in_frame(found: tuple[np.ndarray, np.ndarray], width: int, height: int) -> bool:
+def _in_frame(found: tuple, width: int, height: int) -> bool:
     """Whether most of the landmarks MediaPipe calls visible (or, with fewer than 4 of them, of all landmarks), and
     half of their box or more, lie inside the frame: MediaPipe's detector also reads people into textures at the
     frame's edge (a corner of an HMI-Synth photograph, in 144p), with most of the "visible" body outside."""
@@ -318,22 +318,34 @@ class _LazyPose:
 
     def __init__(self, **options):
         self.options = options
-        self.pose = None
+        self.graph = None
+
+    def _make(self):
+        from mediapipe.python.solutions.pose import Pose
+
+        return Pose(**self.options)
 
     def process(self, image: np.ndarray):
-        if self.pose is None:
-            from mediapipe.python.solutions.pose import Pose
-
-            self.pose = Pose(**self.options)
-        return self.pose.process(image)
+        if self.graph is None:
+            self.graph = self._make()
+        return self.graph.process(image)
 
     def reset(self):
-        if self.pose is not None:
-            self.pose.reset()
+        if self.graph is not None:
+            self.graph.reset()
 
     def close(self):
-        if self.pose is not None:
-            self.pose.close()
+        if self.graph is not None:
+            self.graph.close()
+
+
+class _LazySegmentation(_LazyPose):
+    """MediaPipe's person segmentation (selfie segmentation, general model), made at the first `process`."""
+
+    def _make(self):
+        from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
+
+        return SelfieSegmentation(model_selection=0)
 
 
 class _LandmarkModel:
@@ -379,24 +391,6 @@ class _LandmarkModel:
         # heatmap, world landmarks [1, 117] (39 x 3).
         outputs = {detail["name"]: detail["index"] for detail in self.interpreter.get_output_details()}
         self.points, self.flag, self.world = outputs["Identity"], outputs["Identity_1"], outputs["Identity_4"]
-
-
-class _LazySegmentation:
-    """MediaPipe's person segmentation (selfie segmentation, general model), made at the first `process`."""
-
-    def __init__(self):
-        self.graph = None
-
-    def process(self, image: np.ndarray):
-        if self.graph is None:
-            from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
-
-            self.graph = SelfieSegmentation(model_selection=0)
-        return self.graph.process(image)
-
-    def close(self):
-        if self.graph is not None:
-            self.graph.close()
 
 
 class _PersonTracker:
@@ -679,7 +673,7 @@ def estimate_mediapipe(
         while start > 0 and valid[start - 1]:  # the frames read back from it
             start -= 1
         if valid[start:stop].sum() < min(ALONE_RUN, count):
-            valid[start:stop] = False
+            keypoints[start:stop], joints[start:stop], valid[start:stop] = 0.0, 0.0, False  # as frames never found
     # Header frame counts can overstate what decodes: keep only the frames that came.
     return MotionTrack(
         fps=fps, frame_size=frame_size, keypoints_2d=keypoints[:count], joints_3d=joints[:count],

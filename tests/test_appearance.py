@@ -52,9 +52,7 @@ def test_a_colour_is_not_brightened_out_of_range():
 def test_colours_read_where_the_track_puts_the_clothes(tmp_path):
     frames, track = person_frames(), person_track()
     assert clothing_colours(frames, track, 10.0) == {"shirt": "red", "trousers": "blue"}
-    video = write_video(
-        tmp_path / "person.mp4", person_frames(30), fps=30.0
-    )  # decoded from a file, 3 frames a track frame
+    video = write_video(tmp_path / "person.mp4", person_frames(30), fps=30.0)  # decoded: 3 frames a track frame
     assert clothing_colours(video, track, 30.0) == {"shirt": "red", "trousers": "blue"}
     # The hips unseen: no part has all of its landmarks, so no colour is read.
     assert clothing_colours(frames, person_track(hips_visible=False), 10.0) == {}
