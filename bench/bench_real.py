@@ -7,8 +7,9 @@ kind of clip, the share that passes its check: pedestrians (vtest.avi) captioned
 head (carphone) with no leg or whole-body action, still and empty clips with no action; the walks whose
 direction the caption names as the label has it (toward, away, across either way, diagonal); and over all
 clips the share of named actions that the labels do not list (invented); with motion, how many of the
-questions "How many times does the person X?" about actions the clip lacks get a count. Writes every caption
-(and answer) to -o.
+questions "How many times does the person X?" about actions the clip lacks get a count, and how many answers to
+questions about what a clip shows (how much of the person is visible, whether they move at all, whether they go
+elsewhere) agree with the labels. Writes every caption (and answer) to -o.
 """
 
 import argparse
@@ -17,7 +18,16 @@ import sys
 import time
 from pathlib import Path
 
-from train.real_footage import CHECKS, KINDS, LABELS_PATH, build_clips, caption_clips, load_labels, summarize
+from train.real_footage import (
+    CHECKS,
+    KINDS,
+    LABELS_PATH,
+    LOOK_QUESTIONS,
+    build_clips,
+    caption_clips,
+    load_labels,
+    summarize,
+)
 
 
 def table(summaries: dict[str, dict]) -> str:
@@ -42,6 +52,10 @@ def table(summaries: dict[str, dict]) -> str:
     cells = [f"{s['made_up_answers']}/{s['absent_questions']} ({s['clips_with_made_up']} clips; {s['hedged_answers']} "
              "hedged)" if "made_up_answers" in s else "–" for s in summaries.values()]  # fmt: skip
     lines.append("| all | counts given for actions the clip lacks / such questions | " + " | ".join(cells) + " |")
+    for kind, question in LOOK_QUESTIONS.items():
+        cells = [f"{s['looks'][kind]['passed']}/{s['looks'][kind]['clips']}" if "looks" in s else "–"
+                 for s in summaries.values()]  # fmt: skip
+        lines.append(f"| with a person | answers {question!r} as the labels do | " + " | ".join(cells) + " |")
     for kind in KINDS:
         cells = [f"{s[kind]['person_frames']:.0%}" if "person_frames" in s.get(kind, {}) else "–"
                  for s in summaries.values()]  # fmt: skip

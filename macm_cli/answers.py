@@ -30,8 +30,9 @@ after) raised validation counts 0.376 → 0.432, sides 0.400 → 0.540, speeds 0
 0.618 → 0.625; asked the count of each action a real clip lacks (`bench/bench_real.py`), it gives 79 of 741 counts
 where it gave 34, the 45 new ones all with `FAINT`. The README has the tables and commands.
 
-`reads(question)` says whether a question is of those kinds and names an action; the others (colours, motives, what
-is visible, ...) are left to the model.
+`reads(question)` says whether a question is of those kinds and names an action. Questions about what the clip shows
+of the person (colours, how much of the body is visible, whether they move at all or go elsewhere) are `looks.py`'s;
+the others (motives, expressions, ...) are left to the model.
 """
 
 import operator

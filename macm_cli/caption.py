@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--answers", choices=["read", "generate"], default="read",
         help="read (default): a question about a movement's count, side, speed, direction or order, or a true/false "
         "statement about the movements, is answered from the motion heads and the model's caption (printed on "
-        "stderr); generate: the model answers every question itself",
+        "stderr), and one about the clothes' colours, how much of the body is visible, or whether the person moves "
+        "at all or goes elsewhere from the video, its track and that caption; generate: the model answers every "
+        "question itself",
     )  # fmt: skip
     parser.add_argument(
         "--no-motion", action="store_true", help="caption from the frames alone (no pose, no motion tokens)"
@@ -131,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             if result.notice:
                 print(f"[{video}: {result.notice}]", file=sys.stderr)
             if result.described is not None:
-                print(f"[{video}: answered from the motion and this caption: {result.described}]", file=sys.stderr)
+                print(
+                    f"[{video}: answered from the video, its motion and this caption: {result.described}]",
+                    file=sys.stderr,
+                )
             print(f"{video}: {result.caption}" if len(videos) > 1 else result.caption)
             if len(result.segments) > 1 and result.described is None:  # an answer stands alone (its caption: stderr)
                 print("\n".join(("  " if len(videos) > 1 else "") + line for line in timeline_lines(result.segments)))

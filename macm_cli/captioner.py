@@ -33,7 +33,7 @@ from processing_macm.segments import (
 )
 from processing_macm.video_io import sample_frame_indices
 
-from . import appearance
+from . import appearance, looks
 from .answers import HeadsReading, read_answer, read_heads, reads
 from .counts import count_processor
 from .directions import direction_processor
@@ -210,7 +210,7 @@ class MACMCaptioner:
             start = time.perf_counter()
             tracks = [self.estimate_motion(video, progress=progress, person=person) for video in videos]
             timings["pose"] = time.perf_counter() - start
-        if prompt is not None and answers == "read" and reads(prompt):
+        if prompt is not None and answers == "read" and is_read(prompt):
             described = self.caption(
                 videos, tracks, None, use_motion, decoding, keyframe_sampling, max_new_tokens, batch_size, progress,
                 person, ground_directions, ground_counts, ground_story, ground_colours, **generate_kwargs,
@@ -219,11 +219,13 @@ class MACMCaptioner:
                 replace(
                     result,
                     video=name,
-                    caption=self.answer(prompt, result.caption, self.heads_reading(result.caption, track)),
+                    caption=self.answer(
+                        prompt, result.caption, self.heads_reading(result.caption, track), video, track
+                    ),
                     timings={**timings, **result.timings},
                     described=result.caption,
                 )
-                for name, result, track in zip(names, described, tracks)
+                for name, result, video, track in zip(names, described, videos, tracks)
             ]
         notices = [
             None
@@ -373,13 +375,26 @@ class MACMCaptioner:
             return None
         return read_heads(self.model, self.processor, track)
 
-    def answer(self, question: str, caption: str, reading: HeadsReading | None = None) -> str:
-        """The answer to `question` (one that `answers.reads`) about a clip captioned `caption`, with the motion
-        heads' `reading` of it (`heads_reading`): a caption saying that nobody was found, that the person is
-        glimpsed or that the clip is too short or too sparse answers any question; otherwise
-        `answers.read_answer`."""
+    def answer(
+        self,
+        question: str,
+        caption: str,
+        reading: HeadsReading | None = None,
+        video=None,
+        track: MotionTrack | None = None,
+    ) -> str:
+        """The answer to `question` (one that `is_read`) about a clip captioned `caption`, with the motion heads'
+        `reading` of it (`heads_reading`), the `video` (a path or frames) and its `track`: a caption saying that nobody
+        was found, that the person is glimpsed or that the clip is too short or too sparse answers any question; a
+        question about what the clip shows of the person is `looks.answer`ed (a colour read from `video` where `track`
+        puts the clothes; without them, the caption's); otherwise `answers.read_answer`."""
         if caption in UNDESCRIBED_CAPTIONS:
             return caption
+        if looks.reads(question):
+            colours = None
+            if looks.question_kind(question) == "colour" and video is not None and track is not None:
+                colours = appearance.clothing_colours(video, track, _video_fps(video, _duration(None, track)))
+            return looks.answer(question, caption, track, colours)
         return read_answer(question, caption, reading)
 
     def _statement(self, processor, track: MotionTrack) -> tuple[str, str] | None:
@@ -529,8 +544,7 @@ def _with_colours(result: CaptionResult, video, track: MotionTrack, duration: fl
     if not any(map(appearance.names_colours, [result.caption, *(s["caption"] for s in result.segments)])):
         return result
     start = time.perf_counter()
-    fps = probe_video(video).fps if isinstance(video, (str, os.PathLike)) else len(video) / duration
-    colours = appearance.clothing_colours(video, track, fps)
+    colours = appearance.clothing_colours(video, track, _video_fps(video, duration))
     segments = [
         {**segment, "caption": appearance.ground_colours(segment["caption"], colours)} for segment in result.segments
     ]
@@ -538,6 +552,17 @@ def _with_colours(result: CaptionResult, video, track: MotionTrack, duration: fl
     return replace(
         result, caption=appearance.ground_colours(result.caption, colours), segments=segments, timings=timings
     )
+
+
+def _video_fps(video, duration: float) -> float:
+    """Frames a second of `video`: its header's for a file, its frames over `duration` (seconds) for frames."""
+    return probe_video(video).fps if isinstance(video, (str, os.PathLike)) else len(video) / duration
+
+
+def is_read(question: str) -> bool:
+    """Whether `MACMCaptioner.caption(prompt=question)` reads the answer (`answers.reads`, `looks.reads`) rather than
+    having the model generate one."""
+    return reads(question) or looks.reads(question)
 
 
 def _duration(video, track) -> float | None:
@@ -562,4 +587,5 @@ __all__ = [
     "STATED_CAPTIONS",
     "STILL_CAPTION",
     "UNDESCRIBED_CAPTIONS",
+    "is_read",
 ]

@@ -122,8 +122,8 @@ def test_hmi_synth_questions_answered_from_their_own_reference_caption():
         caption = captions_v2(program, body, camera, text_rng)["caption"]
         for qa in qa_pairs_v2(program, body, camera, text_rng):
             kind = hmi_kind(qa)
-            if kind is None:
-                continue
+            if kind not in ("count", "side", "speed", "order", "direction", "true_false"):
+                continue  # no kind, or a question about what the clip shows (tests/test_looks.py)
             assert reads(qa["question"]), qa["question"]
             scored += 1
             correct += is_correct(kind, read_answer(qa["question"], caption), qa["answer"])

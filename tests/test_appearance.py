@@ -54,8 +54,12 @@ def test_colours_read_where_the_track_puts_the_clothes(tmp_path):
     assert clothing_colours(frames, track, 10.0) == {"shirt": "red", "trousers": "blue"}
     video = write_video(tmp_path / "person.mp4", person_frames(30), fps=30.0)  # decoded: 3 frames a track frame
     assert clothing_colours(video, track, 30.0) == {"shirt": "red", "trousers": "blue"}
-    # The hips unseen: no part has all of its landmarks, so no colour is read.
-    assert clothing_colours(frames, person_track(hips_visible=False), 10.0) == {}
+    # The hips unseen (a head-and-shoulders shot): the shirt is read on the chest below the shoulders, no trousers.
+    assert clothing_colours(frames, person_track(hips_visible=False), 10.0) == {"shirt": "red"}
+    frames[:, 44:68] = PALETTE["green"]  # the shirt's lower part is not the chest's
+    assert clothing_colours(frames, person_track(hips_visible=False), 10.0) == {"shirt": "red"}
+    frames[:, 28:44] = PALETTE["green"]
+    assert clothing_colours(frames, person_track(hips_visible=False), 10.0) == {"shirt": "green"}
     nobody = MotionTrack.empty(10, 10.0, (96, 128), "mediapipe")
     assert clothing_colours(frames, nobody, 10.0) == {}
 

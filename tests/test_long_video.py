@@ -187,7 +187,7 @@ def test_an_answer_about_a_long_video_is_printed_alone(tmp_path, short_window_ch
     assert macm(["ask", *common[:1], "Does the person jump?", *common[1:]]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() in (["Yes."], ["No."])  # the answer alone; the caption it was read from goes to stderr
-    assert f"answered from the motion and this caption: {captioned[0]}" in err
+    assert f"answered from the video, its motion and this caption: {captioned[0]}" in err
 
 
 @pytest.mark.slow

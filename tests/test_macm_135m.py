@@ -19,7 +19,7 @@ from modeling_macm import MACMForConditionalGeneration, composed
 from modeling_macm.composed import NotShippedError, compose, pack
 from processing_macm import MACMProcessor
 from train.evaluate import JsonlLog, make_tasks, score
-from train.qa_accuracy import is_correct, qa_kind_accuracy, question_kind
+from train.qa_accuracy import KINDS, is_correct, qa_kind_accuracy, question_kind
 from train.report import results_table
 from train.sft import LORA_TARGET_MODULES, MACMScriptArguments
 
@@ -248,8 +248,12 @@ def test_question_kinds_follow_the_synth_templates():
     assert kinds["How fast does the person squat?"] == "speed"
     assert kinds["What does the person do right after they wave?"] == "order"
     assert kinds["In which direction does the person walk, as the camera sees it?"] == "direction"
-    assert kinds["What colour is the person's shirt?"] is None
-    assert set(kinds.values()) == {"count", "side", "speed", "order", "direction", "true_false", None}
+    assert kinds["What colour is the person's shirt?"] == "colour"
+    assert kinds["How much of the person is visible?"] == "framing"
+    assert kinds["Does the person do anything other than stay still?"] == "moving"
+    assert kinds["Does the person move to another place in the scene?"] == "travel"
+    assert kinds["Why does the person move this way?"] is None
+    assert set(kinds.values()) == {*KINDS, None}
 
     assert is_correct("count", "The person waves twice.", "2") and not is_correct("count", "two or three times", "2")
     assert is_correct("side", "The right arm.", "right") and not is_correct("side", "left, then right", "right")
@@ -267,6 +271,12 @@ def test_question_kinds_follow_the_synth_templates():
     )
     assert is_correct("true_false", "No.", "False") and is_correct("true_false", "yes", "True")
     assert not is_correct("true_false", "No person is visible in the video.", "False")  # a statement, not a verdict
+    assert is_correct("colour", "Navy.", "navy") and not is_correct(
+        "colour", "A navy shirt and black trousers.", "navy"
+    )
+    assert is_correct("framing", "The whole body.", "the whole body")
+    assert not is_correct("framing", "The whole body, from the waist up.", "the upper body, from the waist up")
+    assert is_correct("moving", "Yes: the person squats.", "Yes") and not is_correct("travel", "No person.", "No")
 
 
 @pytest.mark.slow  # the caption metrics run METEOR's Java

@@ -10,6 +10,7 @@ from macm_cli.answers import FAINT
 from processing_macm.video_io import probe_video, read_video
 from train.real_footage import (
     KINDS,
+    LOOK_QUESTIONS,
     absent_questions,
     build_clips,
     caption_clips,
@@ -18,6 +19,7 @@ from train.real_footage import (
     iter_source,
     leg_or_body_actions,
     load_labels,
+    look_checks,
     made_up,
     named_actions,
     score_caption,
@@ -171,6 +173,8 @@ def test_embedded_model_run_is_scored(clips, built):
     # Asked how many times the man in the car squats, jumps, waves, ...: no count is given.
     assert list(record["answers"]) == absent_questions(clips["carphone"])
     assert not [answer for answer in record["answers"].values() if made_up(answer)], record["answers"]
+    # Asked what the clip shows: not the whole body, a person who moves, and who stays in the car.
+    assert record["looks_right"] == {"framing": True, "moving": True, "travel": True}, record["looks"]
 
 
 def test_counts_given_for_actions_a_clip_lacks_are_made_up(clips):
@@ -192,6 +196,21 @@ def test_counts_given_for_actions_a_clip_lacks_are_made_up(clips):
     summary = summarize([carphone, carphone], [score, dict(score, answers={questions[0]: "Once."})])
     assert (summary["absent_questions"], summary["made_up_answers"], summary["clips_with_made_up"]) == (6, 3, 2)
     assert summary["hedged_answers"] == 1
+
+
+def test_answers_about_what_a_clip_shows_are_checked_against_its_labels(clips):
+    walker, carphone = clips["vtest-00"], clips["carphone"]
+    right = {"framing": "The whole body.", "moving": "Yes: the person walks.", "travel": "Yes: the person walks."}
+    assert look_checks(walker, right) == dict.fromkeys(LOOK_QUESTIONS, True)
+    assert look_checks(carphone, right) == {"framing": False, "moving": True, "travel": False}
+    cut = {"framing": "The head and shoulders; the rest of the body is out of frame.", "travel": "No: ..."}
+    assert look_checks(carphone, {**right, **cut}) == dict.fromkeys(LOOK_QUESTIONS, True)
+    nobody = dict.fromkeys(LOOK_QUESTIONS, "No person is visible in the video.")
+    assert look_checks(walker, nobody) == dict.fromkeys(LOOK_QUESTIONS, False)
+    summary = summarize([walker, carphone], [dict(score_caption(walker, "x"), looks_right=look_checks(walker, right)),
+                                             dict(score_caption(carphone, "x"), looks_right=look_checks(carphone, right))])  # fmt: skip
+    assert summary["looks"] == {"framing": {"clips": 2, "passed": 1}, "moving": {"clips": 2, "passed": 2},
+                                "travel": {"clips": 2, "passed": 1}}  # fmt: skip
 
 
 @pytest.mark.slow

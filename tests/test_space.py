@@ -134,7 +134,9 @@ def test_a_question_is_answered_from_the_streamed_caption(client, tiny_checkpoin
         EXAMPLE, prompt=question, decoding="greedy", max_new_tokens=MAX_NEW_TOKENS
     )
     assert answer == expected.caption and expected.described and answer != expected.described
-    assert notice.endswith(f"The answer is read from the motion and the model's caption: “{expected.described}”")
+    assert notice.endswith(
+        f"The answer is read from the video, its motion and the model's caption: “{expected.described}”"
+    )
     streamed = [output[0] for output in job.outputs()]
     assert streamed[-2].strip() == expected.described  # the caption streams, then the answer replaces it
 

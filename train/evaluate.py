@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import program_from_row, qa_prompt, row_to_track
 from macm_cli import UserError, positive_int
-from macm_cli.answers import reads
+from macm_cli.captioner import is_read
 from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
 from train.metrics import caption_metrics
@@ -194,8 +194,8 @@ def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: Json
 def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig) -> None:
     """Answers to the questions the captioner reads (`answers="read"`), from their row's caption in `log` and its
     motion: what `MACMCaptioner.caption(prompt=question)` returns, without captioning the clip again for each
-    question (nor reading its motion again: one `heads_reading` a row)."""
-    readings = {}
+    question (nor reading its motion again: one track and one `heads_reading` a row)."""
+    readings, tracks = {}, {}
     for task in tasks:
         row = dataset[task.row_index]
         described = log.get(row["id"])
@@ -203,13 +203,15 @@ def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: 
             continue
         record = {"key": task.key, "output": None, "error": described["error"]}  # the row's caption failed
         if described["output"] is not None:
+            video = dataset_dir / row["video"]
             if task.row_index not in readings:
                 track = None
                 if config.use_motion:
-                    video = dataset_dir / row["video"]
                     track = row_to_track(row) if row.get("motion") else captioner.estimate_motion(video)
+                tracks[task.row_index] = track
                 readings[task.row_index] = captioner.heads_reading(described["output"], track)
-            answer = captioner.answer(task.prompt, described["output"], readings[task.row_index])
+            track, reading = tracks[task.row_index], readings[task.row_index]
+            answer = captioner.answer(task.prompt, described["output"], reading, video, track)
             record = {**described, "key": task.key, "output": answer, "described": described["output"], "seconds": 0.0}
         log.append(record)
 
@@ -352,7 +354,7 @@ def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), spl
             if generator is not None:  # its actors' captioners read the answers, captioning a clip for each
                 generator.generate(tasks, log, config, batch_size, max_new_tokens)
             else:
-                read = {t for t in tasks if config.answers == "read" and t.qa_index is not None and reads(t.prompt)}
+                read = {t for t in tasks if config.answers == "read" and t.qa_index is not None and is_read(t.prompt)}
                 generated = [t for t in tasks if t not in read]
                 generate(captioner, dataset, dataset_dir, generated, log, config, batch_size, max_new_tokens)
                 read_answers(captioner, dataset, dataset_dir, [t for t in tasks if t in read], log, config)

@@ -1,23 +1,37 @@
 """QA accuracy per kind of question, for HMI-Synth's question templates (`dataset_scripts/synth/grammar.py`,
 `_step_qa` and `qa_pairs_v2`): how many times, which side, how fast, what comes right after, which direction,
-and true/false. Their reference answers are one fact ("2", "left", "slow", "arm circles"), so an answer is
-checked by rule, without a judge: it must state the reference fact and no other value of the same kind.
+true/false, and what the clip shows of the person: the colour of the shirt or the trousers, how much of the body is
+visible, whether they do anything other than stay still ("moving") and whether they move to another place
+("travel"). Their reference answers are one fact ("2", "left", "slow", "arm circles", "navy", "Yes"), so an answer
+is checked by rule, without a judge: it must state the reference fact and no other value of the same kind.
 Questions of other templates have no kind here (the judge scores open answers as a whole).
 """
 
 import re
 from collections.abc import Sequence
 
+from dataset_scripts.synth.body import PALETTE
 from dataset_scripts.synth.grammar import _WORD_NUMBERS, NUMBER_WORDS, PHRASES, SPEED_WORDS, parse_caption
 from dataset_scripts.synth.programs import TRAVEL_DIRECTIONS
 
-KINDS = ("count", "side", "speed", "order", "direction", "true_false")
+KINDS = ("count", "side", "speed", "order", "direction", "true_false", "colour", "framing", "moving", "travel")
 PATTERNS = {
     "count": re.compile(r"How many (times|steps) does the person "),
     "side": re.compile(r"Which (arm|leg) does the person use to "),
     "speed": re.compile(r"How fast does the person "),
     "order": re.compile(r"What does the person do right after they "),
     "direction": re.compile(r"In which direction does the person "),
+    "colour": re.compile(r"What colour (is|are) the person's "),
+    "framing": re.compile(r"How much of the person is visible\?"),
+    "moving": re.compile(r"Does the person do anything other than stay still\?"),
+    "travel": re.compile(r"Does the person move to another place "),
+}
+# How much of the body an answer says is visible, by the words of HMI-Synth's framings (grammar.py, FRAMINGS).
+FRAMING_WORDS = {
+    "full": "whole body",
+    "knees_up": "knees up",
+    "waist_up": "waist up",
+    "head_shoulders": "head and shoulders",
 }
 # Values of a kind: an answer that names another one of them (too) is wrong.
 SIDES = ("left", "right")
@@ -55,6 +69,12 @@ def _directions(text: str) -> set[str]:
     return {label for label in found if not any(label != other and label in other for other in found)}
 
 
+def framings(text: str) -> set[str]:
+    """The framings (`FRAMING_WORDS` keys) an answer names."""
+    lowered = " ".join(_words(text))
+    return {framing for framing, words in FRAMING_WORDS.items() if words in lowered}
+
+
 def _names_action(answer: str, reference: str) -> bool:
     """The answer names the action `reference` ("arm circles"), by its name or as the captions write it."""
     if f" {reference} " in f" {' '.join(_words(answer))} ":
@@ -66,8 +86,12 @@ def _names_action(answer: str, reference: str) -> bool:
 def is_correct(kind: str, answer: str, reference: str) -> bool:
     """Whether `answer` states the `reference` fact of a question of `kind` (and no competing value)."""
     words = _words(answer)
-    if kind == "true_false":
+    if kind in ("true_false", "moving", "travel"):
         return true_false(answer) is not None and true_false(answer) == true_false(reference)
+    if kind == "colour":
+        return {w for w in words if w in PALETTE} == {reference.lower()}
+    if kind == "framing":
+        return framings(answer) == framings(reference)
     if kind == "count":
         said = {int(w) if w.isdigit() else NUMBERS[w] for w in words if w.isdigit() or w in NUMBERS}
         return said == {int(reference)}
@@ -101,4 +125,4 @@ def qa_kind_accuracy(items: Sequence[tuple[dict, str | None]]) -> dict | None:
     return result or None
 
 
-__all__ = ["KINDS", "is_correct", "qa_kind_accuracy", "question_kind", "true_false"]
+__all__ = ["KINDS", "framings", "is_correct", "qa_kind_accuracy", "question_kind", "true_false"]

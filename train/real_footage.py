@@ -316,6 +316,31 @@ def absent_questions(clip: dict) -> list[str]:
     ]
 
 
+# Questions about what a clip shows (`macm_cli/looks.py`), checked against its labels (`look_checks`).
+LOOK_QUESTIONS = {
+    "framing": "How much of the person is visible?",
+    "moving": "Does the person do anything other than stay still?",
+    "travel": "Does the person move to another place in the scene?",
+}
+
+
+def look_checks(clip: dict, answers: dict[str, str]) -> dict[str, bool]:
+    """Whether the answers to LOOK_QUESTIONS (`{kind: answer}`) about `clip` agree with its labels: the whole body
+    visible where its legs are and one other framing where they are not, a "yes" to moving for a clip that is not
+    still, and to going elsewhere for a walk. None for a clip without a person."""
+    from train.qa_accuracy import framings, true_false
+
+    label = clip["label"]
+    if label["no_person"]:
+        return {}
+    said = framings(answers["framing"])
+    return {
+        "framing": len(said) == 1 and ("full" in said) == label["legs_visible"],
+        "moving": true_false(answers["moving"]) == (not label["still"]),
+        "travel": true_false(answers["travel"]) == ("walk" in label["actions"]),
+    }
+
+
 def made_up(answer: str) -> bool:
     """Whether an answer to an `absent_questions` question gives a count (`hedged` or not): not "None: ...", "Not
     said: ..." or a statement instead of a caption (nobody found, a glimpse, a clip too short or too sparse)."""
@@ -377,6 +402,11 @@ def summarize(clips: list[dict], scores: list[dict]) -> dict:
         result["made_up_answers"] = sum(made_up(answer) for s in scores for answer in s["answers"].values())
         result["clips_with_made_up"] = sum(any(map(made_up, s["answers"].values())) for s in scores)
         result["hedged_answers"] = sum(hedged(answer) for s in scores for answer in s["answers"].values())
+    checked = [s["looks_right"] for s in scores if s.get("looks_right")]
+    if checked:
+        result["looks"] = {
+            kind: {"clips": len(checked), "passed": sum(c[kind] for c in checked)} for kind in LOOK_QUESTIONS
+        }
     return result
 
 
@@ -384,7 +414,8 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
                   batch_size: int = 8) -> list[dict]:  # fmt: skip
     """Captions every clip with `captioner` (a `MACMCaptioner`) and scores it: one record per clip, with
     the share of frames in which the pose backend found the person and, with motion, the `answers` to its
-    `absent_questions` (read from the caption and the motion, as `macm ask` reads them)."""
+    `absent_questions` (read from the caption and the motion, as `macm ask` reads them) and the `looks` answers to
+    LOOK_QUESTIONS with their `look_checks`."""
     records = []
     for start in range(0, len(clips), batch_size):
         batch = clips[start : start + batch_size]
@@ -402,11 +433,16 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
                     question: captioner.answer(question, result.caption, reading)
                     for question in absent_questions(clip)
                 }
+                looks = {
+                    kind: captioner.answer(question, result.caption, reading, videos[k], tracks[k])
+                    for kind, question in LOOK_QUESTIONS.items()
+                }
+                records[-1].update(looks=looks, looks_right=look_checks(clip, looks))
     return records
 
 
 __all__ = [
-    "CHECKS", "KINDS", "LABELS_PATH", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "hedged", "iter_source",
-    "leg_or_body_actions", "load_labels", "made_up", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
+    "CHECKS", "KINDS", "LABELS_PATH", "LOOK_QUESTIONS", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "hedged", "iter_source",
+    "leg_or_body_actions", "load_labels", "look_checks", "made_up", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
     "summarize",
 ]  # fmt: skip

@@ -1,0 +1,117 @@
+"""Questions about what a clip shows of the person (`macm_cli/looks.py`): colours, framing, moving at all, travel."""
+
+import numpy as np
+import pytest
+from test_appearance import person_frames, person_track
+
+from dataset_scripts.synth import sample_scene_v2
+from dataset_scripts.synth.grammar import captions_v2, qa_pairs_v2
+from macm_cli import answers, looks
+from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES
+from train.qa_accuracy import is_correct
+from train.qa_accuracy import question_kind as hmi_kind
+
+CAPTION = (
+    "The video shows a person in an orange shirt and navy trousers standing on a grey floor. First, the person "
+    "squats down twice quickly. Then the person walks toward the camera, four steps at a steady pace."
+)
+STILL = "The person stands still."
+
+
+def standing_track(height: int = 128):
+    """A made person (`test_appearance.person_track`) with every landmark at the hips' and knees' height or above,
+    the ankles and feet at y = 120, in a frame `height` rows high."""
+    track = person_track()
+    for name in ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index"):
+        track.keypoints_2d[:, MEDIAPIPE_LANDMARK_NAMES.index(name)] = (48, 120, 0.9)
+    track.frame_size = (96, height)
+    return track
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("What colour is the person's shirt?", "colour"),
+        ("What colour are his jeans?", "colour"),
+        ("How much of the person is visible?", "framing"),
+        ("How much of her body can we see?", "framing"),
+        ("Does the person do anything other than stay still?", "moving"),
+        ("Does she move at all?", "moving"),
+        ("Does the person move to another place in the scene?", "travel"),
+        ("Does he change position?", "travel"),
+        ("How many times does the person squat?", None),
+        ("Does the person squat before walking?", None),
+        ("What expression does the person show?", None),
+    ],
+)
+def test_question_kinds(question, kind):
+    assert looks.question_kind(question) == kind
+    assert looks.reads(question) == (kind is not None)
+
+
+def test_how_much_of_the_body_is_in_frame():
+    assert looks.framing(standing_track()) == "full"
+    assert looks.framing(standing_track(height=110)) == "knees_up"  # the feet below the frame
+    track = standing_track(height=90)  # the knees (y = 96) below it too
+    assert looks.framing(track) == "waist_up"
+    track.keypoints_2d[:, [MEDIAPIPE_LANDMARK_NAMES.index(f"{side}_hip") for side in ("left", "right")], 2] = 0.1
+    assert looks.framing(track) == "head_shoulders"
+    track = standing_track(height=110)
+    track.keypoints_2d[:3, [MEDIAPIPE_LANDMARK_NAMES.index("left_ankle")], 1] = 100  # 3 of 10 frames show a foot
+    assert looks.framing(track) == "full"
+    track.keypoints_2d[2, [MEDIAPIPE_LANDMARK_NAMES.index("left_ankle")], 1] = 120
+    assert looks.framing(track) == "knees_up"
+
+
+def test_answers():
+    question = "How much of the person is visible?"
+    assert looks.answer(question, STILL, standing_track(height=90)) == (
+        "The upper body, from the waist up; the legs are out of frame."
+    )
+    assert looks.answer(question, CAPTION, standing_track(height=90)) == "The whole body."  # the caption says so
+    assert looks.answer(question, STILL) == "Not read: neither the caption nor the person's landmarks say."
+    assert looks.answer("What colour is the person's shirt?", CAPTION, colours={"shirt": "red"}) == "Red."
+    assert looks.answer("What colour is the person's shirt?", CAPTION) == "Orange."  # without colours: the caption's
+    assert looks.answer("What colour are the trousers?", CAPTION, colours={"shirt": "red"}) == (
+        "Not read: the person's trousers are not seen well enough."
+    )
+    moving = "Does the person do anything other than stay still?"
+    assert looks.answer(moving, CAPTION) == "Yes: the person squats down twice quickly."
+    assert looks.answer(moving, STILL) == "No: the person stands still."
+    travel = "Does the person move to another place in the scene?"
+    assert looks.answer(travel, CAPTION) == "Yes: the person walks toward the camera, four steps at a steady pace."
+    assert looks.answer(travel, "The person squats down twice quickly.") == "No: the person stays in one place."
+    with pytest.raises(ValueError, match="not a question looks.answer reads"):
+        looks.answer("How many times does the person squat?", CAPTION)
+
+
+def test_hmi_synth_questions_answered_from_their_own_reference_caption():
+    # Read from the reference caption (and its colours), HMI-Synth v2's questions about what a clip shows get their
+    # reference answers; the movement questions are not looks' but `answers`' to read.
+    scored, correct = 0, 0
+    for index in range(150):
+        program, body, camera, _, _ = sample_scene_v2(np.random.default_rng([3, index, 0]), 256)
+        text_rng = np.random.default_rng([3, index, 1])
+        caption = captions_v2(program, body, camera, text_rng)["caption"]
+        colours = {"shirt": body["shirt"], "trousers": body["trousers"]}
+        for qa in qa_pairs_v2(program, body, camera, text_rng):
+            kind = hmi_kind(qa)
+            if kind in ("colour", "framing", "moving", "travel"):
+                assert looks.question_kind(qa["question"]) == kind, qa["question"]
+                scored += 1
+                correct += is_correct(kind, looks.answer(qa["question"], caption, colours=colours), qa["answer"])
+            elif kind is not None:
+                assert not looks.reads(qa["question"]) and answers.reads(qa["question"]), qa["question"]
+    assert scored > 550
+    assert correct == scored
+
+
+def test_the_captioner_reads_colours_from_the_video():
+    from macm_cli.captioner import NOBODY_CAPTION, MACMCaptioner, is_read
+
+    captioner = MACMCaptioner.from_pretrained("macm")
+    question = "What colour is the person's shirt?"
+    assert is_read(question) and not answers.reads(question)
+    assert captioner.answer(question, CAPTION, None, person_frames(), person_track()) == "Red."  # the video's
+    assert captioner.answer(question, CAPTION) == "Orange."  # no video: the caption's
+    assert captioner.answer(question, NOBODY_CAPTION) == NOBODY_CAPTION
