@@ -223,7 +223,7 @@ def caption_video(
         if result.notice and track is not None and track.has_person:  # a caption stated, not generated: say why
             notice += f" The caption is stated, not described — {result.notice}."
     if result.described is not None:  # a question answered (its caption streamed above, for a short clip)
-        notice += f" The answer is read from the motion and the model's caption: “{result.described}”"
+        notice += f" The answer is read from the video, its motion and the model's caption: “{result.described}”"
     yield result.caption, overlay, plot, notice, rows, write_subtitles(result.segments, workdir)
 
 
