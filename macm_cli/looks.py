@@ -1,9 +1,10 @@
 """Answers about what a clip shows of the person, beside how they move (`answers.py`): the colour of their shirt or
-trousers, how much of their body is in frame, whether they do anything but stay still and whether they go to another
-place. The embedded model was trained to describe a clip; asked "What colour is the person's shirt?" it tells its
-story. These are read instead:
+trousers (or what they wear), how much of their body is in frame, whether they do anything but stay still and whether
+they go to another place, each in several wordings and as a yes-or-no statement ("Is the person wearing a red
+shirt?", "Is the whole body visible?", "Does the person stay in one place?"; `KINDS`). The embedded model was trained
+to describe a clip; asked "What colour is the person's shirt?" it tells its story. These are read instead:
 
-- colour: `appearance.clothing_colours`, the video's pixels where the track puts the torso or the thighs.
+- colour, clothes: `appearance.clothing_colours`, the video's pixels where the track puts the torso or the thighs.
 - framing: as the caption says it ("seen from the waist up", "standing on a grey floor": the model sees the frames),
   else which of the feet, knees and hips the track sees inside the frame (visibility `appearance.VISIBLE` or more)
   in `SEEN_SHARE` of the frames where the person is found or more: the lowest part seen says how much of the body
@@ -20,10 +21,11 @@ Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 
 import re
 
+from dataset_scripts.synth.body import PALETTE
 from dataset_scripts.synth.grammar import FRAMINGS, caption_clauses
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, MotionTrack
 
-from . import appearance
+from . import answers, appearance
 
 _PERSON = "(?:the person|he|she|they)"
 _DOES = f"(?:does|did|do|is|was) {_PERSON}"
@@ -31,21 +33,39 @@ _CLOTHES = {
     "shirt": r"shirt|t-shirt|top|jacket|coat|sweater|jumper|hoodie|blouse",
     "trousers": r"trousers|pants|jeans|shorts|skirt|leggings",
 }
+_WORN = "|".join(_CLOTHES.values())
+_COLOUR_WORDS = "|".join(PALETTE)
+_VISIBLE = r"(?:visible|seen|shown|in (?:the )?(?:frame|view|shot|picture))"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
-    ("colour", rf"\bwhat colou?rs? (?:is|are|was|were|does|do)\b.*\b(?:{'|'.join(_CLOTHES.values())})\b"),
-    ("framing", r"\bhow much of (?:the person|him|her|them|(?:the|the person's|his|her|their) body)\b"),
+    (
+        "colour",
+        rf"^(?:what|which)\b.*\bcolou?rs?\b.*\b(?:{_WORN})\b|^(?:what|which)\b.*\b(?:{_WORN})\b.*\bcolou?rs?\b"
+        rf"|^(?:is|was|does|did|are) {_PERSON} (?:wear(?:ing)?|dressed in|in) (?:an? )?(?:{_COLOUR_WORDS}) (?:{_WORN})\b"
+        rf"|^(?:is|was|are|were) (?:the person's|his|her|their) (?:{_WORN}) (?:{_COLOUR_WORDS})\b",
+    ),
+    ("clothes", rf"^what (?:is|was|does|did) {_PERSON} (?:wear|wearing|have on|dressed in)\b"),
+    (
+        "framing",
+        r"\bhow much of (?:the person|him|her|them|(?:the|the person's|his|her|their) body)\b"
+        rf"|^which parts? of (?:the person|the person's body|the body|his body|her body|their body)\b.*\b{_VISIBLE}"
+        rf"|^(?:is|are) (?:the person's |the |his |her |their )?(?:(?:whole|entire|full) body|legs|feet) {_VISIBLE}"
+        rf"|^(?:is|are) (?:the person's |the |his |her |their )?(?:whole|entire|full) body\b",
+    ),
     (
         "moving",
         rf"^{_DOES} (?:do(?:ing)? )?anything (?:other|else) than (?:stay|stand|keep|sit)(?:ing)? still\b"
-        rf"|^{_DOES} (?:move|moving) at all\b",
+        rf"|^{_DOES} (?:move|moving) at all\b|^{_DOES} (?:stay|stand|keep|remain)(?:s|ing)? still\b",
     ),
     (
         "travel",
         rf"^{_DOES} (?:move|moving|go|going|walk|walking) (?:over )?to (?:another|a different|a new|some other) "
-        rf"(?:place|spot|position|location|part)\b|^{_DOES} (?:change|changing) (?:place|position|location)\b",
+        rf"(?:place|spot|position|location|part)\b|^{_DOES} (?:change|changing) (?:place|position|location)\b"
+        rf"|^{_DOES} (?:stay|remain)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
     ),
 )
+# Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
+_OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
 SEEN_SHARE = 0.3
 # Lowest first: the first part seen says how much of the body is in view.
 PARTS_IN_VIEW = (
@@ -60,9 +80,13 @@ _INDEX = {name: i for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES)}
 
 
 def question_kind(question: str) -> str | None:
-    """How `question` asks about what the clip shows (one of KINDS' names), or None."""
+    """How `question` asks about what the clip shows (one of KINDS' names), or None; a question that also names a
+    movement ("Does the person stay still before squatting?") is `answers`' to read."""
     lowered = " ".join(question.lower().split())
-    return next((kind for kind, pattern in KINDS if re.search(pattern, lowered)), None)
+    kind = next((kind for kind, pattern in KINDS if re.search(pattern, lowered)), None)
+    if kind in ("moving", "travel") and set(answers.asked_actions(lowered)) - {"stand_still"}:
+        return None
+    return kind
 
 
 def reads(question: str) -> bool:
@@ -92,26 +116,54 @@ def answer(question: str, caption: str, track: MotionTrack | None = None, colour
     kind = question_kind(question)
     if kind is None:
         raise ValueError(f"{question!r} is not a question looks.answer reads; check `looks.reads(question)` first.")
-    lowered = question.lower()
-    if kind == "colour":
-        part = next(part for part, words in _CLOTHES.items() if re.search(rf"\b(?:{words})\b", lowered))
-        colours = appearance.named_colours(caption) if colours is None else colours
-        if part not in colours:
-            return f"Not read: the person's {part} {'is' if part == 'shirt' else 'are'} not seen well enough."
-        return f"{colours[part].capitalize()}."
+    lowered = " ".join(question.lower().split())
+    if kind in ("colour", "clothes"):
+        return _colour_answer(kind, lowered, appearance.named_colours(caption) if colours is None else colours)
     if kind == "framing":
-        key = next((key for key, phrase in _CAPTION_FRAMINGS.items() if phrase.search(caption)), None)
-        key = key or (None if track is None else framing(track))
-        if key is None:
-            return "Not read: neither the caption nor the person's landmarks say."
-        return f"{FRAMINGS[key][1][0].upper()}{FRAMINGS[key][1][1:]}."
+        return _framing_answer(lowered, caption, track)
     moves = [(action, clause) for action, clause in caption_clauses(caption) if action != "stand_still"]
-    if kind == "moving":
-        return f"Yes: the person {moves[0][1].strip(' ,')}." if moves else "No: the person stands still."
-    travels = [(action, clause) for action, clause in moves if action in TRAVELLING]
-    if travels:
-        return f"Yes: the person {travels[0][1].strip(' ,')}."
-    return "No: the person stays in one place."
+    if kind == "travel":
+        moves = [(action, clause) for action, clause in moves if action in TRAVELLING]
+    opposite = _OPPOSITE.search(lowered) is not None
+    if moves:
+        return f"{'No' if opposite else 'Yes'}: the person {moves[0][1].strip(' ,')}."
+    return f"{'Yes' if opposite else 'No'}: the person {'stands still' if kind == 'moving' else 'stays in one place'}."
+
+
+def _colour_answer(kind: str, question: str, colours: dict[str, str]) -> str:
+    """A colour (or, for "clothes", what the person wears) from `colours` `{part: colour}`."""
+    if kind == "clothes":
+        if not colours:
+            return "Not read: the person's clothes are not seen well enough."
+        worn = " and ".join(
+            f"{'an' if colour[0] in 'aeiou' else 'a'} {colour} shirt" if part == "shirt" else f"{colour} {part}"
+            for part, colour in colours.items()
+        )
+        return f"{worn[0].upper()}{worn[1:]}."  # "A red shirt and grey trousers."
+    part = next(part for part, words in _CLOTHES.items() if re.search(rf"\b(?:{words})\b", question))
+    if part not in colours:
+        return f"Not read: the person's {part} {'is' if part == 'shirt' else 'are'} not seen well enough."
+    asked = re.search(rf"\b({_COLOUR_WORDS})\b", question)
+    if asked is None:
+        return f"{colours[part].capitalize()}."
+    if asked.group(1) == colours[part]:
+        return "Yes."
+    return f"No: the {part} {'is' if part == 'shirt' else 'are'} {colours[part]}."
+
+
+def _framing_answer(question: str, caption: str, track: MotionTrack | None) -> str:
+    """How much of the body is in view, as the caption says it or the track shows it (`framing`); a yes or a no to
+    "Is the whole body visible?", "Are the legs visible?"."""
+    key = next((key for key, phrase in _CAPTION_FRAMINGS.items() if phrase.search(caption)), None)
+    key = key or (None if track is None else framing(track))
+    if key is None:
+        return "Not read: neither the caption nor the person's landmarks say."
+    said = FRAMINGS[key][1]
+    if not question.startswith(("is ", "are ")):
+        return f"{said[0].upper()}{said[1:]}."
+    shown = {"legs": ("full", "knees_up"), "feet": ("full",)}
+    part = next((part for part in shown if re.search(rf"\b{part}\b", question)), None)
+    return f"{'Yes' if key in shown.get(part, ('full',)) else 'No'}: {said}."
 
 
 __all__ = ["KINDS", "answer", "framing", "question_kind", "reads"]

@@ -255,7 +255,7 @@ with gr.Blocks(title="M-ACM: fine-grained human-motion captioning", delete_cache
             video = gr.Video(label="Video", sources=["upload", "webcam"])
             # Empty: the caption; a question ("How many times does the person squat?"): its answer.
             prompt = gr.Textbox(label="Question (optional)", value="", placeholder="Leave empty for a caption, or ask e.g. "
-                                "“How many times does the person squat?”")  # fmt: skip
+                                "“How many times does the person squat?” or “What colour is the person's shirt?”")  # fmt: skip
             with gr.Row():
                 use_motion = gr.Checkbox(label="Use motion", value=True)
                 decoding = gr.Radio(

@@ -33,14 +33,27 @@ def standing_track(height: int = 128):
     [
         ("What colour is the person's shirt?", "colour"),
         ("What colour are his jeans?", "colour"),
+        ("What color is the shirt the person is wearing?", "colour"),
+        ("What's the colour of her trousers?", "colour"),
+        ("Is the person wearing a red shirt?", "colour"),
+        ("Are his trousers navy?", "colour"),
+        ("What is the person wearing?", "clothes"),
         ("How much of the person is visible?", "framing"),
         ("How much of her body can we see?", "framing"),
+        ("Which part of the body is visible?", "framing"),
+        ("Is the whole body visible?", "framing"),
+        ("Are the person's legs in the frame?", "framing"),
         ("Does the person do anything other than stay still?", "moving"),
         ("Does she move at all?", "moving"),
+        ("Is the person standing still?", "moving"),
         ("Does the person move to another place in the scene?", "travel"),
         ("Does he change position?", "travel"),
+        ("Does she stay in the same place?", "travel"),
         ("How many times does the person squat?", None),
         ("Does the person squat before walking?", None),
+        ("Does the person stand still before squatting?", None),  # a movement's order: answers.py's
+        ("Is the person's body visible?", None),
+        ("What colour is the floor?", None),
         ("What expression does the person show?", None),
     ],
 )
@@ -81,6 +94,16 @@ def test_answers():
     travel = "Does the person move to another place in the scene?"
     assert looks.answer(travel, CAPTION) == "Yes: the person walks toward the camera, four steps at a steady pace."
     assert looks.answer(travel, "The person squats down twice quickly.") == "No: the person stays in one place."
+    assert looks.answer("Is the person standing still?", CAPTION) == "No: the person squats down twice quickly."
+    assert looks.answer("Is the person standing still?", STILL) == "Yes: the person stands still."
+    assert looks.answer("Does she stay in the same place?", STILL) == "Yes: the person stays in one place."
+    assert looks.answer("Is the person wearing a red shirt?", CAPTION) == "No: the shirt is orange."
+    assert looks.answer("Are his trousers navy?", CAPTION) == "Yes."
+    assert looks.answer("What is the person wearing?", CAPTION) == "An orange shirt and navy trousers."
+    assert looks.answer("What is the person wearing?", CAPTION, colours={"trousers": "grey"}) == "Grey trousers."
+    waist_up = "The video shows a person in a red shirt, seen from the waist up. The person waves."
+    assert looks.answer("Is the whole body visible?", CAPTION) == "Yes: the whole body."
+    assert looks.answer("Are the legs in view?", waist_up).startswith("No: the upper body, from the waist up")
     with pytest.raises(ValueError, match="not a question looks.answer reads"):
         looks.answer("How many times does the person squat?", CAPTION)
 
