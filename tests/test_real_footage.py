@@ -156,6 +156,10 @@ def test_a_bad_labels_file_names_its_line(clips, tmp_path):
     path.write_text(json.dumps(clips["carphone"]) + "\n" + json.dumps(bad) + "\n")
     with pytest.raises(ValueError, match=r"line 2 .*\['moonwalk'\] are not in the caption grammar's vocabulary"):
         load_labels(path)
+    beige = dict(clips["vtest-04"], label=dict(clips["vtest-04"]["label"], clothes={"shirt": ["beige"]}))
+    path.write_text(json.dumps(beige) + "\n")
+    with pytest.raises(ValueError, match=r"line 1 .*label.clothes.shirt must list colours of the palette"):
+        load_labels(path)
     too_long = dict(clips["carphone"], frames=[100, 130])  # carphone has 120 frames
     with pytest.raises(ValueError, match="needs frames 100..129 of 'carphone', which ends at frame 119"):
         build_clips([too_long], tmp_path)
@@ -200,17 +204,21 @@ def test_counts_given_for_actions_a_clip_lacks_are_made_up(clips):
 
 def test_answers_about_what_a_clip_shows_are_checked_against_its_labels(clips):
     walker, carphone = clips["vtest-00"], clips["carphone"]
-    right = {"framing": "The whole body.", "moving": "Yes: the person walks.", "travel": "Yes: the person walks."}
+    assert walker["label"]["clothes"] == {"shirt": ["black", "brown"], "trousers": ["black"]}
+    right = {"framing": "The whole body.", "moving": "Yes: the person walks.", "travel": "Yes: the person walks.",
+             "shirt": "Brown.", "trousers": "Black."}  # fmt: skip
     assert look_checks(walker, right) == dict.fromkeys(LOOK_QUESTIONS, True)
-    assert look_checks(carphone, right) == {"framing": False, "moving": True, "travel": False}
+    assert look_checks(walker, {**right, "shirt": "Black or brown."})["shirt"] is False  # one colour, not two
+    assert look_checks(carphone, right) == {"framing": False, "moving": True, "travel": False}  # no clothes label
     cut = {"framing": "The head and shoulders; the rest of the body is out of frame.", "travel": "No: ..."}
-    assert look_checks(carphone, {**right, **cut}) == dict.fromkeys(LOOK_QUESTIONS, True)
+    assert look_checks(carphone, {**right, **cut}) == dict.fromkeys(("framing", "moving", "travel"), True)
     nobody = dict.fromkeys(LOOK_QUESTIONS, "No person is visible in the video.")
     assert look_checks(walker, nobody) == dict.fromkeys(LOOK_QUESTIONS, False)
     summary = summarize([walker, carphone], [dict(score_caption(walker, "x"), looks_right=look_checks(walker, right)),
                                              dict(score_caption(carphone, "x"), looks_right=look_checks(carphone, right))])  # fmt: skip
     assert summary["looks"] == {"framing": {"clips": 2, "passed": 1}, "moving": {"clips": 2, "passed": 2},
-                                "travel": {"clips": 2, "passed": 1}}  # fmt: skip
+                                "travel": {"clips": 2, "passed": 1}, "shirt": {"clips": 1, "passed": 1},
+                                "trousers": {"clips": 1, "passed": 1}}  # fmt: skip
 
 
 @pytest.mark.slow

@@ -31,6 +31,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,8 +179,24 @@ def _check_clip(clip: dict, vocabulary: tuple[str, ...]) -> None:
         raise ValueError(f"label.actions {unknown} are not in the caption grammar's vocabulary {list(vocabulary)}")
     if label.get("direction") not in (None, *DIRECTIONS):
         raise ValueError(f"label.direction must be null or one of {list(DIRECTIONS)}, got {label['direction']!r}")
+    clothes = label.get("clothes", {})
+    if not isinstance(clothes, dict) or not set(clothes) <= {"shirt", "trousers"}:
+        raise ValueError(
+            f'label.clothes must be {{"shirt": [colours], "trousers": [colours]}} (either), got {clothes!r}'
+        )
+    for part, colours in clothes.items():
+        if not isinstance(colours, list) or not colours or not set(colours) <= set(_palette()):
+            raise ValueError(
+                f"label.clothes.{part} must list colours of the palette {list(_palette())}, got {colours!r}"
+            )
     if clip["kind"] == "pedestrian" and "walk" not in label["actions"]:
         raise ValueError("a pedestrian clip is labelled with its walk (or it is dropped from the file)")
+
+
+def _palette() -> tuple[str, ...]:
+    from dataset_scripts.synth.body import PALETTE
+
+    return tuple(PALETTE)
 
 
 def load_labels(path=LABELS_PATH) -> list[dict]:
@@ -321,24 +338,32 @@ LOOK_QUESTIONS = {
     "framing": "How much of the person is visible?",
     "moving": "Does the person do anything other than stay still?",
     "travel": "Does the person move to another place in the scene?",
+    "shirt": "What colour is the person's shirt?",
+    "trousers": "What colour are the person's trousers?",
 }
 
 
 def look_checks(clip: dict, answers: dict[str, str]) -> dict[str, bool]:
     """Whether the answers to LOOK_QUESTIONS (`{kind: answer}`) about `clip` agree with its labels: the whole body
     visible where its legs are and one other framing where they are not, a "yes" to moving for a clip that is not
-    still, and to going elsewhere for a walk. None for a clip without a person."""
+    still, and to going elsewhere for a walk, and one colour, among those its `clothes` label accepts, for each part
+    it labels (a part it does not label is not checked). None for a clip without a person."""
+    from dataset_scripts.synth.body import PALETTE
     from train.qa_accuracy import framings, true_false
 
     label = clip["label"]
     if label["no_person"]:
         return {}
     said = framings(answers["framing"])
-    return {
+    checks = {
         "framing": len(said) == 1 and ("full" in said) == label["legs_visible"],
         "moving": true_false(answers["moving"]) == (not label["still"]),
         "travel": true_false(answers["travel"]) == ("walk" in label["actions"]),
     }
+    for part, accepted in label.get("clothes", {}).items():
+        named = {word for word in re.findall(r"[a-z]+", answers[part].lower()) if word in PALETTE}
+        checks[part] = len(named) == 1 and named <= set(accepted)
+    return checks
 
 
 def made_up(answer: str) -> bool:
@@ -378,7 +403,8 @@ def summarize(clips: list[dict], scores: list[dict]) -> dict:
     """Per kind `{"clips", "passed", "rate"}` (and `person_frames`, their mean, where the scores have it),
     `direction` (`{"clips", "passed", "rate"}` over the clips whose label has a direction: the caption names
     that direction), and over all clips the invented actions: `invented_rate` (share of the actions named
-    that the labels do not list; None when none was named) and `clips_with_invented`."""
+    that the labels do not list; None when none was named) and `clips_with_invented`; with answers, the counts given
+    for absent actions and, per LOOK_QUESTIONS kind, `looks` (`{"clips", "passed"}` over the clips it checks)."""
     result = {}
     for kind in KINDS:
         of_kind = [s for c, s in zip(clips, scores) if c["kind"] == kind]
@@ -405,7 +431,8 @@ def summarize(clips: list[dict], scores: list[dict]) -> dict:
     checked = [s["looks_right"] for s in scores if s.get("looks_right")]
     if checked:
         result["looks"] = {
-            kind: {"clips": len(checked), "passed": sum(c[kind] for c in checked)} for kind in LOOK_QUESTIONS
+            kind: {"clips": sum(kind in c for c in checked), "passed": sum(c.get(kind, False) for c in checked)}
+            for kind in LOOK_QUESTIONS
         }
     return result
 
