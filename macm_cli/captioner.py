@@ -384,15 +384,18 @@ class MACMCaptioner:
         track: MotionTrack | None = None,
     ) -> str:
         """The answer to `question` (one that `is_read`) about a clip captioned `caption`, with the motion heads'
-        `reading` of it (`heads_reading`), the `video` (a path or frames) and its `track`: a caption saying that nobody
-        was found, that the person is glimpsed or that the clip is too short or too sparse answers any question; a
-        question about what the clip shows of the person is `looks.answer`ed (a colour read from `video` where `track`
-        puts the clothes; without them, the caption's); otherwise `answers.read_answer`."""
-        if caption in UNDESCRIBED_CAPTIONS:
+        `reading` of it (`heads_reading`), the `video` (a path or frames) and its `track`: a question about what the
+        clip shows of the person is `looks.answer`ed (a colour read from `video` where `track` puts the clothes;
+        without them, the caption's), any other `answers.read_answer`ed. A caption saying that nobody was found, that
+        the person is glimpsed or that the clip is too short or too sparse answers any question but the person's looks
+        (`looks.SEEN`), which are read wherever the track finds them."""
+        kind = looks.question_kind(question)
+        seen = kind in looks.SEEN and track is not None and track.has_person
+        if caption in UNDESCRIBED_CAPTIONS and not seen:
             return caption
-        if looks.reads(question):
+        if kind is not None:
             colours = None
-            if looks.question_kind(question) == "colour" and video is not None and track is not None:
+            if kind in ("colour", "clothes") and video is not None and track is not None:
                 colours = appearance.clothing_colours(video, track, _video_fps(video, _duration(None, track)))
             return looks.answer(question, caption, track, colours)
         return read_answer(question, caption, reading)

@@ -66,6 +66,8 @@ KINDS = (
 )
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
+# What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
+SEEN = ("colour", "clothes", "framing")
 SEEN_SHARE = 0.3
 # Lowest first: the first part seen says how much of the body is in view.
 PARTS_IN_VIEW = (
@@ -166,4 +168,4 @@ def _framing_answer(question: str, caption: str, track: MotionTrack | None) -> s
     return f"{'Yes' if key in shown.get(part, ('full',)) else 'No'}: {said}."
 
 
-__all__ = ["KINDS", "answer", "framing", "question_kind", "reads"]
+__all__ = ["KINDS", "SEEN", "answer", "framing", "question_kind", "reads"]

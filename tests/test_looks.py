@@ -130,7 +130,7 @@ def test_hmi_synth_questions_answered_from_their_own_reference_caption():
 
 
 def test_the_captioner_reads_colours_from_the_video():
-    from macm_cli.captioner import NOBODY_CAPTION, MACMCaptioner, is_read
+    from macm_cli.captioner import GLIMPSED_CAPTION, NOBODY_CAPTION, MACMCaptioner, is_read
 
     captioner = MACMCaptioner.from_pretrained("macm")
     question = "What colour is the person's shirt?"
@@ -138,3 +138,14 @@ def test_the_captioner_reads_colours_from_the_video():
     assert captioner.answer(question, CAPTION, None, person_frames(), person_track()) == "Red."  # the video's
     assert captioner.answer(question, CAPTION) == "Orange."  # no video: the caption's
     assert captioner.answer(question, NOBODY_CAPTION) == NOBODY_CAPTION
+    # A glimpse still shows the person's clothes and framing, not their movements.
+    video, track = person_frames(), standing_track(height=110)
+    assert captioner.answer(question, GLIMPSED_CAPTION, None, video, track) == "Red."
+    assert captioner.answer("What is the person wearing?", GLIMPSED_CAPTION, None, video, track) == (
+        "A red shirt and blue trousers."
+    )
+    assert captioner.answer("How much of the person is visible?", GLIMPSED_CAPTION, None, video, track) == (
+        "The body from the knees up; the feet are out of frame."
+    )
+    moving = "Does the person do anything other than stay still?"
+    assert captioner.answer(moving, GLIMPSED_CAPTION, None, video, track) == GLIMPSED_CAPTION
