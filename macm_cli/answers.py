@@ -31,8 +31,8 @@ after) raised validation counts 0.376 → 0.432, sides 0.400 → 0.540, speeds 0
 where it gave 34, the 45 new ones all with `FAINT`. The README has the tables and commands.
 
 `reads(question)` says whether a question is of those kinds and names an action. Questions about what the clip shows
-of the person (colours, how much of the body is visible, whether they move at all or go elsewhere) are `looks.py`'s;
-the others (motives, expressions, ...) are left to the model.
+of the person (colours, how much of the body is visible, whether they move at all or go elsewhere, why) are
+`looks.py`'s; the others (expressions, ...) are left to the model.
 """
 
 import operator

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read (default): a question about a movement's count, side, speed, direction or order, or a true/false "
         "statement about the movements, is answered from the motion heads and the model's caption (printed on "
         "stderr), and one about the clothes' colours, how much of the body is visible, or whether the person moves "
-        "at all or goes elsewhere from the video, its track and that caption; generate: the model answers every "
+        "at all, goes elsewhere or why from the video, its track and that caption; generate: the model answers every "
         "question itself",
     )  # fmt: skip
     parser.add_argument(

@@ -1,6 +1,6 @@
 """Answers about what a clip shows of the person, beside how they move (`answers.py`): the colour of their shirt or
-trousers (or what they wear), how much of their body is in frame, whether they do anything but stay still and whether
-they go to another place, each in several wordings and as a yes-or-no statement ("Is the person wearing a red
+trousers (or what they wear), how much of their body is in frame, whether they do anything but stay still, whether
+they go to another place and why they move, each in several wordings and as a yes-or-no statement ("Is the person wearing a red
 shirt?", "Is the whole body visible?", "Does the person stay in one place?"; `KINDS`). The embedded model was trained
 to describe a clip; asked "What colour is the person's shirt?" it tells its story. These are read instead:
 
@@ -15,6 +15,9 @@ to describe a clip; asked "What colour is the person's shirt?" it tells its stor
 - travel ("Does the person move to another place?"): whether the caption names a movement that takes the person
   elsewhere in HMI-Synth's questions (`TRAVELLING`: a walk, a run, a sideways step, a turn). The track's own travel
   in the image was measured and not used: a camera that follows the person keeps them in place.
+- motive ("Why does the person move this way?"): what the caption's movements are for, in HMI-Synth's answers
+  (`grammar.MOTIVES`): waiting (no movement), going somewhere (walks, runs and turns only), talking with someone, or
+  a sequence of movements.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 """
@@ -22,7 +25,7 @@ Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 import re
 
 from dataset_scripts.synth.body import PALETTE
-from dataset_scripts.synth.grammar import FRAMINGS, caption_clauses
+from dataset_scripts.synth.grammar import FRAMINGS, MOTIVES, caption_clauses, motive
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, MotionTrack
 
 from . import answers, appearance
@@ -63,6 +66,7 @@ KINDS = (
         rf"(?:place|spot|position|location|part)\b|^{_DOES} (?:change|changing) (?:place|position|location)\b"
         rf"|^{_DOES} (?:stay|remain)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
     ),
+    ("motive", rf"^why (?:does|did|is|was|do) {_PERSON}\b|^what (?:is|was) {_PERSON} (?:doing it )?for\b"),
 )
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
@@ -124,6 +128,9 @@ def answer(question: str, caption: str, track: MotionTrack | None = None, colour
     if kind == "framing":
         return _framing_answer(lowered, caption, track)
     moves = [(action, clause) for action, clause in caption_clauses(caption) if action != "stand_still"]
+    if kind == "motive":
+        why = MOTIVES[motive([action for action, _ in moves])]
+        return f"{why[:-1]}: the person {moves[0][1].strip(' ,')}." if moves else why
     if kind == "travel":
         moves = [(action, clause) for action, clause in moves if action in TRAVELLING]
     opposite = _OPPOSITE.search(lowered) is not None

@@ -252,7 +252,8 @@ def test_question_kinds_follow_the_synth_templates():
     assert kinds["How much of the person is visible?"] == "framing"
     assert kinds["Does the person do anything other than stay still?"] == "moving"
     assert kinds["Does the person move to another place in the scene?"] == "travel"
-    assert kinds["Why does the person move this way?"] is None
+    assert kinds["Why does the person move this way?"] == "motive"
+    assert kinds["What expression does the person show?"] is None
     assert set(kinds.values()) == {*KINDS, None}
 
     assert is_correct("count", "The person waves twice.", "2") and not is_correct("count", "two or three times", "2")
@@ -277,6 +278,10 @@ def test_question_kinds_follow_the_synth_templates():
     assert is_correct("framing", "The whole body.", "the whole body")
     assert not is_correct("framing", "The whole body, from the waist up.", "the upper body, from the waist up")
     assert is_correct("moving", "Yes: the person squats.", "Yes") and not is_correct("travel", "No person.", "No")
+    assert is_correct("motive", "They are going somewhere: the person walks.", "They are going somewhere.")
+    assert not is_correct(
+        "motive", "They are talking with someone while going somewhere.", "They are going somewhere."
+    )
 
 
 @pytest.mark.slow  # the caption metrics run METEOR's Java

@@ -178,7 +178,7 @@ def test_embedded_model_run_is_scored(clips, built):
     assert list(record["answers"]) == absent_questions(clips["carphone"])
     assert not [answer for answer in record["answers"].values() if made_up(answer)], record["answers"]
     # Asked what the clip shows: not the whole body, a person who moves, and who stays in the car.
-    assert record["looks_right"] == {"framing": True, "moving": True, "travel": True}, record["looks"]
+    assert record["looks_right"] == {"framing": True, "moving": True, "travel": True, "motive": True}, record["looks"]
 
 
 def test_counts_given_for_actions_a_clip_lacks_are_made_up(clips):
@@ -206,19 +206,20 @@ def test_answers_about_what_a_clip_shows_are_checked_against_its_labels(clips):
     walker, carphone = clips["vtest-00"], clips["carphone"]
     assert walker["label"]["clothes"] == {"shirt": ["black", "brown"], "trousers": ["black"]}
     right = {"framing": "The whole body.", "moving": "Yes: the person walks.", "travel": "Yes: the person walks.",
-             "shirt": "Brown.", "trousers": "Black."}  # fmt: skip
+             "shirt": "Brown.", "trousers": "Black.", "motive": "They are going somewhere: the person walks."}  # fmt: skip
     assert look_checks(walker, right) == dict.fromkeys(LOOK_QUESTIONS, True)
     assert look_checks(walker, {**right, "shirt": "Black or brown."})["shirt"] is False  # one colour, not two
-    assert look_checks(carphone, right) == {"framing": False, "moving": True, "travel": False}  # no clothes label
-    cut = {"framing": "The head and shoulders; the rest of the body is out of frame.", "travel": "No: ..."}
-    assert look_checks(carphone, {**right, **cut}) == dict.fromkeys(("framing", "moving", "travel"), True)
+    assert look_checks(carphone, right) == {"framing": False, "moving": True, "travel": False, "motive": False}
+    cut = {"framing": "The head and shoulders; the rest of the body is out of frame.", "travel": "No: ...",
+           "motive": "They are talking with someone: the person talks."}  # fmt: skip
+    assert look_checks(carphone, {**right, **cut}) == dict.fromkeys(("framing", "moving", "travel", "motive"), True)
     nobody = dict.fromkeys(LOOK_QUESTIONS, "No person is visible in the video.")
     assert look_checks(walker, nobody) == dict.fromkeys(LOOK_QUESTIONS, False)
     summary = summarize([walker, carphone], [dict(score_caption(walker, "x"), looks_right=look_checks(walker, right)),
                                              dict(score_caption(carphone, "x"), looks_right=look_checks(carphone, right))])  # fmt: skip
     assert summary["looks"] == {"framing": {"clips": 2, "passed": 1}, "moving": {"clips": 2, "passed": 2},
                                 "travel": {"clips": 2, "passed": 1}, "shirt": {"clips": 1, "passed": 1},
-                                "trousers": {"clips": 1, "passed": 1}}  # fmt: skip
+                                "trousers": {"clips": 1, "passed": 1}, "motive": {"clips": 2, "passed": 1}}  # fmt: skip
 
 
 @pytest.mark.slow

@@ -1,9 +1,10 @@
 """QA accuracy per kind of question, for HMI-Synth's question templates (`dataset_scripts/synth/grammar.py`,
 `_step_qa` and `qa_pairs_v2`): how many times, which side, how fast, what comes right after, which direction,
 true/false, and what the clip shows of the person: the colour of the shirt or the trousers, how much of the body is
-visible, whether they do anything other than stay still ("moving") and whether they move to another place
-("travel"). Their reference answers are one fact ("2", "left", "slow", "arm circles", "navy", "Yes"), so an answer
-is checked by rule, without a judge: it must state the reference fact and no other value of the same kind.
+visible, whether they do anything other than stay still ("moving"), whether they move to another place ("travel")
+and why they move ("motive"). Their reference answers are one fact ("2", "left", "slow", "arm circles", "navy",
+"Yes", "They are going somewhere."), so an answer is checked by rule, without a judge: it must state the reference
+fact and no other value of the same kind.
 Questions of other templates have no kind here (the judge scores open answers as a whole).
 """
 
@@ -14,7 +15,19 @@ from dataset_scripts.synth.body import PALETTE
 from dataset_scripts.synth.grammar import _WORD_NUMBERS, NUMBER_WORDS, PHRASES, SPEED_WORDS, parse_caption
 from dataset_scripts.synth.programs import TRAVEL_DIRECTIONS
 
-KINDS = ("count", "side", "speed", "order", "direction", "true_false", "colour", "framing", "moving", "travel")
+KINDS = (
+    "count",
+    "side",
+    "speed",
+    "order",
+    "direction",
+    "true_false",
+    "colour",
+    "framing",
+    "moving",
+    "travel",
+    "motive",
+)
 PATTERNS = {
     "count": re.compile(r"How many (times|steps) does the person "),
     "side": re.compile(r"Which (arm|leg) does the person use to "),
@@ -25,7 +38,10 @@ PATTERNS = {
     "framing": re.compile(r"How much of the person is visible\?"),
     "moving": re.compile(r"Does the person do anything other than stay still\?"),
     "travel": re.compile(r"Does the person move to another place "),
+    "motive": re.compile(r"Why does the person move this way\?"),
 }
+# What an answer says the person moves for, by the words of HMI-Synth's answers (grammar.py, MOTIVES).
+MOTIVE_WORDS = {"waiting": "waiting", "going": "going somewhere", "talking": "talking with", "moving": "sequence of"}
 # How much of the body an answer says is visible, by the words of HMI-Synth's framings (grammar.py, FRAMINGS).
 FRAMING_WORDS = {
     "full": "whole body",
@@ -92,6 +108,12 @@ def is_correct(kind: str, answer: str, reference: str) -> bool:
         return {w for w in words if w in PALETTE} == {reference.lower()}
     if kind == "framing":
         return framings(answer) == framings(reference)
+    if kind == "motive":
+        said = [
+            {key for key, words in MOTIVE_WORDS.items() if words in " ".join(_words(text))}
+            for text in (answer, reference)
+        ]
+        return len(said[0]) == 1 and said[0] == said[1]
     if kind == "count":
         said = {int(w) if w.isdigit() else NUMBERS[w] for w in words if w.isdigit() or w in NUMBERS}
         return said == {int(reference)}

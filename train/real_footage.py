@@ -340,16 +340,20 @@ LOOK_QUESTIONS = {
     "travel": "Does the person move to another place in the scene?",
     "shirt": "What colour is the person's shirt?",
     "trousers": "What colour are the person's trousers?",
+    "motive": "Why does the person move this way?",
 }
+# What each kind of clip's person does it for, in `train/qa_accuracy.py`'s MOTIVE_WORDS (HMI-Synth's answers).
+MOTIVE_OF_KIND = {"pedestrian": "going", "talking": "talking", "still": "waiting"}
 
 
 def look_checks(clip: dict, answers: dict[str, str]) -> dict[str, bool]:
     """Whether the answers to LOOK_QUESTIONS (`{kind: answer}`) about `clip` agree with its labels: the whole body
     visible where its legs are and one other framing where they are not, a "yes" to moving for a clip that is not
-    still, and to going elsewhere for a walk, and one colour, among those its `clothes` label accepts, for each part
+    still, and to going elsewhere for a walk, the motive of its kind (`MOTIVE_OF_KIND`), and one colour, among those its `clothes` label accepts, for each part
     it labels (a part it does not label is not checked). None for a clip without a person."""
     from dataset_scripts.synth.body import PALETTE
-    from train.qa_accuracy import framings, true_false
+    from dataset_scripts.synth.grammar import MOTIVES
+    from train.qa_accuracy import framings, is_correct, true_false
 
     label = clip["label"]
     if label["no_person"]:
@@ -359,6 +363,7 @@ def look_checks(clip: dict, answers: dict[str, str]) -> dict[str, bool]:
         "framing": len(said) == 1 and ("full" in said) == label["legs_visible"],
         "moving": true_false(answers["moving"]) == (not label["still"]),
         "travel": true_false(answers["travel"]) == ("walk" in label["actions"]),
+        "motive": is_correct("motive", answers["motive"], MOTIVES[MOTIVE_OF_KIND[clip["kind"]]]),
     }
     for part, accepted in label.get("clothes", {}).items():
         named = {word for word in re.findall(r"[a-z]+", answers[part].lower()) if word in PALETTE}
@@ -469,7 +474,7 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
 
 
 __all__ = [
-    "CHECKS", "KINDS", "LABELS_PATH", "LOOK_QUESTIONS", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "hedged", "iter_source",
+    "CHECKS", "KINDS", "LABELS_PATH", "LOOK_QUESTIONS", "MOTIVE_OF_KIND", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "hedged", "iter_source",
     "leg_or_body_actions", "load_labels", "look_checks", "made_up", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
     "summarize",
 ]  # fmt: skip

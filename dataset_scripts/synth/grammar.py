@@ -327,14 +327,22 @@ def qa_pairs(program: list[dict], body: dict, camera: dict, rng: np.random.Gener
     return qa
 
 
-def _motive(actions: list[str]) -> str:
+# Why the person moves (version 2's answers to "Why does the person move this way?"), by `motive`.
+MOTIVES = {
+    "waiting": "They are waiting; nothing in the clip shows them doing anything else.",
+    "going": "They are going somewhere.",
+    "talking": "They are talking with someone.",
+    "moving": "They are doing a sequence of movements, one after another.",
+}
+
+
+def motive(actions: list[str]) -> str:
+    """The MOTIVES key of a clip whose actions (standing still aside) are `actions`."""
     if not actions:
-        return "They are waiting; nothing in the clip shows them doing anything else."
+        return "waiting"
     if set(actions) <= {"walk", "run", "turn_around"}:
-        return "They are going somewhere."
-    if "talk" in actions:
-        return "They are talking with someone."
-    return "They are doing a sequence of movements, one after another."
+        return "going"
+    return "talking" if "talk" in actions else "moving"
 
 
 def qa_pairs_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Generator) -> list[dict]:
@@ -351,7 +359,7 @@ def qa_pairs_v2(program: list[dict], body: dict, camera: dict, rng: np.random.Ge
     qa.append(_qa("What colour is the person's shirt?", body["shirt"], "open", ATTRIBUTES))
     if _shows_trousers(framing):
         qa.append(_qa("What colour are the person's trousers?", body["trousers"], "open", ATTRIBUTES))
-    qa.append(_qa("Why does the person move this way?", _motive(actions), "open", MOTIVE))
+    qa.append(_qa("Why does the person move this way?", MOTIVES[motive(actions)], "open", MOTIVE))
     qa.append(
         _qa("What expression does the person show?", "A neutral expression that does not change.", "open", EMOTION)
     )
