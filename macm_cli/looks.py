@@ -18,6 +18,7 @@ to describe a clip; asked "What colour is the person's shirt?" it tells its stor
 - motive ("Why does the person move this way?"): what the caption's movements are for, in HMI-Synth's answers
   (`grammar.MOTIVES`): waiting (no movement), going somewhere (walks, runs and turns only), talking with someone, or
   a sequence of movements.
+- expression: not read (the pose track has no face), and said so rather than answered with a caption.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 """
@@ -67,6 +68,7 @@ KINDS = (
         rf"|^{_DOES} (?:stay|remain)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
     ),
     ("motive", rf"^why (?:does|did|is|was|do) {_PERSON}\b|^what (?:is|was) {_PERSON} (?:doing it )?for\b"),
+    ("expression", r"\b(?:facial )?expressions?\b|\bhow (?:does|did) (?:the person|he|she|they) (?:look|feel)\b"),
 )
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
@@ -127,6 +129,8 @@ def answer(question: str, caption: str, track: MotionTrack | None = None, colour
         return _colour_answer(kind, lowered, appearance.named_colours(caption) if colours is None else colours)
     if kind == "framing":
         return _framing_answer(lowered, caption, track)
+    if kind == "expression":
+        return "Not read: this model reads the body's movements, not the face."
     moves = [(action, clause) for action, clause in caption_clauses(caption) if action != "stand_still"]
     if kind == "motive":
         why = MOTIVES[motive([action for action, _ in moves])]

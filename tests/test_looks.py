@@ -56,7 +56,9 @@ def standing_track(height: int = 128):
         ("What colour is the floor?", None),
         ("Why does the person move this way?", "motive"),
         ("Why is he walking?", "motive"),
-        ("What expression does the person show?", None),
+        ("What expression does the person show?", "expression"),
+        ("How does she feel?", "expression"),
+        ("How does the person wave?", None),
     ],
 )
 def test_question_kinds(question, kind):
@@ -106,6 +108,7 @@ def test_answers():
     waist_up = "The video shows a person in a red shirt, seen from the waist up. The person waves."
     assert looks.answer("Is the whole body visible?", CAPTION) == "Yes: the whole body."
     assert looks.answer("Are the legs in view?", waist_up).startswith("No: the upper body, from the waist up")
+    assert looks.answer("What expression does the person show?", CAPTION).startswith("Not read:")
     why = "Why does the person move this way?"
     assert (
         looks.answer(why, CAPTION)

@@ -253,7 +253,7 @@ def test_question_kinds_follow_the_synth_templates():
     assert kinds["Does the person do anything other than stay still?"] == "moving"
     assert kinds["Does the person move to another place in the scene?"] == "travel"
     assert kinds["Why does the person move this way?"] == "motive"
-    assert kinds["What expression does the person show?"] is None
+    assert kinds["What expression does the person show?"] is None  # read (macm_cli/looks.py) but not scored
     assert set(kinds.values()) == {*KINDS, None}
 
     assert is_correct("count", "The person waves twice.", "2") and not is_correct("count", "two or three times", "2")
