@@ -1,8 +1,9 @@
 """Answers about what a clip shows of the person, beside how they move (`answers.py`): the colour of their shirt or
 trousers (or what they wear), how much of their body is in frame, whether they do anything but stay still, whether
-they go to another place and why they move, each in several wordings and as a yes-or-no statement ("Is the person wearing a red
-shirt?", "Is the whole body visible?", "Does the person stay in one place?"; `KINDS`). The embedded model was trained
-to describe a clip; asked "What colour is the person's shirt?" it tells its story. These are read instead:
+they go to another place and why they move, each in several wordings and as a yes-or-no statement ("Is the person
+wearing a red shirt?", "Is the whole body visible?", "Does the person stay in one place?"; `KINDS`). The embedded
+model was trained to describe a clip; asked "What colour is the person's shirt?" it tells its story. These are read
+instead:
 
 - colour, clothes: `appearance.clothing_colours`, the video's pixels where the track puts the torso or the thighs.
 - framing: as the caption says it ("seen from the waist up", "standing on a grey floor": the model sees the frames),
