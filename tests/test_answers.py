@@ -4,10 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from utils import repeating_track
+from utils import repeating_track, synth_v2_scenes
 
-from dataset_scripts.synth import sample_scene_v2
-from dataset_scripts.synth.grammar import captions_v2, qa_pairs_v2
 from macm_cli.answers import HeadsReading, asked_actions, question_kind, read_answer, reads
 from train.qa_accuracy import is_correct
 from train.qa_accuracy import question_kind as hmi_kind
@@ -116,11 +114,8 @@ def test_hmi_synth_questions_answered_from_their_own_reference_caption():
     # Read from the reference caption, every HMI-Synth v2 question of a scored kind gets its reference answer,
     # except where the caption does not state the fact (counts and speeds of some actions, an idle pause's order).
     scored, correct = 0, 0
-    for index in range(150):
-        program, body, camera, _, _ = sample_scene_v2(np.random.default_rng([3, index, 0]), 256)
-        text_rng = np.random.default_rng([3, index, 1])
-        caption = captions_v2(program, body, camera, text_rng)["caption"]
-        for qa in qa_pairs_v2(program, body, camera, text_rng):
+    for _, caption, questions in synth_v2_scenes():
+        for qa in questions:
             kind = hmi_kind(qa)
             if kind not in ("count", "side", "speed", "order", "direction", "true_false"):
                 continue  # no kind, or a question about what the clip shows (tests/test_looks.py)

@@ -1,11 +1,9 @@
 """Questions about what a clip shows of the person (`macm_cli/looks.py`): colours, framing, moving at all, travel."""
 
-import numpy as np
 import pytest
 from test_appearance import person_frames, person_track
+from utils import synth_v2_scenes
 
-from dataset_scripts.synth import sample_scene_v2
-from dataset_scripts.synth.grammar import captions_v2, qa_pairs_v2
 from macm_cli import answers, looks
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES
 from train.qa_accuracy import is_correct
@@ -127,12 +125,9 @@ def test_hmi_synth_questions_answered_from_their_own_reference_caption():
     # Read from the reference caption (and its colours), HMI-Synth v2's questions about what a clip shows get their
     # reference answers; the movement questions are not looks' but `answers`' to read.
     scored, correct = 0, 0
-    for index in range(150):
-        program, body, camera, _, _ = sample_scene_v2(np.random.default_rng([3, index, 0]), 256)
-        text_rng = np.random.default_rng([3, index, 1])
-        caption = captions_v2(program, body, camera, text_rng)["caption"]
+    for body, caption, questions in synth_v2_scenes():
         colours = {"shirt": body["shirt"], "trousers": body["trousers"]}
-        for qa in qa_pairs_v2(program, body, camera, text_rng):
+        for qa in questions:
             kind = hmi_kind(qa)
             if kind in ("colour", "framing", "moving", "travel", "motive"):
                 assert looks.question_kind(qa["question"]) == kind, qa["question"]

@@ -188,3 +188,16 @@ def repeating_track(fps: float = 10.0, seconds: float = 6.0) -> MotionTrack:
         fps=fps, frame_size=(400, 400), keypoints_2d=keypoints.astype(np.float32), joints_3d=joints,
         valid=np.ones(len(t), bool), backend="test",
     )  # fmt: skip
+
+
+def synth_v2_scenes(count: int = 150):
+    """`(body, reference caption, questions)` of `count` HMI-Synth v2 scenes, drawn with seed 3 as `macm synth` draws
+    them."""
+    from dataset_scripts.synth import sample_scene_v2
+    from dataset_scripts.synth.grammar import captions_v2, qa_pairs_v2
+
+    for index in range(count):
+        program, body, camera, _, _ = sample_scene_v2(np.random.default_rng([3, index, 0]), 256)
+        text_rng = np.random.default_rng([3, index, 1])
+        caption = captions_v2(program, body, camera, text_rng)["caption"]
+        yield body, caption, qa_pairs_v2(program, body, camera, text_rng)
