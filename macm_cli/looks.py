@@ -1,7 +1,8 @@
 """Answers about what a clip shows of the person, beside how they move (`answers.py`): the colour of their shirt or
 trousers (or what they wear), how much of their body is in frame, whether they do anything but stay still, whether
-they go to another place and why they move, each in several wordings and as a yes-or-no statement ("Is the person
-wearing a red shirt?", "Is the whole body visible?", "Does the person stay in one place?"; `KINDS`). The embedded
+they go to another place and why they move, each in several wordings, as a yes-or-no question ("Is the person
+wearing a red shirt?", "Is the whole body visible?", "Does the person stay in one place?"; `KINDS`) and as a
+true-or-false statement ("The person stays in one place. True or false?", answered "True" or "False"). The embedded
 model was trained to describe a clip; asked "What colour is the person's shirt?" it tells its story. These are read
 instead:
 
@@ -71,6 +72,12 @@ KINDS = (
     ("motive", rf"^why (?:does|did|is|was|do) {_PERSON}\b|^what (?:is|was) {_PERSON} (?:doing it )?for\b"),
     ("expression", r"\b(?:facial )?expressions?\b|\bhow (?:does|did) (?:the person|he|she|they) (?:look|feel)\b"),
 )
+# A true-or-false statement as the question it states (`_asked`): (statement, question) patterns, tried in order.
+_STATEMENTS = (
+    (rf"^({_PERSON}) (is|was) ", r"\2 \1 "),
+    (r"^((?:the person's|his|her|their|the) [\w -]+?) (is|are|was|were) ", r"\2 \1 "),
+    (rf"^({_PERSON}) (wear|stay|stand|keep|remain|move|change|go|walk)s? ", r"does \1 \2 "),
+)
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
@@ -88,12 +95,26 @@ _CAPTION_FRAMINGS = {key: re.compile(phrase.replace("{floor}", r"\w+")) for key,
 _INDEX = {name: i for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES)}
 
 
+def _asked(question: str) -> str:
+    """`question` lower-cased, a true-or-false statement turned into the question it states ("The person is wearing a
+    red shirt. True or false?" -> "is the person wearing a red shirt")."""
+    lowered = " ".join(question.lower().split())
+    stated = re.fullmatch(r"(.*?)[.,]?\s*(?:true or false|is (?:this|that|it) true)\??\.?", lowered)
+    if stated is None:
+        return lowered
+    text = stated.group(1)
+    for statement, asked in _STATEMENTS:
+        if re.match(statement, text):
+            return re.sub(statement, asked, text, count=1)
+    return text
+
+
 def question_kind(question: str) -> str | None:
     """How `question` asks about what the clip shows (one of KINDS' names), or None; a question that also names a
     movement ("Does the person stay still before squatting?") is `answers`' to read."""
-    lowered = " ".join(question.lower().split())
-    kind = next((kind for kind, pattern in KINDS if re.search(pattern, lowered)), None)
-    if kind in ("moving", "travel") and set(answers.asked_actions(lowered)) - {"stand_still"}:
+    asked = _asked(question)
+    kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
+    if kind in ("moving", "travel") and set(answers.asked_actions(asked)) - {"stand_still"}:
         return None
     return kind
 
@@ -121,15 +142,21 @@ def framing(track: MotionTrack) -> str | None:
 def answer(question: str, caption: str, track: MotionTrack | None = None, colours: dict | None = None) -> str:
     """The answer to `question` (which `reads`) about a clip captioned `caption` (a stated caption, "The person stands
     still.", included), with its `track` (for a framing) and the `colours` `appearance.clothing_colours` reads from it
-    (for a colour; None: the colours the caption names)."""
+    (for a colour; None: the colours the caption names). A true-or-false statement gets "True" or "False"."""
     kind = question_kind(question)
     if kind is None:
         raise ValueError(f"{question!r} is not a question looks.answer reads; check `looks.reads(question)` first.")
-    lowered = " ".join(question.lower().split())
+    said = _answer(kind, _asked(question), caption, track, colours)
+    if _asked(question) == " ".join(question.lower().split()):
+        return said
+    return re.sub(r"^(Yes|No)\b", lambda verdict: "True" if verdict.group(1) == "Yes" else "False", said)
+
+
+def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colours: dict | None) -> str:
     if kind in ("colour", "clothes"):
-        return _colour_answer(kind, lowered, appearance.named_colours(caption) if colours is None else colours)
+        return _colour_answer(kind, asked, appearance.named_colours(caption) if colours is None else colours)
     if kind == "framing":
-        return _framing_answer(lowered, caption, track)
+        return _framing_answer(asked, caption, track)
     if kind == "expression":
         return "Not read: this model reads the body's movements, not the face."
     moves = [(action, clause) for action, clause in caption_clauses(caption) if action != "stand_still"]
@@ -138,7 +165,7 @@ def answer(question: str, caption: str, track: MotionTrack | None = None, colour
         return f"{why[:-1]}: the person {moves[0][1].strip(' ,')}." if moves else why
     if kind == "travel":
         moves = [(action, clause) for action, clause in moves if action in TRAVELLING]
-    opposite = _OPPOSITE.search(lowered) is not None
+    opposite = _OPPOSITE.search(asked) is not None
     if moves:
         return f"{'No' if opposite else 'Yes'}: the person {moves[0][1].strip(' ,')}."
     return f"{'Yes' if opposite else 'No'}: the person {'stands still' if kind == 'moving' else 'stays in one place'}."

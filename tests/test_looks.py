@@ -47,6 +47,13 @@ def standing_track(height: int = 128):
         ("Does the person move to another place in the scene?", "travel"),
         ("Does he change position?", "travel"),
         ("Does she stay in the same place?", "travel"),
+        ("The person is wearing a red shirt. True or false?", "colour"),
+        ("The person's trousers are navy. True or false?", "colour"),
+        ("The whole body is visible. True or false?", "framing"),
+        ("The person stands still throughout the clip. True or false?", "moving"),
+        ("The person stays in one place. True or false?", "travel"),
+        ("Both feet leave the floor at some point. True or false?", None),  # the movements': answers.py's
+        ("The person uses the left leg to kick. True or false?", None),
         ("How many times does the person squat?", None),
         ("Does the person squat before walking?", None),
         ("Does the person stand still before squatting?", None),  # a movement's order: answers.py's
@@ -107,6 +114,12 @@ def test_answers():
     assert looks.answer("Is the whole body visible?", CAPTION) == "Yes: the whole body."
     assert looks.answer("Are the legs in view?", waist_up).startswith("No: the upper body, from the waist up")
     assert looks.answer("What expression does the person show?", CAPTION).startswith("Not read:")
+    # A true-or-false statement is answered as the question it states, with "True" or "False".
+    assert looks.answer("The person is wearing a red shirt. True or false?", CAPTION) == "False: the shirt is orange."
+    assert looks.answer("The person's trousers are navy. True or false?", CAPTION) == "True."
+    assert (
+        looks.answer("The person stays in one place. True or false?", STILL) == "True: the person stays in one place."
+    )
     why = "Why does the person move this way?"
     assert (
         looks.answer(why, CAPTION)
