@@ -57,8 +57,11 @@ from processing_macm.segments import slice_track
 from .counts import COUNTABLE, count_repetitions, window_frames
 from .directions import travel_phrase
 
-_PERSON = "(?:the person|he|she|they)"
-_DOES = f"(?:does|did|do) {_PERSON}"
+# Whom a question asks about: the person, or as a question about real footage names them ("the man").
+_WHO = "person|man|woman|boy|girl|child|individual|subject|player|athlete|dancer"
+PERSON = f"(?:the (?:{_WHO})|he|she|they)"
+PERSONS = f"(?:the (?:{_WHO})'s|his|her|their)"  # the person's
+_DOES = f"(?:does|did|do) {PERSON}"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     ("true_false", r"\btrue or false\b"),
@@ -79,7 +82,7 @@ KINDS = (
         rf"^what {_DOES} do (?:first|last|at the (?:start|beginning|end))\b"
         r"|^what (?:is|was) the (?:first|last|final) (?:thing|movement|action)\b",
     ),
-    ("yes_no", rf"^(?:does|did|do|is|was|are|were) {_PERSON}\b|^is it true that {_PERSON}\b"),
+    ("yes_no", rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
 # caption's phrasing ("squats", "waving") or the bare verb ("squat").

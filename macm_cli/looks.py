@@ -32,9 +32,9 @@ from dataset_scripts.synth.grammar import FRAMINGS, MOTIVES, caption_clauses, mo
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, MotionTrack
 
 from . import answers, appearance
+from .answers import PERSON, PERSONS
 
-_PERSON = "(?:the person|he|she|they)"
-_DOES = f"(?:does|did|do|is|was) {_PERSON}"
+_DOES = f"(?:does|did|do|is|was) {PERSON}"
 _CLOTHES = {
     "shirt": r"shirt|t-shirt|top|jacket|coat|sweater|jumper|hoodie|blouse",
     "trousers": r"trousers|pants|jeans|shorts|skirt|leggings",
@@ -47,16 +47,16 @@ KINDS = (
     (
         "colour",
         rf"^(?:what|which)\b.*\bcolou?rs?\b.*\b(?:{_WORN})\b|^(?:what|which)\b.*\b(?:{_WORN})\b.*\bcolou?rs?\b"
-        rf"|^(?:is|was|does|did|are) {_PERSON} (?:wear(?:ing)?|dressed in|in) (?:an? )?(?:{_COLOUR_WORDS}) (?:{_WORN})\b"
-        rf"|^(?:is|was|are|were) (?:the person's|his|her|their) (?:{_WORN}) (?:{_COLOUR_WORDS})\b",
+        rf"|^(?:is|was|does|did|are) {PERSON} (?:wear(?:ing)?|dressed in|in) (?:an? )?(?:{_COLOUR_WORDS}) (?:{_WORN})\b"
+        rf"|^(?:is|was|are|were) {PERSONS} (?:{_WORN}) (?:{_COLOUR_WORDS})\b",
     ),
-    ("clothes", rf"^what (?:is|was|does|did) {_PERSON} (?:wear|wearing|have on|dressed in)\b"),
+    ("clothes", rf"^what (?:is|was|does|did) {PERSON} (?:wear|wearing|have on|dressed in)\b"),
     (
         "framing",
-        r"\bhow much of (?:the person|him|her|them|(?:the|the person's|his|her|their) body)\b"
-        rf"|^which parts? of (?:the person|the person's body|the body|his body|her body|their body)\b.*\b{_VISIBLE}"
-        rf"|^(?:is|are) (?:the person's |the |his |her |their )?(?:(?:whole|entire|full) body|legs|feet) {_VISIBLE}"
-        rf"|^(?:is|are) (?:the person's |the |his |her |their )?(?:whole|entire|full) body\b",
+        rf"\bhow much of (?:{PERSON}|him|her|them|(?:the|{PERSONS}) body)\b"
+        rf"|^which parts? of (?:{PERSON}|(?:the|{PERSONS}) body)\b.*\b{_VISIBLE}"
+        rf"|^(?:is|are) (?:(?:the|{PERSONS}) )?(?:(?:whole|entire|full) body|legs|feet) {_VISIBLE}"
+        rf"|^(?:is|are) (?:(?:the|{PERSONS}) )?(?:whole|entire|full) body\b",
     ),
     (
         "moving",
@@ -69,14 +69,14 @@ KINDS = (
         rf"(?:place|spot|position|location|part)\b|^{_DOES} (?:change|changing) (?:place|position|location)\b"
         rf"|^{_DOES} (?:stay|remain)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
     ),
-    ("motive", rf"^why (?:does|did|is|was|do) {_PERSON}\b|^what (?:is|was) {_PERSON} (?:doing it )?for\b"),
+    ("motive", rf"^why (?:does|did|is|was|do) {PERSON}\b|^what (?:is|was) {PERSON} (?:doing it )?for\b"),
     ("expression", r"\b(?:facial )?expressions?\b|\bhow (?:does|did) (?:the person|he|she|they) (?:look|feel)\b"),
 )
 # A true-or-false statement as the question it states (`_asked`): (statement, question) patterns, tried in order.
 _STATEMENTS = (
-    (rf"^({_PERSON}) (is|was) ", r"\2 \1 "),
-    (r"^((?:the person's|his|her|their|the) [\w -]+?) (is|are|was|were) ", r"\2 \1 "),
-    (rf"^({_PERSON}) (wear|stay|stand|keep|remain|move|change|go|walk)s? ", r"does \1 \2 "),
+    (rf"^({PERSON}) (is|was) ", r"\2 \1 "),
+    (rf"^((?:{PERSONS}|the) [\w -]+?) (is|are|was|were) ", r"\2 \1 "),
+    (rf"^({PERSON}) (wear|stay|stand|keep|remain|move|change|go|walk)s? ", r"does \1 \2 "),
 )
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")

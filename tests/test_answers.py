@@ -103,6 +103,8 @@ def test_questions_it_does_not_read_are_left_to_the_model():
     with pytest.raises(ValueError, match="not a question read_answer reads"):
         read_answer("What colour is the person's shirt?", CAPTION)
     assert question_kind("How quickly does she squat?") == "speed"
+    assert question_kind("What does the man do right after he squats?") == "order"  # real footage's people
+    assert question_kind("Does the woman wave twice?") == "yes_no"
     assert asked_actions("Which arm does the person use to raise arm, and does she clap after squatting?") == [
         "raise_arm",
         "clap",

@@ -54,6 +54,10 @@ def standing_track(height: int = 128):
         ("The person stays in one place. True or false?", "travel"),
         ("Both feet leave the floor at some point. True or false?", None),  # the movements': answers.py's
         ("The person uses the left leg to kick. True or false?", None),
+        ("Is the man wearing a red shirt?", "colour"),  # real footage's questions name the man, the woman, ...
+        ("How much of the woman's body is visible?", "framing"),
+        ("Does the player stay in one place?", "travel"),
+        ("The woman's legs are visible. True or false?", "framing"),
         ("How many times does the person squat?", None),
         ("Does the person squat before walking?", None),
         ("Does the person stand still before squatting?", None),  # a movement's order: answers.py's
