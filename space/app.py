@@ -246,8 +246,11 @@ with gr.Blocks(title="M-ACM: fine-grained human-motion captioning", delete_cache
         "**What the built-in model can describe.** The default model (`macm`, unless the Space sets another) is a "
         "2.7M-parameter model trained only on synthetic clips (HMI-Synth): one person, one short action after "
         "another. On held-out synthetic clips it names the actions and their order well; repetition counts and "
-        "speeds are close to guesses, and it has never seen a real video: for real footage, clothing, scenes, "
-        "objects or several people its captions are not to be trusted. With motion on, only one person is followed."
+        "speeds are close to guesses, and it has never seen a real video: for real footage, scenes, objects or "
+        "several people its captions are not to be trusted. The clothes' colours are read from the video where the "
+        "pose puts them, and questions about the movements, the clothes, how much of the body is visible or why the "
+        "person moves are answered by reading the motion and the caption. With motion on, only one person is "
+        "followed."
     )
     model_info = gr.Markdown()
     with gr.Row():
