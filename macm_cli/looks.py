@@ -20,7 +20,8 @@ instead:
 - motive ("Why does the person move this way?"): what the caption's movements are for, in HMI-Synth's answers
   (`grammar.MOTIVES`): waiting (no movement), going somewhere (walks, runs and turns only), talking with someone, or
   a sequence of movements.
-- expression: not read (the pose track has no face), and said so rather than answered with a caption.
+- expression, and what the person holds, their hair, age or sex ("unread"): not read (the pose track has no face and
+  no objects), and said so rather than answered with a caption.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 """
@@ -70,7 +71,12 @@ KINDS = (
         rf"|^{_DOES} (?:stay|remain)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
     ),
     ("motive", rf"^why (?:does|did|is|was|do) {PERSON}\b|^what (?:is|was) {PERSON} (?:doing it )?for\b"),
-    ("expression", r"\b(?:facial )?expressions?\b|\bhow (?:does|did) (?:the person|he|she|they) (?:look|feel)\b"),
+    ("expression", rf"\b(?:facial )?expressions?\b|\bhow (?:does|did) {PERSON} (?:look|feel)\b|\b(?:smil|frown)\w*\b"),
+    (
+        "unread",
+        r"\b(?:hold|holding|carry|carrying)\b|\bhair\b|\b(?:gender|age)\b|\bhow old\b|\b(?:male|female)\b"
+        r"|\bman or (?:a )?woman\b",
+    ),
 )
 # A true-or-false statement as the question it states (`_asked`): (statement, question) patterns, tried in order.
 _STATEMENTS = (
@@ -111,10 +117,11 @@ def _asked(question: str) -> str:
 
 def question_kind(question: str) -> str | None:
     """How `question` asks about what the clip shows (one of KINDS' names), or None; a question that also names a
-    movement ("Does the person stay still before squatting?") is `answers`' to read."""
+    movement ("Does the person stay still before squatting?", "Does the person hold the squat?") is `answers`' to
+    read."""
     asked = _asked(question)
     kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
-    if kind in ("moving", "travel") and set(answers.asked_actions(asked)) - {"stand_still"}:
+    if kind in ("moving", "travel", "unread") and set(answers.asked_actions(asked)) - {"stand_still"}:
         return None
     return kind
 
@@ -159,6 +166,10 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         return _framing_answer(asked, caption, track)
     if kind == "expression":
         return "Not read: this model reads the body's movements, not the face."
+    if kind == "unread":
+        return (
+            "Not read: this model reads the body's movements and the clothes' colours, not objects, hair or identity."
+        )
     moves = [(action, clause) for action, clause in caption_clauses(caption) if action != "stand_still"]
     if kind == "motive":
         why = MOTIVES[motive([action for action, _ in moves])]

@@ -67,6 +67,11 @@ def standing_track(height: int = 128):
         ("Why is he walking?", "motive"),
         ("What expression does the person show?", "expression"),
         ("How does she feel?", "expression"),
+        ("Is the man smiling?", "expression"),
+        ("What is the person holding?", "unread"),
+        ("What colour is the woman's hair?", "unread"),
+        ("Is the person a man or a woman?", "unread"),
+        ("Does the person hold the squat?", None),
         ("How does the person wave?", None),
     ],
 )
@@ -118,6 +123,7 @@ def test_answers():
     assert looks.answer("Is the whole body visible?", CAPTION) == "Yes: the whole body."
     assert looks.answer("Are the legs in view?", waist_up).startswith("No: the upper body, from the waist up")
     assert looks.answer("What expression does the person show?", CAPTION).startswith("Not read:")
+    assert looks.answer("What is the person holding?", CAPTION).startswith("Not read:")
     # A true-or-false statement is answered as the question it states, with "True" or "False".
     assert looks.answer("The person is wearing a red shirt. True or false?", CAPTION) == "False: the shirt is orange."
     assert looks.answer("The person's trousers are navy. True or false?", CAPTION) == "True."
