@@ -32,7 +32,8 @@ where it gave 34, the 45 new ones all with `FAINT`. The README has the tables an
 
 `reads(question)` says whether a question is of those kinds and names an action. Questions about what the clip shows
 of the person (colours, how much of the body is visible, whether they move at all or go elsewhere, why) are
-`looks.py`'s (which says that it does not read expressions); the others are left to the model.
+`looks.py`'s (which says that it does not read expressions, objects, hair, age or sex); the others are left to the
+model.
 """
 
 import operator
