@@ -119,9 +119,10 @@ ROI_SCALE = 1.25  # the graph's region for the next frame: this times the body's
 # alone only when a second read on that region finds the torso again within this share of the region's side.
 AGAIN_WITHIN = 0.1
 # Found again on its own region, Gradio's globe still gave one "person" filling the frame, found again in 1 of the next
-# 3 frames: a person the landmark model alone found in a search is kept when found in this many frames before the
-# next search (the frames read back before it included).
-ALONE_RUN = 3
+# 3 frames; MediaPipe's graph read one into the corner of an HMI-Synth photograph (seed 6 clip 168, in 1 of 6 renders)
+# for one frame: a person a search finds is kept when found in this many frames before the next search (the frames
+# read back before it included).
+FOUND_RUN = 3
 SEGMENTED = 0.5  # the segmentation's probability from which a pixel is a person's
 SEGMENT_AREA = 0.004  # a segmented region smaller than this share of the frame (~20x20 px in 320x240) is not searched
 SEGMENTS_CHECKED = 3  # the largest segmented regions a search reads (each up to 3 landmark model calls)
@@ -415,7 +416,7 @@ class _PersonTracker:
         self.t = 0
         self.searched = False  # whether the last step searched
         self.searched_at = []  # the frames where it searched
-        self.found_alone = []  # the frames where a search found a person by the landmark model alone
+        self.found_by_search = []  # the frames where a search found a person
         self.primed = None  # the square the crop's graph read on this frame since its last reset, if that is its state
 
     def close(self):
@@ -435,8 +436,8 @@ class _PersonTracker:
             found = self._search(frame)
             if found is None and self.square is not None:
                 found = self._follow(frame)
-            if found is not None and found[2] is not None:
-                self.found_alone.append(self.t)
+            if found is not None:
+                self.found_by_search.append(self.t)
         self.t += 1
         if found is not None:
             self.square, self.last_seen = _next_square(found), _landmark_square(found[0][:, :2], found[0][:, 2])
@@ -668,11 +669,11 @@ def estimate_mediapipe(
         )
     if first is not None and still and count > 1:
         keypoints[:count], joints[:count], valid[:count] = keypoints[first[0]], joints[first[0]], True
-    for t in tracker.found_alone:  # kept when found in `ALONE_RUN` frames (or all) before the next search
+    for t in tracker.found_by_search:  # kept when found in `FOUND_RUN` frames (or all) before the next search
         start, stop = t, next((searched for searched in tracker.searched_at if searched > t), count)
         while start > 0 and valid[start - 1]:  # the frames read back from it
             start -= 1
-        if valid[start:stop].sum() < min(ALONE_RUN, count):
+        if valid[start:stop].sum() < min(FOUND_RUN, count):
             keypoints[start:stop], joints[start:stop], valid[start:stop] = 0.0, 0.0, False  # as frames never found
     # Header frame counts can overstate what decodes: keep only the frames that came.
     return MotionTrack(

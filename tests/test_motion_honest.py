@@ -210,7 +210,7 @@ def test_the_landmark_model_alone_finds_nobody_in_a_globe(tmp_path):
 
     # The real-footage set's empty clip (world.mp4's first 3 s, as `bench_real.py` cuts it): read on the whole frame,
     # the landmark model sees a "person" in the globe in frame 0 and finds them again on their own region; followed,
-    # they are found in 1 of the next 3 frames, short of `ALONE_RUN`.
+    # they are found in 1 of the next 3 frames, short of `FOUND_RUN`.
     world = build_clips([clip for clip in load_labels() if clip["id"] == "world"], tmp_path)["world"]
     assert not extract_motion(world, progress=False).has_person
 
