@@ -382,23 +382,29 @@ class MACMCaptioner:
         reading: HeadsReading | None = None,
         video=None,
         track: MotionTrack | None = None,
+        colours: dict[str, str] | None = None,
     ) -> str:
         """The answer to `question` (one that `is_read`) about a clip captioned `caption`, with the motion heads'
         `reading` of it (`heads_reading`), the `video` (a path or frames) and its `track`: a question about what the
-        clip shows of the person is `looks.answer`ed (a colour read from `video` where `track` puts the clothes;
-        without them, the caption's), any other `answers.read_answer`ed. A caption saying that nobody was found, that
-        the person is glimpsed or that the clip is too short or too sparse answers any question but the person's looks
-        (`looks.SEEN`), which are read wherever the track finds them."""
+        clip shows of the person is `looks.answer`ed (a colour from `colours`, else read from `video` where `track`
+        puts the clothes, `clothing_colours`; without them, the caption's), any other `answers.read_answer`ed. A
+        caption saying that nobody was found, that the person is glimpsed or that the clip is too short or too sparse
+        answers any question but the person's looks (`looks.SEEN`), which are read wherever the track finds them."""
         kind = looks.question_kind(question)
         seen = kind in looks.SEEN and track is not None and track.has_person
         if caption in UNDESCRIBED_CAPTIONS and not seen:
             return caption
         if kind is not None:
-            colours = None
-            if kind in ("colour", "clothes") and video is not None and track is not None:
-                colours = appearance.clothing_colours(video, track, _video_fps(video, _duration(None, track)))
+            if kind in looks.COLOURED and colours is None and video is not None and track is not None:
+                colours = self.clothing_colours(video, track)
             return looks.answer(question, caption, track, colours)
         return read_answer(question, caption, reading)
+
+    @staticmethod
+    def clothing_colours(video, track: MotionTrack) -> dict[str, str]:
+        """`appearance.clothing_colours` of `video` (a path, or frames as long as `track`) where `track` puts the
+        clothes: one read for all of a clip's colour questions (`answer(..., colours=)`)."""
+        return appearance.clothing_colours(video, track, _video_fps(video, _duration(None, track)))
 
     def _statement(self, processor, track: MotionTrack) -> tuple[str, str] | None:
         """`_stated_caption` of `track`, else `STILL_CAPTION` where the motion heads read only the posture (see

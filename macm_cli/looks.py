@@ -88,6 +88,7 @@ _STATEMENTS = (
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
 SEEN = ("colour", "clothes", "framing")
+COLOURED = ("colour", "clothes")  # the kinds answered from the clothes' colours
 SEEN_SHARE = 0.3
 # Lowest first: the first part seen says how much of the body is in view.
 PARTS_IN_VIEW = (
@@ -98,32 +99,34 @@ PARTS_IN_VIEW = (
 TRAVELLING = ("walk", "run", "step_sideways", "turn_around")
 # How a caption says the framing (`FRAMINGS`' caption phrases: "seen from the waist up", "standing on a grey floor").
 _CAPTION_FRAMINGS = {key: re.compile(phrase.replace("{floor}", r"\w+")) for key, (phrase, _) in FRAMINGS.items()}
-_INDEX = {name: i for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES)}
 
 
-def _asked(question: str) -> str:
+def _asked(question: str) -> tuple[str, bool]:
     """`question` lower-cased, a true-or-false statement turned into the question it states ("The person is wearing a
-    red shirt. True or false?" -> "is the person wearing a red shirt")."""
+    red shirt. True or false?" -> "is the person wearing a red shirt"), and whether it was one."""
     lowered = " ".join(question.lower().split())
     stated = re.fullmatch(r"(.*?)[.,]?\s*(?:true or false|is (?:this|that|it) true)\??\.?", lowered)
     if stated is None:
-        return lowered
+        return lowered, False
     text = stated.group(1)
     for statement, asked in _STATEMENTS:
         if re.match(statement, text):
-            return re.sub(statement, asked, text, count=1)
-    return text
+            return re.sub(statement, asked, text, count=1), True
+    return text, True
+
+
+def _kind(asked: str) -> str | None:
+    kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
+    if kind in ("moving", "travel", "unread") and set(answers.asked_actions(asked)) - {"stand_still"}:
+        return None
+    return kind
 
 
 def question_kind(question: str) -> str | None:
     """How `question` asks about what the clip shows (one of KINDS' names), or None; a question that also names a
     movement ("Does the person stay still before squatting?", "Does the person hold the squat?") is `answers`' to
     read."""
-    asked = _asked(question)
-    kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
-    if kind in ("moving", "travel", "unread") and set(answers.asked_actions(asked)) - {"stand_still"}:
-        return None
-    return kind
+    return _kind(_asked(question)[0])
 
 
 def reads(question: str) -> bool:
@@ -141,7 +144,7 @@ def framing(track: MotionTrack) -> str | None:
     x, y, visibility = points[..., 0], points[..., 1], points[..., 2]
     seen = (x >= 0) & (x < width) & (y >= 0) & (y < height) & (visibility >= appearance.VISIBLE)  # [N, 33]
     for key, names in PARTS_IN_VIEW:
-        if seen[:, [_INDEX[name] for name in names]].any(axis=1).mean() >= SEEN_SHARE:
+        if seen[:, [MEDIAPIPE_LANDMARK_NAMES.index(name) for name in names]].any(axis=1).mean() >= SEEN_SHARE:
             return key
     return "head_shoulders"
 
@@ -150,17 +153,18 @@ def answer(question: str, caption: str, track: MotionTrack | None = None, colour
     """The answer to `question` (which `reads`) about a clip captioned `caption` (a stated caption, "The person stands
     still.", included), with its `track` (for a framing) and the `colours` `appearance.clothing_colours` reads from it
     (for a colour; None: the colours the caption names). A true-or-false statement gets "True" or "False"."""
-    kind = question_kind(question)
+    asked, stated = _asked(question)
+    kind = _kind(asked)
     if kind is None:
         raise ValueError(f"{question!r} is not a question looks.answer reads; check `looks.reads(question)` first.")
-    said = _answer(kind, _asked(question), caption, track, colours)
-    if _asked(question) == " ".join(question.lower().split()):
+    said = _answer(kind, asked, caption, track, colours)
+    if not stated:
         return said
     return re.sub(r"^(Yes|No)\b", lambda verdict: "True" if verdict.group(1) == "Yes" else "False", said)
 
 
 def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colours: dict | None) -> str:
-    if kind in ("colour", "clothes"):
+    if kind in COLOURED:
         return _colour_answer(kind, asked, appearance.named_colours(caption) if colours is None else colours)
     if kind == "framing":
         return _framing_answer(asked, caption, track)
@@ -218,4 +222,4 @@ def _framing_answer(question: str, caption: str, track: MotionTrack | None) -> s
     return f"{'Yes' if key in shown.get(part, ('full',)) else 'No'}: {said}."
 
 
-__all__ = ["KINDS", "SEEN", "answer", "framing", "question_kind", "reads"]
+__all__ = ["COLOURED", "KINDS", "SEEN", "answer", "framing", "question_kind", "reads"]

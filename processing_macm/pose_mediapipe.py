@@ -108,9 +108,10 @@ HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's windo
 # MediaPipe's graph finds a person with a detector that keys on the face (BlazePose's), also on a crop around them:
 # it misses people seen from behind or the side and bodies without a face (renders), which its landmark model reads
 # once given their region (of 25 HMI-Synth v4 validation clips where nobody or only a glimpse was found, 15 gave a
-# pose flag over 0.9 on a crop around the person's segmented region in one of 6 frames or more). So where the graph finds nobody on a crop, the
-# landmark model reads the crop itself (`_LandmarkModel`), and a search where neither MediaPipe nor HOG finds anyone
-# also tries the regions MediaPipe's person segmentation (the wheel's selfie segmentation) covers, then the whole frame.
+# pose flag over 0.9 on a crop around the person's segmented region in one of 6 frames or more). So where the graph
+# finds nobody on a crop, the landmark model reads the crop itself (`_LandmarkModel`), and a search where neither
+# MediaPipe nor HOG finds anyone also tries the regions MediaPipe's person segmentation (the wheel's selfie
+# segmentation) covers, then the whole frame.
 LANDMARK_MODEL = "modules/pose_landmark/pose_landmark_full.tflite"  # inside the mediapipe wheel
 PRESENT = 0.5  # the landmark model's pose flag from which its crop holds a person
 ROI_SCALE = 1.25  # the graph's region for the next frame: this times the body's circle (pose_landmark_cpu.pbtxt)

@@ -99,8 +99,11 @@ class CountingCaptioner:
     def heads_reading(self, caption, track):
         return self.captioner.heads_reading(caption, track)
 
-    def answer(self, question, caption, reading=None, video=None, track=None):
-        return self.captioner.answer(question, caption, reading, video, track)
+    def answer(self, question, caption, reading=None, video=None, track=None, colours=None):
+        return self.captioner.answer(question, caption, reading, video, track, colours)
+
+    def clothing_colours(self, video, track):
+        return self.captioner.clothing_colours(video, track)
 
     def caption(self, videos, **kwargs):
         if self.stop_after is not None and self.calls >= self.stop_after:

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from dataset_scripts.loading import load_hmi_split
 from dataset_scripts.schema import program_from_row, qa_prompt, row_to_track
-from macm_cli import UserError, positive_int
+from macm_cli import UserError, looks, positive_int
 from macm_cli.captioner import is_read
 from processing_macm.video_io import VideoReadError
 from train.judge import Judge, LocalLMBackend, OpenAIChatBackend, summarize_scores
@@ -194,8 +194,8 @@ def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: Json
 def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig) -> None:
     """Answers to the questions the captioner reads (`answers="read"`), from their row's caption in `log` and its
     motion: what `MACMCaptioner.caption(prompt=question)` returns, without captioning the clip again for each
-    question (nor reading its motion again: one track and one `heads_reading` a row)."""
-    readings, tracks = {}, {}
+    question (nor reading its motion or colours again: one track, one `heads_reading` and one colour read a row)."""
+    readings, tracks, colours = {}, {}, {}
     for task in tasks:
         row = dataset[task.row_index]
         described = log.get(row["id"])
@@ -211,7 +211,12 @@ def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: 
                 tracks[task.row_index] = track
                 readings[task.row_index] = captioner.heads_reading(described["output"], track)
             track, reading = tracks[task.row_index], readings[task.row_index]
-            answer = captioner.answer(task.prompt, described["output"], reading, video, track)
+            coloured = looks.question_kind(task.prompt) in looks.COLOURED and track is not None
+            if coloured and task.row_index not in colours:  # one read of the video for the row's colour questions
+                colours[task.row_index] = captioner.clothing_colours(video, track)
+            answer = captioner.answer(
+                task.prompt, described["output"], reading, video, track, colours.get(task.row_index)
+            )
             record = {**described, "key": task.key, "output": answer, "described": described["output"], "seconds": 0.0}
         log.append(record)
 
