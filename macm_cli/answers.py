@@ -11,7 +11,9 @@ or before, first or last, whether a statement holds) and the action it asks abou
   The question names the action as a caption would: where the heads read it at `SEEN` somewhere but as no
   window's likeliest action, it is read there and the answer says so ("Twice, if at all: the motion barely shows
   the movement asked about."; `FAINT`); an action they do not read at `SEEN` anywhere is not counted or sided: the
-  caption answers, "None: ..." if it does not name it either.
+  caption answers, "None: ..." if it does not name it either; but a question that takes the action as done (which
+  side, how fast, which way, what comes next or before: `PRESUPPOSING`) is read where the action head comes closest
+  to it, and the answer says so (`UNSEEN`).
 - From the caption (`read_answer` without a reading, and for what the heads do not read: whether an action
   happens, the first or last movement; and counts of actions the track does not count, speeds and directions,
   where the caption gives them): read back with the caption grammar's parser.
@@ -117,6 +119,10 @@ SPAN_FLOOR = 0.3
 SEEN = 0.1
 # What an answer about an action that only the question names says (`_heads_answer`): "Twice, if at all: ...".
 FAINT = ", if at all: the motion barely shows the movement asked about."
+# Kinds of question that take the action as done ("Which arm does the person wave?"): where the heads do not read it
+# at SEEN, they are read where it comes closest, and the answer says so (`UNSEEN`). A count may be none: not these.
+PRESUPPOSING = ("side", "speed", "order", "direction")
+UNSEEN = ", if at all: the motion does not show the movement asked about; read where it comes closest."
 _ACTION_PATTERN = "|".join(
     f"(?P<{action}>\\b(?:{action.replace('_', ' ')}|{PHRASES[action][1]}|(?:{verbs}))\\b)"
     for action, verbs in sorted(BARE_VERBS.items(), key=lambda item: -len(item[0]))
@@ -143,14 +149,14 @@ class HeadsReading:
     frames: list[tuple[int, int]]
     track: MotionTrack
 
-    def span(self, action: str, named: bool = False) -> tuple[int, int] | None:
+    def span(self, action: str, named: bool = False, seen: float = SEEN) -> tuple[int, int] | None:
         """Windows `[first, stop)` where the action head reads `action`: the stretch whose probabilities exceed
         SPAN_FLOOR (or their maximum, if lower) by the most in sum. None where the heads do not see it: no window
-        reads it at SEEN or more, or, unless it was `named` (by the caption, or by the question alone), no window
+        reads it at `seen` or more, or, unless it was `named` (by the caption, or by the question alone), no window
         reads it as its likeliest action."""
         index = self.labels["action"].index(action)
         probs = self.probs["action"][:, index]  # [Q]
-        if len(probs) == 0 or probs.max() < SEEN or not named and index not in self.probs["action"].argmax(-1):
+        if len(probs) == 0 or probs.max() < seen or not named and index not in self.probs["action"].argmax(-1):
             return None
         best, first, stop, start, total = -np.inf, 0, 0, 0, 0.0
         for q, excess in enumerate(probs - min(SPAN_FLOOR, probs.max())):
@@ -324,10 +330,13 @@ def _heads_answer(
     faint = span is None and not named
     if faint:  # the question names the action as a caption would, and the answer says how little the heads read it
         span = reading.span(action, named=True)
+    hedge = FAINT if faint else ""
+    if span is None and kind in PRESUPPOSING and not named:
+        span, hedge = reading.span(action, named=True, seen=0.0), UNSEEN
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)
     answer = _span_answer(kind, question, action, stated and stated.group(1), reading, *span)
-    return f"{answer[:-1]}{FAINT}" if faint and answer else answer
+    return f"{answer[:-1]}{hedge}" if answer and hedge else answer
 
 
 def _span_answer(
@@ -422,4 +431,4 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
     return True
 
 
-__all__ = ["HeadsReading", "asked_actions", "question_kind", "read_answer", "read_heads", "reads"]
+__all__ = ["PRESUPPOSING", "UNSEEN", "HeadsReading", "asked_actions", "question_kind", "read_answer", "read_heads", "reads"]

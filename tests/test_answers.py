@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from utils import repeating_track, synth_v2_scenes
 
-from macm_cli.answers import HeadsReading, asked_actions, question_kind, read_answer, reads
+from macm_cli.answers import UNSEEN, HeadsReading, asked_actions, question_kind, read_answer, reads
 from train.qa_accuracy import is_correct
 from train.qa_accuracy import question_kind as hmi_kind
 
@@ -208,6 +208,13 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert read_answer("How many steps does the person take?", "The person squats.", reading) == (
         "None: the caption names no walk."
     )
+    # A wave read nowhere at SEEN: a question that takes it as done is read where it comes closest, and says so; a
+    # count may be none.
+    unseen = heads_reading()
+    unseen.probs["action"][4, 1] = 0.05
+    assert read_answer("Which arm does the person use to wave?", walk, unseen) == f"The right arm{UNSEEN}"
+    assert read_answer("What does the person do right after they wave?", walk, unseen) == f"The person jumps{UNSEEN}"
+    assert read_answer("How many times does the person wave?", walk, unseen) == "None: the caption names no wave."
     assert read_answer("Which leg does the person use to walk?", caption, heads_reading("left")) == (
         "Not said: the caption names the walk without its side."  # a walk has no side to read
     )
