@@ -119,8 +119,9 @@ SPAN_FLOOR = 0.3
 SEEN = 0.1
 # What an answer about an action that only the question names says (`_heads_answer`): "Twice, if at all: ...".
 FAINT = ", if at all: the motion barely shows the movement asked about."
-# Kinds of question that take the action as done ("Which arm does the person wave?"): where the heads do not read it
-# at SEEN, they are read where it comes closest, and the answer says so (`UNSEEN`). A count may be none: not these.
+# Kinds of question that take the action as done ("Which arm does the person wave?"), as does a statement of its side
+# ("The person waves the left arm. True or false?"): where the heads do not read it at SEEN, they are read where it
+# comes closest, and the answer says so (`UNSEEN`). A count may be none: not these.
 PRESUPPOSING = ("side", "speed", "order", "direction")
 UNSEEN = ", if at all: the motion does not show the movement asked about; read where it comes closest."
 _ACTION_PATTERN = "|".join(
@@ -331,7 +332,7 @@ def _heads_answer(
     if faint:  # the question names the action as a caption would, and the answer says how little the heads read it
         span = reading.span(action, named=True)
     hedge = FAINT if faint else ""
-    if span is None and kind in PRESUPPOSING and not named:
+    if span is None and (kind in PRESUPPOSING or statement) and not named:
         span, hedge = reading.span(action, named=True, seen=0.0), UNSEEN
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)

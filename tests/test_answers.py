@@ -214,6 +214,7 @@ def test_the_heads_answer_for_the_action_asked_about():
     unseen.probs["action"][4, 1] = 0.05
     assert read_answer("Which arm does the person use to wave?", walk, unseen) == f"The right arm{UNSEEN}"
     assert read_answer("What does the person do right after they wave?", walk, unseen) == f"The person jumps{UNSEEN}"
+    assert read_answer("The person uses the left arm to wave. True or false?", walk, unseen) == f"False{UNSEEN}"
     assert read_answer("How many times does the person wave?", walk, unseen) == "None: the caption names no wave."
     assert read_answer("Which leg does the person use to walk?", caption, heads_reading("left")) == (
         "Not said: the caption names the walk without its side."  # a walk has no side to read
