@@ -68,7 +68,7 @@ _DOES = f"(?:does|did|do) {PERSON}"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     ("true_false", r"\btrue or false\b"),
-    ("count", r"\bhow (?:many|often)\b|^count\b|\bnumber of (?:times|steps|repetitions)\b"),
+    ("count", r"\bhow (?:many|often)\b|^count\b|\bnumber of\b"),
     ("side", r"\bwhich (?:arm|leg|hand|foot|side)\b"),
     (
         "speed",

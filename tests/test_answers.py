@@ -57,6 +57,7 @@ CAPTION = (
         ("How often does the person squat?", "Twice."),
         ("Count the waves.", "Three times."),
         ("What is the number of times the person squats?", "Twice."),
+        ("Number of squats?", "Twice."),
         ("What is the pace of the squats?", "At a steady pace."),
         ("Which way does the person walk?", "Diagonally away from the camera."),
         ("Where did she walk?", "Diagonally away from the camera."),
