@@ -69,10 +69,10 @@ _DOES = f"(?:does|did|do) {PERSON}"
 KINDS = (
     ("true_false", r"\btrue or false\b"),
     ("count", r"\bhow (?:many|often)\b|^count\b|\bnumber of\b"),
-    ("side", r"\bwhich (?:arm|leg|hand|foot|side)\b"),
+    ("side", r"\b(?:which|what) (?:arm|leg|hand|foot|side)\b|\bleft or (?:the )?right\b|\bright or (?:the )?left\b"),
     (
         "speed",
-        r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b|\bwhat (?:is|was) the (?:speed|pace|tempo)\b",
+        r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b|\bwhat (?:is|was) the (?:\w+ )?(?:speed|pace|tempo)\b",
     ),
     ("direction", rf"\b(?:which|what) (?:direction|way)\b|\bwhere {_DOES} (?:walk|run|go)\b"),
     (
@@ -83,14 +83,16 @@ KINDS = (
     (
         "first_last",
         rf"^what {_DOES} do (?:first|last|at the (?:start|beginning|end))\b"
-        r"|^what (?:is|was) the (?:first|last|final) (?:thing|movement|action)\b",
+        r"|^what (?:is|was) the (?:first|last|final) (?:thing|movement|action)\b"
+        rf"|^what (?:is|was) {PERSON} doing (?:first|last|at the (?:start|beginning|end))\b"
+        r"|^what happens (?:first|last|at the (?:start|beginning|end))\b",
     ),
     ("yes_no", rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
 # caption's phrasing ("squats", "waving") or the bare verb ("squat").
 BARE_VERBS = {
-    "raise_arm": "raise|lift", "wave": "wave", "arm_circles": "circle", "clap": "clap", "squat": "squat",
+    "raise_arm": "raised?|lift(?:ed)?", "wave": "wave", "arm_circles": "circle", "clap": "clap", "squat": "squat",
     "lunge": "lunge", "jump": "jump", "kick": "kick", "bend_forward": "bend", "turn_around": "turn around|spin around",
     "step_sideways": "step sideways|side-?step", "stand_still": "stand still|stay still|keep still",
     "talk": "talk|speak", "look_around": "look around", "walk": "walk", "run": "run|jog", "crouch": "crouch",
@@ -412,13 +414,16 @@ def _body_statement(question: str) -> tuple[str, ...] | None:
 def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tuple[str, str]]) -> bool:
     """Whether the caption's steps bear out the statement (or yes/no question) `question`: a body statement by any
     of its actions; otherwise each asked action in the order asked (and, where one action is asked with a side or a
-    direction, with that side or direction). "anything other than X" asks for an action that is not X."""
+    direction, with that side or direction). "anything other than X" asks for an action that is not X; "X or Y" for
+    either."""
     named = [step["action"] for step in steps]
     body = _body_statement(question)
     if body is not None:
         return any(action in named for action in body)
     if re.search(r"\bother than\b", question.lower()):
         return any(action not in asked for action in named)
+    if len(asked) > 1 and re.search(r"\bor\b", question.lower()):  # "Does the person squat or jump?": either
+        return any(action in named for action in asked)
     side, direction = re.search(_SIDE_PATTERN, question.lower()), _direction(question)
     if len(asked) == 1 and side:
         return any(step["action"] == asked[0] and step["side"] == side.group(1) for step in steps)
