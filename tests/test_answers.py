@@ -66,6 +66,8 @@ CAPTION = (
         ("What is the person doing at the end?", "The person walks diagonally away from the camera, ten steps slowly."),
         ("Does the person squat or jump?", "Yes."),  # either
         ("Does the person jump or kick?", "No."),
+        ("Does the person turn?", "No."),
+        ("Does the person turn their head?", "No."),  # looking around
         ("What is the pace of the squats?", "At a steady pace."),
         ("Which way does the person walk?", "Diagonally away from the camera."),
         ("Where did she walk?", "Diagonally away from the camera."),
