@@ -244,11 +244,11 @@ def asked_actions(question: str) -> list[str]:
 
 
 def reads(question: str) -> bool:
-    """Whether `read_answer` answers `question`: a kind it reads, about an action (or a body statement, or what
-    comes first or last)."""
+    """Whether `read_answer` answers `question`: a kind it reads, about an action (or a body statement, a way of
+    going, or what comes first or last)."""
     kind = question_kind(question)
-    body = kind in ("true_false", "yes_no") and _body_statement(question) is not None
-    return kind is not None and (bool(asked_actions(question)) or body or kind == "first_last")
+    statement = kind in ("true_false", "yes_no") and (_body_statement(question) or _direction(question))
+    return kind is not None and (bool(asked_actions(question)) or bool(statement) or kind == "first_last")
 
 
 def read_answer(question: str, caption: str, reading: HeadsReading | None = None) -> str:
@@ -414,8 +414,8 @@ def _body_statement(question: str) -> tuple[str, ...] | None:
 def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tuple[str, str]]) -> bool:
     """Whether the caption's steps bear out the statement (or yes/no question) `question`: a body statement by any
     of its actions; otherwise each asked action in the order asked (and, where one action is asked with a side or a
-    direction, with that side or direction). "anything other than X" asks for an action that is not X; "X or Y" for
-    either."""
+    direction, with that side or direction; a direction alone, any walk or run that way). "anything other than X"
+    asks for an action that is not X; "X or Y" for either."""
     named = [step["action"] for step in steps]
     body = _body_statement(question)
     if body is not None:
@@ -425,6 +425,8 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
     if len(asked) > 1 and re.search(r"\bor\b", question.lower()):  # "Does the person squat or jump?": either
         return any(action in named for action in asked)
     side, direction = re.search(_SIDE_PATTERN, question.lower()), _direction(question)
+    if not asked and direction:  # "Is the person moving toward the camera?": any walk or run that way
+        return any(action in TRAVEL and _direction(clause) == direction for action, clause in clauses)
     if len(asked) == 1 and side:
         return any(step["action"] == asked[0] and step["side"] == side.group(1) for step in steps)
     if len(asked) == 1 and direction:

@@ -67,6 +67,8 @@ CAPTION = (
         ("Does the person squat or jump?", "Yes."),  # either
         ("Does the person jump or kick?", "No."),
         ("Does the person turn?", "No."),
+        ("Is the person moving diagonally away from the camera?", "Yes."),  # any walk or run that way
+        ("Is he heading toward the camera?", "No."),
         ("Does the person turn their head?", "No."),  # looking around
         ("What is the pace of the squats?", "At a steady pace."),
         ("Which way does the person walk?", "Diagonally away from the camera."),
