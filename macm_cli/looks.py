@@ -20,6 +20,8 @@ instead:
 - motive ("Why does the person move this way?"): what the caption's movements are for, in HMI-Synth's answers
   (`grammar.MOTIVES`): waiting (no movement), going somewhere (walks, runs and turns only), talking with someone, or
   a sequence of movements.
+- present ("Is there anyone in the video?"): whether the track finds a person, and in what share of the frames;
+  without a track, whether the caption says that nobody is visible.
 - expression, and what the person holds, their hair, age or sex ("unread"): not read (the pose track has no face and
   no objects), and said so rather than answered with a caption.
 
@@ -43,6 +45,7 @@ _CLOTHES = {
 _WORN = "|".join(_CLOTHES.values())
 _COLOUR_WORDS = "|".join(PALETTE)
 _VISIBLE = r"(?:visible|seen|shown|in (?:the )?(?:frame|view|shot|picture))"
+_PEOPLE = r"anyone|anybody|someone|somebody|person|people|human|one"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     (
@@ -71,6 +74,11 @@ KINDS = (
         rf"|^{_DOES} (?:stay|remain)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
     ),
     ("motive", rf"^why (?:does|did|is|was|do) {PERSON}\b|^what (?:is|was) {PERSON} (?:doing it )?for\b"),
+    (
+        "present",
+        rf"^(?:is|are) there (?:a |an |any )?(?:{_PEOPLE})\b|^(?:is|are) (?:{_PEOPLE}) (?:in|{_VISIBLE})\b"
+        rf"|^(?:can|do) (?:you|we|i) see (?:a |an |any )?(?:{_PEOPLE})\b",
+    ),
     ("expression", rf"\b(?:facial )?expressions?\b|\bhow (?:does|did) {PERSON} (?:look|feel)\b|\b(?:smil|frown)\w*\b"),
     (
         "unread",
@@ -87,7 +95,7 @@ _STATEMENTS = (
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
-SEEN = ("colour", "clothes", "framing")
+SEEN = ("colour", "clothes", "framing", "present")
 COLOURED = ("colour", "clothes")  # the kinds answered from the clothes' colours
 SEEN_SHARE = 0.3
 # Lowest first: the first part seen says how much of the body is in view.
@@ -168,6 +176,11 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         return _colour_answer(kind, asked, appearance.named_colours(caption) if colours is None else colours)
     if kind == "framing":
         return _framing_answer(asked, caption, track)
+    if kind == "present":
+        if track is not None:
+            found = f"Yes: a person is found in {track.valid.mean():.0%} of the frames."
+            return found if track.has_person else "No: nobody is found in the video."
+        return "No: nobody is found in the video." if caption.startswith("No person") else "Yes."
     if kind == "expression":
         return "Not read: this model reads the body's movements, not the face."
     if kind == "unread":

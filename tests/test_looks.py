@@ -72,6 +72,10 @@ def standing_track(height: int = 128):
         ("What colour is the woman's hair?", "unread"),
         ("Is the person a man or a woman?", "unread"),
         ("Does the person hold the squat?", None),
+        ("Is there anyone in the video?", "present"),
+        ("Can you see a person?", "present"),
+        ("Are there people in the frame?", "present"),
+        ("Is the person visible?", None),
         ("How does the person wave?", None),
     ],
 )
@@ -182,3 +186,9 @@ def test_the_captioner_reads_colours_from_the_video():
     )
     moving = "Does the person do anything other than stay still?"
     assert captioner.answer(moving, GLIMPSED_CAPTION, None, video, track) == GLIMPSED_CAPTION
+    # Whether anyone is there: the track's finds, else the caption; nobody found answers with its statement.
+    anyone = "Is there anyone in the video?"
+    track.valid[: len(track.valid) // 2] = False
+    assert captioner.answer(anyone, GLIMPSED_CAPTION, None, video, track) == "Yes: a person is found in 50% of the frames."
+    assert captioner.answer(anyone, CAPTION) == "Yes."
+    assert captioner.answer(anyone, NOBODY_CAPTION) == NOBODY_CAPTION
