@@ -439,4 +439,13 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
     return True
 
 
-__all__ = ["PRESUPPOSING", "UNSEEN", "HeadsReading", "asked_actions", "question_kind", "read_answer", "read_heads", "reads"]
+__all__ = [
+    "PRESUPPOSING",
+    "UNSEEN",
+    "HeadsReading",
+    "asked_actions",
+    "question_kind",
+    "read_answer",
+    "read_heads",
+    "reads",
+]

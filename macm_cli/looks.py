@@ -45,7 +45,7 @@ _CLOTHES = {
 _WORN = "|".join(_CLOTHES.values())
 _COLOUR_WORDS = "|".join(PALETTE)
 _VISIBLE = r"(?:visible|seen|shown|in (?:the )?(?:frame|view|shot|picture))"
-_PEOPLE = r"anyone|anybody|someone|somebody|person|people|human|one"
+_PEOPLE = r"anyone|anybody|someone|somebody|person|people|human"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     (
@@ -125,7 +125,7 @@ def _asked(question: str) -> tuple[str, bool]:
 
 def _kind(asked: str) -> str | None:
     kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
-    if kind in ("moving", "travel", "unread") and set(answers.asked_actions(asked)) - {"stand_still"}:
+    if kind in ("moving", "travel", "present", "unread") and set(answers.asked_actions(asked)) - {"stand_still"}:
         return None
     return kind
 

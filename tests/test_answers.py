@@ -63,7 +63,10 @@ CAPTION = (
         ("Is the person's left arm raised?", "No."),
         ("What is the walking speed?", "Slowly."),
         ("What happens first?", "The person waves the left arm three times quickly."),
-        ("What is the person doing at the end?", "The person walks diagonally away from the camera, ten steps slowly."),
+        (
+            "What is the person doing at the end?",
+            "The person walks diagonally away from the camera, ten steps slowly.",
+        ),
         ("Does the person squat or jump?", "Yes."),  # either
         ("Does the person jump or kick?", "No."),
         ("Does the person turn?", "No."),

@@ -76,6 +76,7 @@ def standing_track(height: int = 128):
         ("Can you see a person?", "present"),
         ("Are there people in the frame?", "present"),
         ("Is the person visible?", None),
+        ("Is there a person walking?", None),  # a movement: answers.py's
         ("How does the person wave?", None),
     ],
 )
@@ -189,6 +190,9 @@ def test_the_captioner_reads_colours_from_the_video():
     # Whether anyone is there: the track's finds, else the caption; nobody found answers with its statement.
     anyone = "Is there anyone in the video?"
     track.valid[: len(track.valid) // 2] = False
-    assert captioner.answer(anyone, GLIMPSED_CAPTION, None, video, track) == "Yes: a person is found in 50% of the frames."
+    assert (
+        captioner.answer(anyone, GLIMPSED_CAPTION, None, video, track)
+        == "Yes: a person is found in 50% of the frames."
+    )
     assert captioner.answer(anyone, CAPTION) == "Yes."
     assert captioner.answer(anyone, NOBODY_CAPTION) == NOBODY_CAPTION
