@@ -426,11 +426,11 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
         return any(action in named for action in asked)
     side, direction = re.search(_SIDE_PATTERN, question.lower()), _direction(question)
     if not asked and direction:  # "Is the person moving toward the camera?": any walk or run that way
-        return any(action in TRAVEL and _direction(clause) == direction for action, clause in clauses)
+        return any(action in TRAVEL and direction in (_direction(clause) or "") for action, clause in clauses)
     if len(asked) == 1 and side:
         return any(step["action"] == asked[0] and step["side"] == side.group(1) for step in steps)
-    if len(asked) == 1 and direction:
-        return any(action == asked[0] and _direction(clause) == direction for action, clause in clauses)
+    if len(asked) == 1 and direction:  # "toward the camera" holds of a walk diagonally toward it, not the reverse
+        return any(action == asked[0] and direction in (_direction(clause) or "") for action, clause in clauses)
     position = 0
     for action in asked:
         if action not in named[position:]:

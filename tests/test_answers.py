@@ -72,6 +72,7 @@ CAPTION = (
         ("Does the person turn?", "No."),
         ("Is the person moving diagonally away from the camera?", "Yes."),  # any walk or run that way
         ("Is he heading toward the camera?", "No."),
+        ("Is the person moving away from the camera?", "Yes."),  # diagonally away is away
         ("Does the person turn their head?", "No."),  # looking around
         ("What is the pace of the squats?", "At a steady pace."),
         ("Which way does the person walk?", "Diagonally away from the camera."),
