@@ -20,7 +20,7 @@ instead:
 - motive ("Why does the person move this way?"): what the caption's movements are for, in HMI-Synth's answers
   (`grammar.MOTIVES`): waiting (no movement), going somewhere (walks, runs and turns only), talking with someone, or
   a sequence of movements.
-- present ("Is there anyone in the video?"): whether the track finds a person, and in what share of the frames;
+- present ("Is there anyone in the video?", "Is the person visible?"): whether the track finds a person, and in what share of the frames;
   without a track, whether the caption says that nobody is visible.
 - expression, and what the person holds, their hair, age or sex ("unread"): not read (the pose track has no face and
   no objects), and said so rather than answered with a caption.
@@ -77,7 +77,8 @@ KINDS = (
     (
         "present",
         rf"^(?:is|are) there (?:a |an |any )?(?:{_PEOPLE})\b|^(?:is|are) (?:{_PEOPLE}) (?:in|{_VISIBLE})\b"
-        rf"|^(?:can|do) (?:you|we|i) see (?:a |an |any )?(?:{_PEOPLE})\b",
+        rf"|^(?:can|do) (?:you|we|i) see (?:a |an |any )?(?:{_PEOPLE})\b"
+        rf"|^(?:is|was) {PERSON} (?:{_VISIBLE}|in the (?:video|clip))\W*$",
     ),
     ("expression", rf"\b(?:facial )?expressions?\b|\bhow (?:does|did) {PERSON} (?:look|feel)\b|\b(?:smil|frown)\w*\b"),
     (

@@ -75,7 +75,9 @@ def standing_track(height: int = 128):
         ("Is there anyone in the video?", "present"),
         ("Can you see a person?", "present"),
         ("Are there people in the frame?", "present"),
-        ("Is the person visible?", None),
+        ("Is the person visible?", "present"),
+        ("Is the man in the frame?", "present"),
+        ("Is the person visible from the waist up?", None),
         ("Is there a person walking?", None),  # a movement: answers.py's
         ("How does the person wave?", None),
     ],
