@@ -93,9 +93,11 @@ KINDS = (
 # caption's phrasing ("squats", "waving") or the bare verb ("squat").
 BARE_VERBS = {
     "raise_arm": "raised?|lift(?:ed)?", "wave": "wave", "arm_circles": "circle", "clap": "clap", "squat": "squat",
-    "lunge": "lunge", "jump": "jump", "kick": "kick", "bend_forward": "bend", "turn_around": "turn around|spin around|turn(?:s|ed|ing)?(?! (?:the|his|her|their) head)",
+    "lunge": "lunge", "jump": "jump", "kick": "kick", "bend_forward": "bend",
+    "turn_around": "turn around|spin around|turn(?:s|ed|ing)?(?! (?:the|his|her|their) head)",
     "step_sideways": "step sideways|side-?step", "stand_still": "stand still|stay still|keep still",
-    "talk": "talk|speak", "look_around": "look around|turn(?:s|ed|ing)? (?:the|his|her|their) head", "walk": "walk", "run": "run|jog", "crouch": "crouch",
+    "talk": "talk|speak", "look_around": "look around|turn(?:s|ed|ing)? (?:the|his|her|their) head", "walk": "walk",
+    "run": "run|jog", "crouch": "crouch",
 }  # fmt: skip
 # An action as an answer names it ("None: the caption names no raised arm.").
 NOUNS = {

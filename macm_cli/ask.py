@@ -1,8 +1,8 @@
 """`macm ask VIDEO "QUESTION"`: the answer to a question about the person in a video, read from the motion heads and
 the model's caption where the question is one `answers.py` reads, from the video, its track and the caption where
 `looks.py` does (colours, how much of the body is visible, moving at all, going elsewhere, why; `--answers
-generate`: the model's own); the short form of `macm caption VIDEO --prompt "QUESTION"`, with the same options (`--model`, `--no-motion`,
-`--json`, ...)."""
+generate`: the model's own); the short form of `macm caption VIDEO --prompt "QUESTION"`, with the same options
+(`--model`, `--no-motion`, `--json`, ...)."""
 
 import argparse
 

@@ -20,8 +20,8 @@ instead:
 - motive ("Why does the person move this way?"): what the caption's movements are for, in HMI-Synth's answers
   (`grammar.MOTIVES`): waiting (no movement), going somewhere (walks, runs and turns only), talking with someone, or
   a sequence of movements.
-- present ("Is there anyone in the video?", "Is the person visible?"): whether the track finds a person, and in what share of the frames;
-  without a track, whether the caption says that nobody is visible.
+- present ("Is there anyone in the video?", "Is the person visible?"): whether the track finds a person, and in
+  what share of the frames; without a track, whether the caption is the statement that nobody is visible.
 - expression, and what the person holds, their hair, age or sex ("unread"): not read (the pose track has no face and
   no objects), and said so rather than answered with a caption.
 
@@ -178,10 +178,12 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
     if kind == "framing":
         return _framing_answer(asked, caption, track)
     if kind == "present":
-        if track is not None:
-            found = f"Yes: a person is found in {track.valid.mean():.0%} of the frames."
-            return found if track.has_person else "No: nobody is found in the video."
-        return "No: nobody is found in the video." if caption.startswith("No person") else "Yes."
+        from .captioner import NOBODY_CAPTION  # the captioner answers with this module
+
+        found = caption != NOBODY_CAPTION if track is None else track.has_person
+        if not found:
+            return "No: nobody is found in the video."
+        return "Yes." if track is None else f"Yes: a person is found in {track.valid.mean():.0%} of the frames."
     if kind == "expression":
         return "Not read: this model reads the body's movements, not the face."
     if kind == "unread":

@@ -198,3 +198,4 @@ def test_the_captioner_reads_colours_from_the_video():
     )
     assert captioner.answer(anyone, CAPTION) == "Yes."
     assert captioner.answer(anyone, NOBODY_CAPTION) == NOBODY_CAPTION
+    assert looks.answer(anyone, NOBODY_CAPTION) == "No: nobody is found in the video."  # without the captioner

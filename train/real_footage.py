@@ -348,8 +348,9 @@ MOTIVE_OF_KIND = {"pedestrian": "going", "talking": "talking", "still": "waiting
 def look_checks(clip: dict, answers: dict[str, str]) -> dict[str, bool]:
     """Whether the answers to LOOK_QUESTIONS (`{kind: answer}`) about `clip` agree with its labels: the whole body
     visible where its legs are and one other framing where they are not, a "yes" to moving for a clip that is not
-    still, and to going elsewhere for a walk, the motive of its kind (`MOTIVE_OF_KIND`), and one colour, among those its `clothes` label accepts, for each part
-    it labels (a part it does not label is not checked). None for a clip without a person."""
+    still, and to going elsewhere for a walk, the motive of its kind (`MOTIVE_OF_KIND`), and one colour, among those
+    its `clothes` label accepts, for each part it labels (a part it does not label is not checked). None for a clip
+    without a person."""
     from dataset_scripts.synth.grammar import MOTIVES
     from train.qa_accuracy import framings, is_correct, true_false
 
