@@ -255,6 +255,15 @@ def hip_centre_2d(keypoints: np.ndarray) -> np.ndarray:
     return keypoints[:, list(_TORSO_2D[keypoints.shape[1]][2:]), :2].mean(axis=1)
 
 
+def body_size_2d(keypoints: np.ndarray) -> np.ndarray:
+    """The body's size in the image `[T]` (pixels) of 2D keypoints `[T, P, 3]` in either layout: the larger of the
+    torso's length (shoulders' midpoint to hips' midpoint) and the shoulders' width, which a camera above the person
+    foreshortens less than either alone."""
+    points = keypoints[:, list(_TORSO_2D[keypoints.shape[1]]), :2]  # [T, 4, 2]
+    torso = np.linalg.norm(points[:, :2].mean(axis=1) - points[:, 2:].mean(axis=1), axis=-1)
+    return np.maximum(torso, np.linalg.norm(points[:, 0] - points[:, 1], axis=-1))
+
+
 def motion_energy(track: MotionTrack) -> float:
     """How much the person moves over the clip, in body heights: the larger of (a) the most any seen joint
     strays from its median position relative to the pelvis (90th percentile over the valid frames, in

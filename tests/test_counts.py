@@ -16,6 +16,7 @@ def test_repetitions_are_the_peaks_of_the_moving_joints_height():
     assert count_repetitions(track, "squat", None, 0, 30) == 3
     assert count_repetitions(track, "jump", None, 30, 60) == 4
     assert count_repetitions(track, "kick", "left", 0, 30) == 3  # a kick reads the kicking ankle (here: the squats')
+    assert count_repetitions(track, "lunge", "left", 0, 30) == 3  # a lunge, the pelvis sinking (here: the squats')
     track.valid[40:45] = False  # frames without the person are left out of the signal
     assert count_repetitions(track, "jump", None, 30, 60) == 3
     with pytest.raises(ValueError, match="'wave' is not counted from the track; countable: "):

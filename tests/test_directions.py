@@ -11,8 +11,9 @@ from train.augment import mirror_track
 J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 
 
-def facing_track(yaw_deg: list[float], backend: str = "mediapipe") -> MotionTrack:
-    """A body whose hips and shoulders face `yaw_deg` (0: the camera, +90: the image's right), one frame each."""
+def facing_track(yaw_deg: list[float], backend: str = "mediapipe", sizes: list[float] | None = None) -> MotionTrack:
+    """A body whose hips and shoulders face `yaw_deg` (0: the camera, +90: the image's right), one frame each, its
+    torso `sizes` pixels long in the image (all keypoints at the centre if not given)."""
     joints = np.zeros((len(yaw_deg), 22, 3), np.float32)
     for t, yaw in enumerate(np.radians(yaw_deg)):
         left = np.array([np.cos(yaw), 0.0, -np.sin(yaw)])  # the body's left: forward = left x up
@@ -20,6 +21,9 @@ def facing_track(yaw_deg: list[float], backend: str = "mediapipe") -> MotionTrac
             joints[t, J[f"{side}_hip"]] = 0.1 * sign * left
             joints[t, J[f"{side}_shoulder"]] = 0.18 * sign * left + [0, 0.5, 0]
     keypoints = np.concatenate([np.full((len(yaw_deg), 33, 2), 24.0), np.ones((len(yaw_deg), 33, 1))], -1)
+    for t, size in enumerate(sizes or []):  # shoulders (11, 12) above the hips (23, 24), half as wide as the torso
+        top, bottom = 24 - size / 2, 24 + size / 2
+        keypoints[t, [11, 12, 23, 24], :2] = [[20, top], [28, top], [22, bottom], [26, bottom]]
     return MotionTrack(
         fps=10, frame_size=(48, 48), keypoints_2d=keypoints, joints_3d=joints, valid=np.ones(len(yaw_deg), bool),
         backend=backend,
@@ -48,6 +52,21 @@ def test_a_few_flipped_frames_do_not_move_it_and_the_mirror_swaps_it():
     walk = facing_track([90] * 7 + [-90] * 3)  # MediaPipe takes the back for the front in 3 frames
     assert travel_phrase(walk) == "across the scene from left to right"
     assert travel_phrase(mirror_track(walk)) == "across the scene from right to left"
+
+
+@pytest.mark.parametrize(
+    "yaw, sizes, phrase",
+    [
+        (0, [30 - t for t in range(9)], "away from the camera"),  # a back taken for a front: the body shrinks
+        (40, [30 - t for t in range(9)], "diagonally away from the camera"),
+        (85, [30 - t for t in range(9)], "across the scene from left to right"),  # the lateral part is kept
+        (180, [20 + t for t in range(9)], "toward the camera"),
+        (0, [20 + t for t in range(9)], "toward the camera"),  # the size agrees with the facing
+        (0, [20, 20.2, 20, 19.9, 20, 20.1, 20, 19.8, 20], "toward the camera"),  # a size that barely changes
+    ],
+)
+def test_the_size_in_the_image_reflects_a_facing_that_goes_the_other_way(yaw, sizes, phrase):
+    assert travel_phrase(facing_track([yaw] * 9, sizes=sizes)) == phrase
 
 
 def test_tracks_without_camera_axes_or_a_person_are_not_read():

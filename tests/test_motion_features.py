@@ -7,6 +7,7 @@ from conftest import tiny_config, tiny_processor
 from processing_macm.keyframes import sample_keyframes
 from processing_macm.kinematic import (
     KINEMATIC_FEATURE_SIZES,
+    body_size_2d,
     compute_feature_stats,
     joint_visibility,
     kinematic_features,
@@ -245,3 +246,13 @@ def test_feature_stats():
         compute_feature_stats([np.zeros((4, 66))])
     with pytest.raises(ValueError, match=r"expected \[T, 202\] like the first"):
         compute_feature_stats([np.zeros((4, 202)), np.zeros((4, 224))])
+
+
+def test_the_body_size_in_the_image_is_its_torso_or_its_shoulders_whichever_is_longer():
+    keypoints = np.zeros((2, 33, 3), np.float32)
+    torso = [
+        MEDIAPIPE_LANDMARK_NAMES.index(name) for name in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    ]
+    keypoints[:, torso, :2] = [[40, 10], [60, 10], [45, 50], [55, 50]]  # a torso 40 px long, 20 px wide
+    keypoints[1, torso[:2], 0] = [0, 100]  # from a camera above, a torso foreshortened: the shoulders 100 px apart
+    np.testing.assert_allclose(body_size_2d(keypoints), [40, 100])
