@@ -20,7 +20,7 @@ from macm_cli.captioner import (
     MACMCaptioner,
     _stated_caption,
 )
-from processing_macm.kinematic import STILL_ENERGY, held_still, motion_energy
+from processing_macm.kinematic import STILL_ENERGY, articulated_energy_2d, held_still, motion_energy
 from processing_macm.motion_track import MotionTrack
 from processing_macm.pose_backends import extract_motion
 from processing_macm.video_io import iter_frames, read_video, write_video
@@ -69,6 +69,21 @@ def test_stated_captions_follow_the_rules():
         _stated_caption(sparse)[1] == "sparse: the video runs at 2 fps (under 3), too few frames to follow a movement"
     )
     assert _stated_caption(dataclasses.replace(swaying_track(0.3), fps=3.0)) is None
+
+
+def test_a_shaking_camera_moves_the_body_whole_in_the_image():
+    rng = np.random.default_rng(0)
+    shaken, waving = swaying_track(0.0), swaying_track(0.3)
+    for track in (shaken, waving):
+        track.joints_3d[:] += rng.normal(0, 0.1, track.joints_3d.shape)  # MediaPipe's 3D jitter
+        angle, zoom, shift = rng.normal(0, 0.05, 30), 1 + rng.normal(0, 0.05, 30), rng.normal(0, 5, (30, 1, 2))
+        turn = np.stack([np.cos(angle), -np.sin(angle), np.sin(angle), np.cos(angle)], -1).reshape(30, 2, 2)
+        centred = track.keypoints_2d[..., :2] - 200
+        track.keypoints_2d[..., :2] = 200 + zoom[:, None, None] * centred @ turn.transpose(0, 2, 1) + shift
+    assert articulated_energy_2d(shaken) < 0.01 < 0.15 < articulated_energy_2d(waving)
+    assert motion_energy(shaken, steady=True) < POSTURE_ENERGY < motion_energy(shaken)  # the jitter is left out
+    assert motion_energy(waving, steady=True) > POSTURE_ENERGY  # the wave is not
+    assert articulated_energy_2d(MotionTrack.empty(10, 10, (64, 64), "test")) == 0.0
 
 
 def test_a_track_held_still_keeps_one_posture():
@@ -260,3 +275,18 @@ def test_a_still_person_filmed_hand_held_is_stated_still(captioner, tmp_path):
     result = captioner.caption([video], tracks=[track])[0]
     assert (result.caption, result.motion_used) == (STILL_CAPTION, True), result
     assert result.notice.startswith("still: the person barely moves") and "as filmed" in result.notice
+
+
+@pytest.mark.slow
+def test_a_posture_filmed_by_a_shaking_camera_is_stated_still(captioner, tmp_path):
+    """The real set's footballer mid-kick (opencv-doc's messi5.jpg) through a hand-held camera shaking hard: MediaPipe's
+    3D jitter puts his motion energy above POSTURE_ENERGY (0.28), the image shows his body moved whole (0.13)."""
+    from train.real_footage import build_clips, load_labels
+
+    clip = next(clip for clip in load_labels() if clip["id"] == "handheld-messi5-strong")
+    video = str(build_clips([clip], tmp_path)[clip["id"]])
+    track = captioner.estimate_motion(video)
+    assert motion_energy(track, steady=True) < POSTURE_ENERGY < motion_energy(track)
+    result = captioner.caption([video], tracks=[track])[0]
+    assert (result.caption, result.motion_used) == (STILL_CAPTION, True), result
+    assert result.notice.startswith("still: the person barely moves (steady motion energy")
