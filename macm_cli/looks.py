@@ -22,6 +22,8 @@ instead:
   a sequence of movements.
 - present ("Is there anyone in the video?", "Is the person visible?"): whether the track finds a person, and in
   what share of the frames; without a track, whether the caption is the statement that nobody is visible.
+- people ("How many people are in the video?", "Is there more than one person?"): not counted (the front end follows
+  one person); the answer says whether one is found and that the others are not counted, rather than a caption.
 - expression, and what the person holds, their hair, age or sex ("unread"): not read (the pose track has no face and
   no objects), and said so rather than answered with a caption.
 
@@ -46,6 +48,7 @@ _WORN = "|".join(_CLOTHES.values())
 _COLOUR_WORDS = "|".join(PALETTE)
 _VISIBLE = r"(?:visible|seen|shown|in (?:the )?(?:frame|view|shot|picture))"
 _PEOPLE = r"anyone|anybody|someone|somebody|person|people|human"
+_SEVERAL = r"people|persons|humans|men|women|pedestrians"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     (
@@ -75,6 +78,11 @@ KINDS = (
     ),
     ("motive", rf"^why (?:does|did|is|was|do) {PERSON}\b|^what (?:is|was) {PERSON} (?:doing it )?for\b"),
     (
+        "people",
+        rf"^how many (?:{_SEVERAL}|(?:{_PEOPLE})s?)\b|\b(?:more than one|several|other|many|multiple|two|three|\d+) "
+        rf"(?:{_SEVERAL}|person)\b",
+    ),
+    (
         "present",
         rf"^(?:is|are) there (?:a |an |any )?(?:{_PEOPLE})\b|^(?:is|are) (?:{_PEOPLE}) (?:in|{_VISIBLE})\b"
         rf"|^(?:can|do) (?:you|we|i) see (?:a |an |any )?(?:{_PEOPLE})\b"
@@ -96,7 +104,7 @@ _STATEMENTS = (
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
-SEEN = ("colour", "clothes", "framing", "present")
+SEEN = ("colour", "clothes", "framing", "present", "people")
 COLOURED = ("colour", "clothes")  # the kinds answered from the clothes' colours
 SEEN_SHARE = 0.3
 # Lowest first: the first part seen says how much of the body is in view.
@@ -177,13 +185,18 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         return _colour_answer(kind, asked, appearance.named_colours(caption) if colours is None else colours)
     if kind == "framing":
         return _framing_answer(asked, caption, track)
-    if kind == "present":
+    if kind in ("present", "people"):
         from .captioner import NOBODY_CAPTION  # the captioner answers with this module
 
         found = caption != NOBODY_CAPTION if track is None else track.has_person
         if not found:
-            return "No: nobody is found in the video."
-        return "Yes." if track is None else f"Yes: a person is found in {track.valid.mean():.0%} of the frames."
+            return "No: nobody is found in the video." if kind == "present" else "None: nobody is found in the video."
+        share = "" if track is None else f" in {track.valid.mean():.0%} of the frames"
+        if kind == "people":
+            return (
+                f"At least one: a person is found{share}; the front end follows one person and does not count others."
+            )
+        return f"Yes: a person is found{share}." if share else "Yes."
     if kind == "expression":
         return "Not read: this model reads the body's movements, not the face."
     if kind == "unread":

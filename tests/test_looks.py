@@ -77,6 +77,11 @@ def standing_track(height: int = 128):
         ("Are there people in the frame?", "present"),
         ("Is the person visible?", "present"),
         ("Is the man in the frame?", "present"),
+        ("How many people are in the video?", "people"),
+        ("How many persons can you see?", "people"),
+        ("Is there more than one person?", "people"),
+        ("Are there other people in the scene?", "people"),
+        ("There are two people in the video. True or false?", "people"),
         ("Is the person visible from the waist up?", None),
         ("Is there a person walking?", None),  # a movement: answers.py's
         ("How does the person wave?", None),
@@ -199,3 +204,10 @@ def test_the_captioner_reads_colours_from_the_video():
     assert captioner.answer(anyone, CAPTION) == "Yes."
     assert captioner.answer(anyone, NOBODY_CAPTION) == NOBODY_CAPTION
     assert looks.answer(anyone, NOBODY_CAPTION) == "No: nobody is found in the video."  # without the captioner
+    # How many: one followed person is no count of the others; said so, from the track (a glimpse too).
+    many = "How many people are in the video?"
+    assert captioner.answer(many, GLIMPSED_CAPTION, None, video, track) == (
+        "At least one: a person is found in 50% of the frames; the front end follows one person and does not count "
+        "others."
+    )
+    assert looks.answer(many, NOBODY_CAPTION) == "None: nobody is found in the video."
