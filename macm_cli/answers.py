@@ -74,7 +74,11 @@ KINDS = (
         "speed",
         r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b|\bwhat (?:is|was) the (?:\w+ )?(?:speed|pace|tempo)\b",
     ),
-    ("direction", rf"\b(?:which|what) (?:direction|way)\b|\bwhere {_DOES} (?:walk|run|go)\b"),
+    (
+        "direction",
+        rf"\b(?:which|what) (?:direction|way)\b|\bwhere {_DOES} (?:walk|run|go)\b"
+        rf"|\bwhere (?:is|was) {PERSON} (?:walking|running|going|heading)\b",
+    ),
     (
         "order",
         rf"^what {_DOES} do (?:right |just )?(?:after|before)\b"
@@ -247,10 +251,12 @@ def asked_actions(question: str) -> list[str]:
 
 def reads(question: str) -> bool:
     """Whether `read_answer` answers `question`: a kind it reads, about an action (or a body statement, a way of
-    going, or what comes first or last)."""
+    going, a direction, or what comes first or last)."""
     kind = question_kind(question)
     statement = kind in ("true_false", "yes_no") and (_body_statement(question) or _direction(question))
-    return kind is not None and (bool(asked_actions(question)) or bool(statement) or kind == "first_last")
+    return kind is not None and (
+        bool(asked_actions(question)) or bool(statement) or kind in ("first_last", "direction")
+    )
 
 
 def read_answer(question: str, caption: str, reading: HeadsReading | None = None) -> str:
@@ -263,6 +269,8 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     if kind in ("true_false", "yes_no") and len(asked) == 1 and number is not None:
         return _count_verdict(kind, question, asked[0], number, caption, reading)
     steps, clauses = parse_caption(caption), caption_clauses(caption)  # one each per action the caption names
+    if kind == "direction" and not asked:  # "Where is the person going?": their first walk or run
+        asked = [next((step["action"] for step in steps if step["action"] in TRAVEL), "walk")]
     answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, clauses, reading)
     if answer is not None:
         return answer
@@ -271,6 +279,8 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         if not moves:
             return "Nothing: the caption names no movement."
         return f"The person {moves[-1 if re.search(r'last|end|final', question.lower()) else 0].strip(' ,')}."
+    if kind == "yes_no" and len(asked) > 1 and re.search(r"\bor\b", question.lower()):  # "running or walking?"
+        return _choice(asked, steps)
     if kind in ("true_false", "yes_no"):
         return _verdict(kind, _holds(question, asked, steps, clauses))
     action, noun = asked[0], NOUNS[asked[0]]
@@ -389,6 +399,15 @@ def _count_verdict(
     return _verdict(kind, (COMPARISONS[compared.group(1)] if compared else operator.eq)(counted, number))
 
 
+def _choice(asked: list[str], steps: list[dict]) -> str:
+    """The answer to a choice between actions ("Is the person running or walking?"): those of `asked` the caption's
+    `steps` name, else neither."""
+    named = [action for action in asked if any(step["action"] == action for step in steps)]
+    if not named:
+        return f"Neither: the caption names no {' or '.join(NOUNS[action] for action in asked)}."
+    return f"The person {' and '.join(VERB_PHRASES[action] for action in named)}."
+
+
 def _sentence(text: str) -> str:
     return f"{text[0].upper()}{text[1:]}."
 
@@ -417,7 +436,7 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
     """Whether the caption's steps bear out the statement (or yes/no question) `question`: a body statement by any
     of its actions; otherwise each asked action in the order asked (and, where one action is asked with a side or a
     direction, with that side or direction; a direction alone, any walk or run that way). "anything other than X"
-    asks for an action that is not X; "X or Y" for either."""
+    asks for an action that is not X; "X or Y" for either (a statement; a question of "X or Y" asks which)."""
     named = [step["action"] for step in steps]
     body = _body_statement(question)
     if body is not None:

@@ -24,8 +24,10 @@ instead:
   what share of the frames; without a track, whether the caption is the statement that nobody is visible.
 - people ("How many people are in the video?", "Is there more than one person?"): not counted (the front end follows
   one person); the answer says whether one is found and that the others are not counted, rather than a caption.
-- expression, and what the person holds, their hair, age or sex ("unread"): not read (the pose track has no face and
-  no objects), and said so rather than answered with a caption.
+- length ("How long is the video?"): the track's seconds.
+- expression, and what the person holds, their hair, age or sex ("unread"), and the place, the weather or the time
+  ("scene"): not read (the pose track has no face and no objects, and the model sees only the person), and said so
+  rather than answered with a caption.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 """
@@ -80,19 +82,30 @@ KINDS = (
     (
         "people",
         rf"^how many (?:{_SEVERAL}|(?:{_PEOPLE})s?)\b|\b(?:more than one|several|other|many|multiple|two|three|\d+) "
-        rf"(?:{_SEVERAL}|person)\b",
+        rf"(?:{_SEVERAL}|person)\b|^(?:is|was|are|were) {PERSON} (?:alone|by (?:him|her|them)sel(?:f|ves))\b",
     ),
+    ("length", r"^how long (?:is|was|does|did) (?:the |this )?(?:video|clip|footage|recording|film)\b"),
     (
         "present",
         rf"^(?:is|are) there (?:a |an |any )?(?:{_PEOPLE})\b|^(?:is|are) (?:{_PEOPLE}) (?:in|{_VISIBLE})\b"
         rf"|^(?:can|do) (?:you|we|i) see (?:a |an |any )?(?:{_PEOPLE})\b"
         rf"|^(?:is|was) {PERSON} (?:{_VISIBLE}|in the (?:video|clip))\W*$",
     ),
-    ("expression", rf"\b(?:facial )?expressions?\b|\bhow (?:does|did) {PERSON} (?:look|feel)\b|\b(?:smil|frown)\w*\b"),
+    (
+        "expression",
+        rf"\b(?:facial )?expressions?\b|\bhow (?:does|did) {PERSON} (?:look|feel)\b|\b(?:smil|frown)\w*\b"
+        r"|\b(?:happy|sad|angry|upset|scared|afraid|excited|bored|tired|mood|emotions?)\b",
+    ),
     (
         "unread",
         r"\b(?:hold|holding|carry|carrying)\b|\bhair\b|\b(?:gender|age)\b|\bhow old\b|\b(?:male|female)\b"
         r"|\bman or (?:a )?woman\b",
+    ),
+    (
+        "scene",
+        r"\bweather\b|\b(?:indoors?|outdoors?|inside or outside)\b|\btime of (?:the )?day\b|\b(?:day|night)time\b"
+        r"|\bbackground\b|^where (?:is|was|are|were) (?:this|it|the (?:video|clip|scene))\b"
+        r"|^what (?:kind of )?(?:place|room|building|city|country|location)\b",
     ),
 )
 # A true-or-false statement as the question it states (`_asked`): (statement, question) patterns, tried in order.
@@ -104,7 +117,7 @@ _STATEMENTS = (
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
-SEEN = ("colour", "clothes", "framing", "present", "people")
+SEEN = ("colour", "clothes", "framing", "present", "people", "length")
 COLOURED = ("colour", "clothes")  # the kinds answered from the clothes' colours
 SEEN_SHARE = 0.3
 # Lowest first: the first part seen says how much of the body is in view.
@@ -134,7 +147,9 @@ def _asked(question: str) -> tuple[str, bool]:
 
 def _kind(asked: str) -> str | None:
     kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
-    if kind in ("moving", "travel", "present", "unread") and set(answers.asked_actions(asked)) - {"stand_still"}:
+    if kind in ("moving", "travel", "present", "unread", "scene") and set(answers.asked_actions(asked)) - {
+        "stand_still"
+    }:
         return None
     return kind
 
@@ -203,6 +218,12 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         return (
             "Not read: this model reads the body's movements and the clothes' colours, not objects, hair or identity."
         )
+    if kind == "scene":
+        return "Not read: this model reads the person's movements and the clothes' colours, not the place or the time."
+    if kind == "length":
+        if track is None:
+            return "Not read: the clip's length comes from its motion, which this answer was given without."
+        return f"{track.num_frames / track.fps:.1f} seconds."
     moves = [(action, clause) for action, clause in caption_clauses(caption) if action != "stand_still"]
     if kind == "motive":
         why = MOTIVES[motive([action for action, _ in moves])]

@@ -67,8 +67,11 @@ CAPTION = (
             "What is the person doing at the end?",
             "The person walks diagonally away from the camera, ten steps slowly.",
         ),
-        ("Does the person squat or jump?", "Yes."),  # either
-        ("Does the person jump or kick?", "No."),
+        ("Does the person squat or jump?", "The person squats."),  # which of them
+        ("Is the person walking or waving?", "The person walks and waves."),
+        ("Does the person jump or kick?", "Neither: the caption names no jump or kick."),
+        ("The person squats or jumps. True or false?", "True."),  # a statement: either
+        ("Where is the woman going?", "Diagonally away from the camera."),
         ("Does the person turn?", "No."),
         ("Is the person moving diagonally away from the camera?", "Yes."),  # any walk or run that way
         ("Is he heading toward the camera?", "No."),

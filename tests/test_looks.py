@@ -82,6 +82,15 @@ def standing_track(height: int = 128):
         ("Is there more than one person?", "people"),
         ("Are there other people in the scene?", "people"),
         ("There are two people in the video. True or false?", "people"),
+        ("Is the person alone?", "people"),
+        ("How long is the video?", "length"),
+        ("Is the person happy?", "expression"),
+        ("What is the weather like?", "scene"),
+        ("Is it indoors or outdoors?", "scene"),
+        ("What time of day is it?", "scene"),
+        ("What is in the background?", "scene"),
+        ("Where is this video taken?", "scene"),
+        ("Is the person walking outdoors?", None),  # a movement: answers.py's
         ("Is the person visible from the waist up?", None),
         ("Is there a person walking?", None),  # a movement: answers.py's
         ("How does the person wave?", None),
@@ -211,3 +220,10 @@ def test_the_captioner_reads_colours_from_the_video():
         "others."
     )
     assert looks.answer(many, NOBODY_CAPTION) == "None: nobody is found in the video."
+    assert (
+        captioner.answer("How long is the clip?", CAPTION, None, video, track) == "1.0 seconds."
+    )  # 10 frames at 10 fps
+    assert looks.answer("How long is the clip?", CAPTION).startswith(
+        "Not read: the clip's length comes from its motion"
+    )
+    assert looks.answer("What is the weather like?", CAPTION).startswith("Not read: this model reads the person's")
