@@ -147,11 +147,8 @@ def _asked(question: str) -> tuple[str, bool]:
 
 def _kind(asked: str) -> str | None:
     kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
-    if kind in ("moving", "travel", "present", "unread", "scene") and set(answers.asked_actions(asked)) - {
-        "stand_still"
-    }:
-        return None
-    return kind
+    moves = set(answers.asked_actions(asked)) - {"stand_still"}
+    return None if kind in ("moving", "travel", "present", "unread", "scene") and moves else kind
 
 
 def question_kind(question: str) -> str | None:
