@@ -220,10 +220,8 @@ def test_the_captioner_reads_colours_from_the_video():
         "others."
     )
     assert looks.answer(many, NOBODY_CAPTION) == "None: nobody is found in the video."
-    assert (
-        captioner.answer("How long is the clip?", CAPTION, None, video, track) == "1.0 seconds."
-    )  # 10 frames at 10 fps
-    assert looks.answer("How long is the clip?", CAPTION).startswith(
-        "Not read: the clip's length comes from its motion"
-    )
+    # How long: the track's 10 frames at 10 fps; without a track, not read.
+    length = "How long is the clip?"
+    assert captioner.answer(length, CAPTION, None, video, track) == "1.0 seconds."
+    assert looks.answer(length, CAPTION).startswith("Not read: the clip's length comes from its motion")
     assert looks.answer("What is the weather like?", CAPTION).startswith("Not read: this model reads the person's")
