@@ -25,9 +25,9 @@ instead:
 - people ("How many people are in the video?", "Is there more than one person?"): not counted (the front end follows
   one person); the answer says whether one is found and that the others are not counted, rather than a caption.
 - length ("How long is the video?"): the track's seconds.
-- expression, and what the person holds, their hair, age or sex ("unread"), and the place, the weather or the time
-  ("scene"): not read (the pose track has no face and no objects, and the model sees only the person), and said so
-  rather than answered with a caption.
+- expression, and what the person holds or wears on the feet or the head, their hair, age or sex ("unread"), and the
+  place, the weather or the time ("scene"): not read (the pose track has no face and no objects, and the model sees
+  only the person), and said so rather than answered with a caption.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 """
@@ -51,6 +51,8 @@ _COLOUR_WORDS = "|".join(PALETTE)
 _VISIBLE = r"(?:visible|seen|shown|in (?:the )?(?:frame|view|shot|picture))"
 _PEOPLE = r"anyone|anybody|someone|somebody|person|people|human"
 _SEVERAL = r"people|persons|humans|men|women|pedestrians"
+# What the person wears that no colour is read for: on the feet or the head, or carried.
+_ACCESSORIES = r"feet|shoes?|footwear|boots?|sneakers?|trainers|socks|head|hats?|caps?|helmet|glasses|sunglasses|bags?"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     (
@@ -59,7 +61,10 @@ KINDS = (
         rf"|^(?:is|was|does|did|are) {PERSON} (?:wear(?:ing)?|dressed in|in) (?:an? )?(?:{_COLOUR_WORDS}) (?:{_WORN})\b"
         rf"|^(?:is|was|are|were) {PERSONS} (?:{_WORN}) (?:{_COLOUR_WORDS})\b",
     ),
-    ("clothes", rf"^what (?:is|was|does|did) {PERSON} (?:wear|wearing|have on|dressed in)\b"),
+    (
+        "clothes",
+        rf"^what (?:is|was|does|did) {PERSON} (?:wear|wearing|have on|dressed in)\b(?!.*\b(?:{_ACCESSORIES})\b)",
+    ),
     (
         "framing",
         rf"\bhow much of (?:{PERSON}|him|her|them|(?:the|{PERSONS}) body)\b"
@@ -99,7 +104,7 @@ KINDS = (
     (
         "unread",
         r"\b(?:hold|holding|carry|carrying)\b|\bhair\b|\b(?:gender|age)\b|\bhow old\b|\b(?:male|female)\b"
-        r"|\bman or (?:a )?woman\b",
+        rf"|\bman or (?:a )?woman\b|\b(?:wear|wearing|colou?rs?)\b.*\b(?:{_ACCESSORIES})\b",
     ),
     (
         "scene",
