@@ -121,6 +121,12 @@ _STATEMENTS = (
 )
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
+# The kinds this model does not read, and what it says instead of a caption.
+NOT_READ = {
+    "expression": "Not read: this model reads the body's movements, not the face.",
+    "unread": "Not read: this model reads the body's movements and the clothes' colours, not objects, hair or identity.",
+    "scene": "Not read: this model reads the person's movements and the clothes' colours, not the place or the time.",
+}
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
 SEEN = ("colour", "clothes", "framing", "present", "people", "length")
 COLOURED = ("colour", "clothes")  # the kinds answered from the clothes' colours
@@ -214,14 +220,8 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
                 f"At least one: a person is found{share}; the front end follows one person and does not count others."
             )
         return f"Yes: a person is found{share}." if share else "Yes."
-    if kind == "expression":
-        return "Not read: this model reads the body's movements, not the face."
-    if kind == "unread":
-        return (
-            "Not read: this model reads the body's movements and the clothes' colours, not objects, hair or identity."
-        )
-    if kind == "scene":
-        return "Not read: this model reads the person's movements and the clothes' colours, not the place or the time."
+    if kind in NOT_READ:
+        return NOT_READ[kind]
     if kind == "length":
         if track is None:
             return "Not read: the clip's length comes from its motion, which this answer was given without."
