@@ -72,7 +72,8 @@ KINDS = (
     ("side", r"\b(?:which|what) (?:arm|leg|hand|foot|side)\b|\bleft or (?:the )?right\b|\bright or (?:the )?left\b"),
     (
         "speed",
-        r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b|\bwhat (?:is|was) the (?:\w+ )?(?:speed|pace|tempo)\b",
+        r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b|\bwhat (?:is|was) the (?:\w+ )?(?:speed|pace|tempo)\b"
+        r"|\b(?:fast|quickly|slowly) or (?:fast|quickly|slowly)\b",
     ),
     (
         "direction",

@@ -28,6 +28,7 @@ CAPTION = (
         ("Which leg does the person use to kick?", "The caption names no kick."),
         ("How fast does the person squat?", "At a steady pace."),
         ("How fast is the person walking?", "Slowly."),
+        ("Does the person squat quickly or slowly?", "At a steady pace."),
         ("What does the person do right after they wave?", "The person squats down twice at a steady pace."),
         ("What does the person do before they squat?", "The person waves the left arm three times quickly."),
         (

@@ -44,6 +44,9 @@ def standing_track(height: int = 128):
         ("Does the person do anything other than stay still?", "moving"),
         ("Does she move at all?", "moving"),
         ("Is the person standing still?", "moving"),
+        ("Is the person moving?", "moving"),
+        ("Is the man in motion?", "moving"),
+        ("Is the person moving toward the camera?", None),  # a direction: answers.py's
         ("Does the person move to another place in the scene?", "travel"),
         ("Does he change position?", "travel"),
         ("Does she stay in the same place?", "travel"),
