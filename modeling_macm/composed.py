@@ -125,7 +125,14 @@ def pack(run_dir: str | os.PathLike, out_dir: str | os.PathLike, language_model:
             f"{run_dir} holds no PEFT adapter ({', '.join(ADAPTER_FILES)}): give a stage-2 (instruct) output_dir."
         )
     base_path = json.loads((run_dir / ADAPTER_FILES[0]).read_text())["base_model_name_or_path"]
-    base = MACMForConditionalGeneration.from_pretrained(base_path, dtype=torch.float32)
+    try:
+        base = MACMForConditionalGeneration.from_pretrained(base_path, dtype=torch.float32)
+    except OSError as err:  # a path relative to the folder stage 2 was trained in
+        raise FileNotFoundError(
+            f"{run_dir}'s adapter was trained from the stage-1 model {base_path!r}, which cannot be loaded from here "
+            f"({err.__class__.__name__}): run this from the folder stage 2 was trained in, or train stage 2 with an "
+            "absolute --model_name_or_path."
+        ) from err
     language, _ = load_language_model(language_model, with_tokenizer=False, dtype=torch.float32)
     vocab_size = language.get_input_embeddings().weight.shape[0]
     # The base's language model must be `language_model` itself (stage 1 froze it), or composing would change it.

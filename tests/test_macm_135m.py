@@ -145,6 +145,21 @@ def test_export_writes_a_plain_checkpoint(trained, video_path, tmp_path):
     assert macm(["export", str(shipped), "-o", str(tmp_path / "merged")]) == 1
 
 
+@pytest.mark.slow
+def test_pack_says_where_the_stage_1_model_went(trained, tiny_lm, tmp_path, monkeypatch):
+    root, _ = trained
+    run = tmp_path / "instruct"
+    shutil.copytree(root / "instruct", run)
+    config = json.loads((run / "adapter_config.json").read_text())
+    (run / "adapter_config.json").write_text(json.dumps({**config, "base_model_name_or_path": "align"}))
+    monkeypatch.chdir(tmp_path)  # stage 2 ran in `root`, where "align" is the stage-1 folder; here it is nothing
+    with pytest.raises(FileNotFoundError, match=r"trained from the stage-1 model 'align', which cannot be loaded"):
+        pack(run, tmp_path / "shipped", language_model=tiny_lm)
+    assert not (tmp_path / "shipped").exists()
+    monkeypatch.chdir(root)
+    assert (pack(run, tmp_path / "shipped", language_model=tiny_lm) / "base_parts.safetensors").is_file()
+
+
 def test_untrained_name_says_how_to_train(tmp_path, monkeypatch, capsys, video_path):
     (tmp_path / "macm_135m").mkdir()
     (tmp_path / "macm_135m" / "README.md").write_text("# macm-135m\n")
