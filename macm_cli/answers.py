@@ -133,6 +133,10 @@ FAINT = ", if at all: the motion barely shows the movement asked about."
 # comes closest, and the answer says so (`UNSEEN`). A count may be none: not these.
 PRESUPPOSING = ("side", "speed", "order", "direction")
 UNSEEN = ", if at all: the motion does not show the movement asked about; read where it comes closest."
+# What an answer about an action the heads read (as some window's likeliest) but the caption leaves out says: "Once, by
+# the motion alone: the caption does not name it." Of such actions on HMI-Synth v4 validation (`hmi9e`, `hmi10`), 17%
+# and 29% are in the clip (session 32), so "Does the person squat?" stays the caption's "No.".
+UNNAMED = ", by the motion alone: the caption does not name it."
 _ACTION_PATTERN = "|".join(
     f"(?P<{action}>\\b(?:{action.replace('_', ' ')}|{PHRASES[action][1]}|(?:{verbs}))\\b)"
     for action, verbs in sorted(BARE_VERBS.items(), key=lambda item: -len(item[0]))
@@ -346,7 +350,7 @@ def _heads_answer(
     faint = span is None and not named
     if faint:  # the question names the action as a caption would, and the answer says how little the heads read it
         span = reading.span(action, named=True)
-    hedge = FAINT if faint else ""
+    hedge = FAINT if faint else "" if named else UNNAMED
     if span is None and (kind in PRESUPPOSING or statement) and not named:
         span, hedge = reading.span(action, named=True, seen=0.0), UNSEEN
     if span is None:
@@ -395,7 +399,7 @@ def _count_verdict(
     counted = read_answer(f"How many times does the person {action.replace('_', ' ')}?", caption, reading)
     if counted.startswith("Not said"):
         return counted
-    counted = 0 if counted.startswith("None") or FAINT in counted else parse_count(counted.lower())
+    counted = 0 if counted.startswith("None") or FAINT in counted else parse_count(counted.lower().split(",")[0])
     compared = re.search(r"\b(" + "|".join(COMPARISONS) + r")\b", question.lower())
     return _verdict(kind, (COMPARISONS[compared.group(1)] if compared else operator.eq)(counted, number))
 
@@ -463,6 +467,7 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
 
 __all__ = [
     "PRESUPPOSING",
+    "UNNAMED",
     "UNSEEN",
     "HeadsReading",
     "asked_actions",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from utils import repeating_track, synth_v2_scenes
 
-from macm_cli.answers import UNSEEN, HeadsReading, asked_actions, question_kind, read_answer, reads
+from macm_cli.answers import UNNAMED, UNSEEN, HeadsReading, asked_actions, question_kind, read_answer, reads
 from train.qa_accuracy import is_correct
 from train.qa_accuracy import question_kind as hmi_kind
 
@@ -193,15 +193,18 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert reading.span("squat") == (0, 3) and reading.span("jump") == (3, 6)
     assert reading.span("wave") is None and reading.span("wave", named=True) == (4, 5)  # faint: seen where named
     assert reading.span("walk", named=True) is None  # read nowhere at SEEN
-    for question, answer in (
-        ("How many times does the person squat?", "Three times."),  # the track's peaks in the squat's windows
-        ("How many times does the person jump?", "Four times."),
+    for question, answer in (  # the squats and the jumps are the heads' alone, and the answers say so (UNNAMED)
+        ("How many times does the person squat?", f"Three times{UNNAMED}"),  # the track's peaks in its windows
+        ("How many times does the person jump?", f"Four times{UNNAMED}"),
         ("How many times does the person wave?", "Twice."),  # the count head: the track does not count waves
-        ("How fast does the person squat?", "Slowly."),  # the speed head, as the caption gives none
-        ("How fast does the person jump?", "Quickly."),
-        ("What does the person do right after they squat?", "The person jumps."),
-        ("What does the person do before they jump?", "The person squats."),
-        ("What does the person do right after they jump?", "Nothing: the jump is the last movement the motion shows."),
+        ("How fast does the person squat?", f"Slowly{UNNAMED}"),  # the speed head, as the caption gives none
+        ("How fast does the person jump?", f"Quickly{UNNAMED}"),
+        ("What does the person do right after they squat?", f"The person jumps{UNNAMED}"),
+        ("What does the person do before they jump?", f"The person squats{UNNAMED}"),
+        (
+            "What does the person do right after they jump?",
+            f"Nothing: the jump is the last movement the motion shows{UNNAMED}",
+        ),
         ("Which arm does the person use to wave?", "The right arm."),
         ("The person uses the left arm to wave. True or false?", "False."),
         ("The person uses the right arm to wave. True or false?", "True."),
@@ -216,7 +219,7 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert read_answer("How many times does the person wave?", "The person waves five times.", reading) == (
         "Five times."  # a count the track does not measure, which the caption names
     )
-    assert read_answer("How fast does the person jump?", "The person jumps slowly.", reading) == "Slowly."
+    assert read_answer("How fast does the person jump?", "The person jumps slowly.", reading) == "Slowly."  # named
     assert read_answer("How many times does the person clap?", caption, reading) == "None: the caption names no clap."
     # Named by the question alone, the faint wave is read where the heads read it, and the answer says how faintly;
     # a statement of its count takes such a count as none. An action read nowhere at SEEN gets no count.

@@ -378,10 +378,11 @@ def made_up(answer: str) -> bool:
 
 
 def hedged(answer: str) -> bool:
-    """Whether an answer gives a count with the words that the motion barely shows the action (`answers.FAINT`)."""
-    from macm_cli.answers import FAINT
+    """Whether an answer gives a count with the words that the motion barely shows the action (`answers.FAINT`) or
+    that the caption does not name it (`answers.UNNAMED`)."""
+    from macm_cli.answers import FAINT, UNNAMED
 
-    return FAINT in answer
+    return FAINT in answer or UNNAMED in answer
 
 
 def score_caption(clip: dict, caption: str) -> dict:
