@@ -154,7 +154,9 @@ def pack(run_dir: str | os.PathLike, out_dir: str | os.PathLike, language_model:
     save_file(parts, out_dir / PARTS_FILE, metadata={"format": "pt"})
     shutil.copyfile(run_dir / ADAPTER_FILES[1], out_dir / ADAPTER_FILES[1])
     adapter = json.loads((run_dir / ADAPTER_FILES[0]).read_text())  # its base: the stage-1 folder of this machine
-    (out_dir / ADAPTER_FILES[0]).write_text(json.dumps({**adapter, "base_model_name_or_path": language_model}, indent=2))
+    (out_dir / ADAPTER_FILES[0]).write_text(
+        json.dumps({**adapter, "base_model_name_or_path": language_model}, indent=2)
+    )
     (out_dir / BASE_FILE).write_text(
         json.dumps({"language_model": language_model, "vocab_size": vocab_size}, indent=2) + "\n"
     )
