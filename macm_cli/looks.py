@@ -75,7 +75,7 @@ KINDS = (
     (
         "moving",
         rf"^{_DOES} (?:do(?:ing)? )?anything (?:other|else) than (?:stay|stand|keep|sit)(?:ing)? still\b"
-        rf"|^{_DOES} (?:move|moving)(?: at all)?\W*$|^{_DOES} (?:move|moving) at all\b|^{_DOES} in motion\b"
+        rf"|^{_DOES} (?:move|moving)(?: at all\b|\W*$)|^{_DOES} in motion\b"
         rf"|^{_DOES} (?:stay|stand|keep|remain)(?:s|ing)? still\b",
     ),
     (

@@ -124,7 +124,8 @@ def pack(run_dir: str | os.PathLike, out_dir: str | os.PathLike, language_model:
         raise FileNotFoundError(
             f"{run_dir} holds no PEFT adapter ({', '.join(ADAPTER_FILES)}): give a stage-2 (instruct) output_dir."
         )
-    base_path = json.loads((run_dir / ADAPTER_FILES[0]).read_text())["base_model_name_or_path"]
+    adapter = json.loads((run_dir / ADAPTER_FILES[0]).read_text())
+    base_path = adapter["base_model_name_or_path"]  # the stage-1 folder, as stage 2 was given it
     try:
         base = MACMForConditionalGeneration.from_pretrained(base_path, dtype=torch.float32)
     except OSError as err:  # a path relative to the folder stage 2 was trained in
@@ -153,7 +154,6 @@ def pack(run_dir: str | os.PathLike, out_dir: str | os.PathLike, language_model:
     AutoProcessor.from_pretrained(run_dir).save_pretrained(out_dir)
     save_file(parts, out_dir / PARTS_FILE, metadata={"format": "pt"})
     shutil.copyfile(run_dir / ADAPTER_FILES[1], out_dir / ADAPTER_FILES[1])
-    adapter = json.loads((run_dir / ADAPTER_FILES[0]).read_text())  # its base: the stage-1 folder of this machine
     (out_dir / ADAPTER_FILES[0]).write_text(
         json.dumps({**adapter, "base_model_name_or_path": language_model}, indent=2)
     )
