@@ -440,8 +440,9 @@ def _body_statement(question: str) -> tuple[str, ...] | None:
 def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tuple[str, str]]) -> bool:
     """Whether the caption's steps bear out the statement (or yes/no question) `question`: a body statement by any
     of its actions; otherwise each asked action in the order asked (and, where one action is asked with a side or a
-    direction, with that side or direction; a direction alone, any walk or run that way). "anything other than X"
-    asks for an action that is not X; "X or Y" for either (a statement; a question of "X or Y" asks which)."""
+    direction, with that side or direction; a direction alone, any walk or run that way; stopping one, any step after
+    it). "anything other than X" asks for an action that is not X; "X or Y" for either (a statement; a question of
+    "X or Y" asks which)."""
     named = [step["action"] for step in steps]
     body = _body_statement(question)
     if body is not None:
@@ -450,6 +451,8 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
         return any(action not in asked for action in named)
     if len(asked) > 1 and re.search(r"\bor\b", question.lower()):  # "Does the person squat or jump?": either
         return any(action in named for action in asked)
+    if len(asked) == 1 and re.search(r"\b(?:stop|pause|halt|quit)(?:s|ped|ping)?\b", question.lower()):
+        return asked[0] in named[:-1]  # "Does the person stop walking?": something follows the walk
     side, direction = re.search(_SIDE_PATTERN, question.lower()), _direction(question)
     if not asked and direction:  # "Is the person moving toward the camera?": any walk or run that way
         return any(action in TRAVEL and direction in (_direction(clause) or "") for action, clause in clauses)

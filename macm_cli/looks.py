@@ -14,6 +14,11 @@ instead:
   68 of 74 name the right one, the track 63.
 - moving ("Does the person do anything other than stay still?"): whether the caption (a stated still included)
   names a movement other than standing still.
+- limbs ("Does the person move their legs?", "What are the arms doing?", "Are the legs still?"): the caption's
+  movements of that part (`PART_ACTIONS`: a walk moves the legs and swings the arms), unless the caption's framing
+  (else the track's) leaves it out of frame: then "Not read: the legs are out of frame (seen from the chest up)."
+- stop ("Does the person stop?"): whether the caption names standing still after a movement ("Does the person stop
+  walking?" names a movement: `answers.py`'s).
 - travel ("Does the person move to another place?"): whether the caption names a movement that takes the person
   elsewhere in HMI-Synth's questions (`TRAVELLING`: a walk, a run, a sideways step, a turn). The track's own travel
   in the image was measured and not used: a camera that follows the person keeps them in place.
@@ -27,7 +32,9 @@ instead:
 - length ("How long is the video?"): the track's seconds.
 - expression, and what the person holds or wears on the feet or the head, their hair, age or sex ("unread"), and the
   place, the weather or the time ("scene"): not read (the pose track has no face and no objects, and the model sees
-  only the person), and said so rather than answered with a caption.
+  only the person), and said so rather than answered with a caption; so are where the person faces or looks
+  ("facing") and movements outside the model's vocabulary ("movement": "Is the person sitting?", "Does he nod?",
+  "Is she dancing?"), an answer that names the movements it does read.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 """
@@ -49,6 +56,16 @@ _CLOTHES = {
 _WORN = "|".join(_CLOTHES.values())
 _COLOUR_WORDS = "|".join(PALETTE)
 _VISIBLE = r"(?:visible|seen|shown|in (?:the )?(?:frame|view|shot|picture))"
+_LIMBS = r"legs?|feet|foot|arms?|hands?|head"
+# Movements outside the model's vocabulary (`answers.NOUNS`), as a yes-or-no question asks them ("Is the person
+# sitting?", "Does the man nod?").
+_UNREAD_MOVES = (
+    r"sit|sits|sitting|sat|nod|nods|nodding|nodded|(?:shake|shakes|shaking|shook) (?:the|his|her|their) head"
+    r"|danc\w*|exercis\w*|work(?:s|ing)? out|stretch\w*|point\w*|throw\w*|threw|catch\w*|caught|fall\w*|fell"
+    r"|lie|lies|lying|lay|climb\w*|crawl\w*|hop|hops|hopping|skip\w*|kneel\w*|knelt|(?:stand|stands|standing|stood"
+    r"|get|gets|getting|got) up|push\w*|pull\w*|hug\w*|fight\w*|punch\w*|box|boxes|boxing|swim\w*|rid(?:e|es|ing)"
+    r"|eat\w*|drink\w*|smok\w*|play\w*|bow|bows|bowing|bowed|shrug\w*|salut\w*|limp\w*|stumbl\w*|trip\w*"
+)
 _PEOPLE = r"anyone|anybody|someone|somebody|person|people|human"
 _SEVERAL = r"people|persons|humans|men|women|pedestrians"
 # What the person wears that no colour is read for: on the feet or the head, or carried.
@@ -79,6 +96,13 @@ KINDS = (
         rf"|^{_DOES} (?:stay|stand|keep|remain)(?:s|ing)? still\b",
     ),
     (
+        "limbs",
+        rf"^{_DOES} (?:move|moving|swing|swinging|use|using) (?:the |{PERSONS} )?(?:{_LIMBS})\b"
+        rf"|^what (?:are|is|were|was) (?:the |{PERSONS} )?(?:{_LIMBS}) doing\b"
+        rf"|^(?:are|is|were|was) (?:the |{PERSONS} )?(?:{_LIMBS}) (?:moving|still)\b",
+    ),
+    ("stop", rf"^{_DOES} (?:stop|pause|halt|come to a (?:stop|halt))(?:s|ped|ping)?\W*$"),
+    (
         "travel",
         rf"^{_DOES} (?:move|moving|go|going|walk|walking) (?:over )?to (?:another|a different|a new|some other) "
         rf"(?:place|spot|position|location|part)\b|^{_DOES} (?:change|changing) (?:place|position|location)\b"
@@ -108,6 +132,12 @@ KINDS = (
         rf"|\bman or (?:a )?woman\b|\b(?:wear|wearing|colou?rs?)\b.*\b(?:{_ACCESSORIES})\b",
     ),
     (
+        "facing",
+        rf"^(?:is|was|does|did) {PERSON} (?:\w+ )?(?:fac(?:e|es|ing)|look(?:s|ing)? (?:at|into|toward|towards))"
+        r" (?:the )?(?:camera|viewer|lens)\b",
+    ),
+    ("movement", rf"^(?:is|was|does|did) {PERSON} (?:\w+ )?(?:{_UNREAD_MOVES})\b"),
+    (
         "scene",
         r"\bweather\b|\b(?:indoors?|outdoors?|inside or outside)\b|\btime of (?:the )?day\b|\b(?:day|night)time\b"
         r"|\bbackground\b|^where (?:is|was|are|were) (?:this|it|the (?:video|clip|scene))\b"
@@ -127,7 +157,19 @@ NOT_READ = {
     "expression": "Not read: this model reads the body's movements, not the face.",
     "unread": "Not read: this model reads the body's movements and the clothes' colours, not objects, hair or identity.",
     "scene": "Not read: this model reads the person's movements and the clothes' colours, not the place or the time.",
+    "facing": "Not read: this model reads how the person moves, not where they face or look.",
+    "movement": "Not read: the movement asked about is not among those this model reads ("
+    + ", ".join(answers.NOUNS.values())
+    + ").",
 }
+# The parts of the body a question may ask about, the caption's actions that move each, and the framings that show it.
+PARTS = {"legs": r"legs?|feet|foot", "arms": r"arms?|hands?", "head": r"head"}
+PART_ACTIONS = {
+    "legs": ("walk", "run", "squat", "lunge", "jump", "kick", "step_sideways", "crouch", "turn_around"),
+    "arms": ("raise_arm", "wave", "arm_circles", "clap", "talk", "walk", "run"),
+    "head": ("look_around", "talk"),
+}
+PART_FRAMINGS = {"legs": ("full", "knees_up"), "arms": ("full", "knees_up", "waist_up"), "head": tuple(FRAMINGS)}
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
 SEEN = ("colour", "clothes", "framing", "present", "people", "length")
 COLOURED = ("colour", "clothes")  # the kinds answered from the clothes' colours
@@ -160,7 +202,7 @@ def _asked(question: str) -> tuple[str, bool]:
 def _kind(asked: str) -> str | None:
     kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
     moves = set(answers.asked_actions(asked)) - {"stand_still"}
-    return None if kind in ("moving", "travel", "present", "unread", "scene") and moves else kind
+    return None if kind in ("moving", "travel", "present", "unread", "scene", "limbs", "movement") and moves else kind
 
 
 def question_kind(question: str) -> str | None:
@@ -227,7 +269,15 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         if track is None:
             return "Not read: the clip's length comes from its motion, which this answer was given without."
         return f"{track.num_frames / track.fps:.1f} seconds."
-    moves = [(action, clause) for action, clause in caption_clauses(caption) if action != "stand_still"]
+    if kind == "limbs":
+        return _limbs_answer(asked, caption, track)
+    clauses = caption_clauses(caption)
+    moves = [(action, clause) for action, clause in clauses if action != "stand_still"]
+    if kind == "stop":  # a stretch of standing still after a movement
+        after = next((k for k, (action, _) in enumerate(clauses) if action == "stand_still" and k > 0), None)
+        if after is not None:
+            return f"Yes: the person {clauses[after - 1][1].strip(' ,')}, then stands still."
+        return f"No: the person {moves[-1][1].strip(' ,')}." if moves else "No: the person stands still throughout."
     if kind == "motive":
         why = MOTIVES[motive([action for action, _ in moves])]
         return f"{why[:-1]}: the person {moves[0][1].strip(' ,')}." if moves else why
@@ -260,11 +310,35 @@ def _colour_answer(kind: str, question: str, colours: dict[str, str]) -> str:
     return f"No: the {part} {'is' if part == 'shirt' else 'are'} {colours[part]}."
 
 
+def _limbs_answer(question: str, caption: str, track: MotionTrack | None) -> str:
+    """Whether (or how) the legs, the arms or the head move: the caption's movements of that part (`PART_ACTIONS`),
+    unless the framing leaves it out of frame. "Are the legs still?" asks the opposite."""
+    part = next(part for part, words in PARTS.items() if re.search(rf"\b(?:{words})\b", question))
+    key = _framing_key(caption, track)
+    are = "is" if part == "head" else "are"
+    if key is not None and key not in PART_FRAMINGS[part]:
+        return f"Not read: the {part} {are} out of frame ({FRAMINGS[key][0]})."
+    clauses = [(action, clause.strip(" ,")) for action, clause in caption_clauses(caption)]
+    moves = [clause for action, clause in clauses if action != "stand_still"]
+    moving = [clause for action, clause in clauses if action in PART_ACTIONS[part]]
+    if question.startswith("what"):
+        return f"The person {' and '.join(moving)}." if moving else f"The caption names no movement of the {part}."
+    still = question.rstrip(" ?.").endswith("still")
+    if moving:
+        return f"{'No' if still else 'Yes'}: the person {moving[0]}."
+    return f"{'Yes' if still else 'No'}: the person {moves[0] if moves else 'stands still'}."
+
+
+def _framing_key(caption: str, track: MotionTrack | None) -> str | None:
+    """The `FRAMINGS` key the caption names, else the track's (`framing`); None if neither says."""
+    key = next((key for key, phrase in _CAPTION_FRAMINGS.items() if phrase.search(caption)), None)
+    return key or (None if track is None else framing(track))
+
+
 def _framing_answer(question: str, caption: str, track: MotionTrack | None) -> str:
     """How much of the body is in view, as the caption says it or the track shows it (`framing`); a yes or a no to
     "Is the whole body visible?", "Are the legs visible?"."""
-    key = next((key for key, phrase in _CAPTION_FRAMINGS.items() if phrase.search(caption)), None)
-    key = key or (None if track is None else framing(track))
+    key = _framing_key(caption, track)
     if key is None:
         return "Not read: neither the caption nor the person's landmarks say."
     said = FRAMINGS[key][1]

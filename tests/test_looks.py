@@ -100,6 +100,21 @@ def standing_track(height: int = 128):
         ("Is the person visible from the waist up?", None),
         ("Is there a person walking?", None),  # a movement: answers.py's
         ("How does the person wave?", None),
+        ("Does the person move their legs?", "limbs"),
+        ("Does the man swing his arms?", "limbs"),
+        ("What are the person's arms doing?", "limbs"),
+        ("Are her legs still?", "limbs"),
+        ("Does the person use the left leg to kick?", None),  # a side: answers.py's
+        ("Does the person stop?", "stop"),
+        ("Does the person stop walking?", None),  # a movement: answers.py's
+        ("Is the person sitting?", "movement"),
+        ("Does the man nod?", "movement"),
+        ("Does she shake her head?", "movement"),
+        ("Does the person stand up?", "movement"),
+        ("Is the person dancing?", "movement"),
+        ("Does the person sit down and squat?", None),  # names a movement it reads
+        ("Is the person facing the camera?", "facing"),
+        ("Is the woman looking at the camera?", "facing"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -169,6 +184,34 @@ def test_answers():
     assert looks.answer(why, STILL) == "They are waiting; nothing in the clip shows them doing anything else."
     with pytest.raises(ValueError, match="not a question looks.answer reads"):
         looks.answer("How many times does the person squat?", CAPTION)
+
+
+def test_answers_about_a_part_of_the_body_stopping_and_movements_not_read():
+    legs = "Does the person move their legs?"
+    assert looks.answer(legs, CAPTION) == "Yes: the person squats down twice quickly."
+    assert looks.answer(legs, STILL) == "No: the person stands still."
+    talking = "The video shows a person in a black shirt, seen from the chest up. The person talks, moving the head."
+    assert looks.answer(legs, talking) == "Not read: the legs are out of frame (seen from the chest up)."
+    waving = "The video shows a person in a red shirt, seen from the waist up. The person waves the left arm twice."
+    assert looks.answer("What are the person's arms doing?", waving) == "The person waves the left arm twice."
+    assert looks.answer("Does the person move their head?", waving) == "No: the person waves the left arm twice."
+    assert looks.answer("Are the arms still?", waving) == "No: the person waves the left arm twice."
+    assert looks.answer("Are the legs still?", STILL) == "Yes: the person stands still."
+    # Without a framing in the caption, the track's says whether the part is in frame.
+    assert looks.answer(legs, "The person waves.", standing_track(height=90)).startswith("Not read: the legs")
+    assert looks.answer(legs, "The person waves.", standing_track()) == "No: the person waves."
+    stop = "Does the person stop?"
+    paused = "First, the person walks toward the camera, four steps. Then the person stands still. Finally, the person squats once."
+    assert looks.answer(stop, paused) == "Yes: the person walks toward the camera, four steps, then stands still."
+    assert looks.answer(stop, CAPTION) == "No: the person walks toward the camera, four steps at a steady pace."
+    assert looks.answer(stop, STILL) == "No: the person stands still throughout."
+    assert answers.read_answer("Does the person stop walking?", paused) == "Yes."
+    assert answers.read_answer("Does the person stop walking?", CAPTION) == "No."  # the walk ends the clip
+    assert answers.read_answer("Does the person stop squatting?", CAPTION) == "Yes."
+    for question in ("Is the person sitting?", "Does the man nod?", "Is the person dancing?"):
+        assert looks.answer(question, CAPTION) == looks.NOT_READ["movement"]
+        assert "walk, run, crouch" in looks.NOT_READ["movement"]  # the movements it reads, named
+    assert looks.answer("Is the person facing the camera?", CAPTION) == looks.NOT_READ["facing"]
 
 
 def test_hmi_synth_questions_answered_from_their_own_reference_caption():
