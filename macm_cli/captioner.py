@@ -38,6 +38,7 @@ from .answers import HeadsReading, read_answer, read_heads, reads
 from .counts import count_processor
 from .directions import direction_processor
 from .grounding import clip_evidence, generate_grounded
+from .scene import SCENE_STILL, scene_motion
 from .story import retell
 
 DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
@@ -162,8 +163,9 @@ class MACMCaptioner:
         Honest outputs (with motion): a video in which nobody is found is captioned `NOBODY_CAPTION`
         (`motion_used` False), one whose person is found in fewer than `SEEN_AT_LEAST` of the frames
         `GLIMPSED_CAPTION`, and a person who does not move (`motion_energy` below `STILL_ENERGY`: a
-        still image, a one-frame video, someone standing still) or barely moves in a way the motion heads read
-        from the posture alone (see POSTURE_ENERGY) `STILL_CAPTION`, and one who moves in a clip shorter than
+        still image, a one-frame video, someone standing still) or barely moves (see POSTURE_ENERGY) only as the
+        whole picture does (a camera shaking: `scene.py`) or in a way the motion heads read from the posture alone
+        `STILL_CAPTION`, and one who moves in a clip shorter than
         `SHORTEST_SECONDS` `SHORT_CAPTION`, in a video of fewer than `LOWEST_FPS` frames a second `SPARSE_CAPTION`;
         the model is not run for them and `notice` says which rule fired; in a long video the same rules give each
         segment its caption.
@@ -246,7 +248,7 @@ class MACMCaptioner:
         durations = [_duration(video, track) for video, track in zip(videos, tracks)]
         results: list[CaptionResult | None] = [None] * len(videos)
         for i, track in enumerate(tracks):
-            stated = self._statement(processor, track) if use_motion and track is not None else None
+            stated = self._statement(processor, track, videos[i]) if use_motion and track is not None else None
             if stated is not None:
                 whole = (
                     []
@@ -410,9 +412,11 @@ class MACMCaptioner:
         clothes: one read for all of a clip's colour questions (`answer(..., colours=)`)."""
         return appearance.clothing_colours(video, track, _video_fps(video, _duration(None, track)))
 
-    def _statement(self, processor, track: MotionTrack) -> tuple[str, str] | None:
-        """`_stated_caption` of `track`, else `STILL_CAPTION` where the motion heads read only the posture (see
-        POSTURE_ENERGY); None for a track to describe."""
+    def _statement(self, processor, track: MotionTrack, video=None) -> tuple[str, str] | None:
+        """`_stated_caption` of `track`, else `STILL_CAPTION` where a person who barely moves (see POSTURE_ENERGY)
+        moves in the `video`'s picture (a path or frames; a long video's segments are given none) only as the whole
+        picture does (`scene.scene_motion` under `SCENE_STILL`) or the motion heads read only the posture; None for a
+        track to describe."""
         stated = _stated_caption(track)
         if (
             stated is not None
@@ -423,6 +427,13 @@ class MACMCaptioner:
         energy = motion_energy(track, steady=True)
         if energy >= POSTURE_ENERGY or not _within_window(processor, _duration(None, track)):
             return None  # a long video's posture is read segment by segment
+        moved = None if video is None else scene_motion(video, track, _video_fps(video, _duration(None, track)))
+        if moved is not None and moved < SCENE_STILL:
+            return (
+                STILL_CAPTION,
+                f"still: the person barely moves (steady motion energy {energy:.3f} < {POSTURE_ENERGY} body heights) "
+                f"and moves in the picture only as the whole picture does ({moved:.4f} < {SCENE_STILL} body heights)",
+            )
         found = np.flatnonzero(track.valid)
         held = [held_still(track, found[int(moment * (len(found) - 1))]) for moment in POSTURE_MOMENTS]
         features, valid = zip(*(processor.motion_input(item) for item in (track, *held)))
