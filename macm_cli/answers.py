@@ -61,9 +61,9 @@ from .counts import COUNTABLE, count_repetitions, window_frames
 from .directions import travel_phrase
 
 # Whom a question asks about: the person, or as a question about real footage names them ("the man").
-_WHO = "person|man|woman|boy|girl|child|individual|subject|player|athlete|dancer"
-PERSON = f"(?:the (?:{_WHO})|he|she|they)"
-PERSONS = f"(?:the (?:{_WHO})'s|his|her|their)"  # the person's
+_WHO = "person|man|woman|boy|girl|child|kid|guy|lady|individual|subject|player|athlete|dancer|pedestrian|figure"
+PERSON = f"(?:(?:the|this|that) (?:{_WHO})|he|she|they)"
+PERSONS = f"(?:(?:the|this|that) (?:{_WHO})'s|his|her|their)"  # the person's
 _DOES = f"(?:does|did|do) {PERSON}"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
@@ -144,6 +144,13 @@ _ACTION_PATTERN = "|".join(
 _SIDE_PATTERN = r"\b(left|right|both)\s+(?:arms?|legs?|hands?|feet|foot)\b"
 # Statements about the whole body that a caption's actions answer: (statement, the actions that make it true).
 BODY_STATEMENTS = ((r"\bfeet leave the (?:floor|ground)\b|\bboth feet off\b", ("jump", "run")),)
+# How a question may word a travel direction that the caption grammar words otherwise (`_direction`), and a way to one
+# side of the image, which only a walk or a run across the scene settles (`_lateral_answer`).
+DIRECTION_WORDINGS = (
+    (r"\btowards\b", "toward"),
+    (r"(?<!the scene )\bfrom (left to right|right to left)\b", r"across the scene from \1"),
+)
+LATERAL = r"\bto the (left|right)\b|\b(left|right)wards?\b"
 STEP_NOUNS = {"walk": "steps", "run": "steps", "step_sideways": "steps"}  # counted in steps, not times
 # How a statement's count compares ("Does the person squat more than twice?"); none of these words: exactly.
 COMPARISONS = {
@@ -286,6 +293,9 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         return f"The person {moves[-1 if re.search(r'last|end|final', question.lower()) else 0].strip(' ,')}."
     if kind == "yes_no" and len(asked) > 1 and re.search(r"\bor\b", question.lower()):  # "running or walking?"
         return _choice(asked, steps)
+    lateral = re.search(LATERAL, question.lower())
+    if kind in ("true_false", "yes_no") and asked in (["walk"], ["run"]) and lateral and not _direction(question):
+        return _lateral_answer(kind, asked[0], lateral.group(1) or lateral.group(2), clauses)
     if kind in ("true_false", "yes_no"):
         return _verdict(kind, _holds(question, asked, steps, clauses))
     action, noun = asked[0], NOUNS[asked[0]]
@@ -429,8 +439,24 @@ def _asks_after(question: str) -> bool:
 
 def _direction(text: str, options=TRAVEL_DIRECTIONS) -> str | None:
     """The direction `text` names among `options` (travel directions unless given): the longest label ("diagonally
-    toward the camera", not "toward ...")."""
-    return max((label for label in options if label in text.lower()), key=len, default=None)
+    toward the camera", not "toward ..."), "towards" read as "toward" and "from left to right" as going across."""
+    lowered = text.lower()
+    for pattern, label in DIRECTION_WORDINGS:
+        lowered = re.sub(pattern, label, lowered)
+    return max((label for label in options if label in lowered), key=len, default=None)
+
+
+def _lateral_answer(kind: str, action: str, side: str, clauses: list[tuple[str, str]]) -> str:
+    """Whether a walk or a run goes to the image's `side` ("Is the person walking to the left?"): a direction across
+    the scene says so, one toward or away from the camera goes to neither side, a diagonal one does not say which."""
+    across = f"across the scene from {'right to left' if side == 'left' else 'left to right'}"
+    said = [_direction(clause) or "" for named, clause in clauses if named == action]
+    if across in said:
+        return _verdict(kind, True)
+    diagonal = next((direction for direction in said if direction.startswith("diagonally")), None)
+    if diagonal is not None:
+        return f"Not said: the caption gives the {NOUNS[action]} as going {diagonal}, not to which side."
+    return _verdict(kind, False)
 
 
 def _body_statement(question: str) -> tuple[str, ...] | None:

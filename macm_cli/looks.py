@@ -33,7 +33,7 @@ instead:
 - expression, and what the person holds or wears on the feet or the head, their hair, age or sex ("unread"), and the
   place, the weather or the time ("scene"): not read (the pose track has no face and no objects, and the model sees
   only the person), and said so rather than answered with a caption; so are where the person faces or looks
-  ("facing") and movements outside the model's vocabulary ("movement": "Is the person sitting?", "Does he nod?",
+  ("facing"), whether they stand, sit or lie ("posture") and movements outside the model's vocabulary ("movement": "Is the person sitting?", "Does he nod?",
   "Is she dancing?"), an answer that names the movements it does read.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
@@ -106,7 +106,7 @@ KINDS = (
         "travel",
         rf"^{_DOES} (?:move|moving|go|going|walk|walking) (?:over )?to (?:another|a different|a new|some other) "
         rf"(?:place|spot|position|location|part)\b|^{_DOES} (?:change|changing) (?:place|position|location)\b"
-        rf"|^{_DOES} (?:stay|remain)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
+        rf"|^{_DOES} (?:stay|remain|stand)(?:s|ing)? in (?:one|the same) (?:place|spot|position|location)\b",
     ),
     ("motive", rf"^why (?:does|did|is|was|do) {PERSON}\b|^what (?:is|was) {PERSON} (?:doing it )?for\b"),
     (
@@ -136,6 +136,10 @@ KINDS = (
         rf"^(?:is|was|does|did) {PERSON} (?:\w+ )?(?:fac(?:e|es|ing)|look(?:s|ing)? (?:at|into|toward|towards))"
         r" (?:the )?(?:camera|viewer|lens)\b",
     ),
+    (
+        "posture",
+        rf"^(?:is|was) {PERSON} (?:\w+ )?(?:standing|sitting|seated|lying|kneeling)\b(?! (?:still|up|down)\b)",
+    ),
     ("movement", rf"^(?:is|was|does|did) {PERSON} (?:\w+ )?(?:{_UNREAD_MOVES})\b"),
     (
         "scene",
@@ -158,6 +162,7 @@ NOT_READ = {
     "unread": "Not read: this model reads the body's movements and the clothes' colours, not objects, hair or identity.",
     "scene": "Not read: this model reads the person's movements and the clothes' colours, not the place or the time.",
     "facing": "Not read: this model reads how the person moves, not where they face or look.",
+    "posture": "Not read: this model reads how the person moves, not whether they stand, sit or lie.",
     "movement": "Not read: the movement asked about is not among those this model reads ("
     + ", ".join(answers.NOUNS.values())
     + ").",
@@ -202,7 +207,8 @@ def _asked(question: str) -> tuple[str, bool]:
 def _kind(asked: str) -> str | None:
     kind = next((kind for kind, pattern in KINDS if re.search(pattern, asked)), None)
     moves = set(answers.asked_actions(asked)) - {"stand_still"}
-    return None if kind in ("moving", "travel", "present", "unread", "scene", "limbs", "movement") and moves else kind
+    dropped = ("moving", "travel", "present", "unread", "scene", "limbs", "posture", "movement")
+    return None if kind in dropped and moves else kind
 
 
 def question_kind(question: str) -> str | None:

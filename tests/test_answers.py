@@ -87,11 +87,29 @@ CAPTION = (
         ("What was the final movement?", "The person walks diagonally away from the camera, ten steps slowly."),
         ("Do they jump at any point?", "No."),
         ("Is it true that the person waves with the left arm?", "Yes."),
+        ("Is she walking towards the camera?", "No."),  # "towards": was any walk, "Yes."
+        ("Does the person walk from left to right?", "No."),  # across the scene
+        (
+            "Is the person walking to the left?",
+            "Not said: the caption gives the walk as going diagonally away from the camera, not to which side.",
+        ),
+        ("Does the person stop walking?", "No."),  # nothing after the walk
+        ("Does the person stop squatting?", "Yes."),
     ],
 )
 def test_answers_read_from_a_caption(question, answer):
     assert reads(question)
     assert read_answer(question, CAPTION) == answer
+
+
+def test_a_way_to_one_side_is_read_from_a_walk_across_the_scene():
+    across = "The person walks across the scene from right to left, six steps at a steady pace."
+    assert read_answer("Is the person walking to the left?", across) == "Yes."
+    assert read_answer("Does the man walk leftwards?", across) == "Yes."
+    assert read_answer("Is the person walking to the right?", across) == "No."
+    assert read_answer("Is the person walking from right to left?", across) == "Yes."
+    assert read_answer("Is the person walking to the left?", "The person walks toward the camera.") == "No."
+    assert read_answer("Does the person turn around to the left?", "The person turns around to the left.") == "Yes."
 
 
 def test_a_detail_the_caption_leaves_out_is_not_made_up():
@@ -126,6 +144,7 @@ def test_questions_it_does_not_read_are_left_to_the_model():
     assert question_kind("How quickly does she squat?") == "speed"
     assert question_kind("What does the man do right after he squats?") == "order"  # real footage's people
     assert question_kind("Does the woman wave twice?") == "yes_no"
+    assert question_kind("Does this guy wave twice?") == "yes_no"  # "this" or "that" person, a guy, a lady, a kid
     assert asked_actions("Which arm does the person use to raise arm, and does she clap after squatting?") == [
         "raise_arm",
         "clap",

@@ -107,7 +107,10 @@ def standing_track(height: int = 128):
         ("Does the person use the left leg to kick?", None),  # a side: answers.py's
         ("Does the person stop?", "stop"),
         ("Does the person stop walking?", None),  # a movement: answers.py's
-        ("Is the person sitting?", "movement"),
+        ("Is the person sitting?", "posture"),
+        ("Is the man standing?", "posture"),
+        ("Is the person standing in one place?", "travel"),
+        ("Is the person sitting down?", "movement"),
         ("Does the man nod?", "movement"),
         ("Does she shake her head?", "movement"),
         ("Does the person stand up?", "movement"),
@@ -115,6 +118,9 @@ def standing_track(height: int = 128):
         ("Does the person sit down and squat?", None),  # names a movement it reads
         ("Is the person facing the camera?", "facing"),
         ("Is the woman looking at the camera?", "facing"),
+        ("Is this guy sitting?", "posture"),  # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
+        ("Does the lady move her legs?", "limbs"),
+        ("What colour is that pedestrian's shirt?", "colour"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -208,7 +214,8 @@ def test_answers_about_a_part_of_the_body_stopping_and_movements_not_read():
     assert answers.read_answer("Does the person stop walking?", paused) == "Yes."
     assert answers.read_answer("Does the person stop walking?", CAPTION) == "No."  # the walk ends the clip
     assert answers.read_answer("Does the person stop squatting?", CAPTION) == "Yes."
-    for question in ("Is the person sitting?", "Does the man nod?", "Is the person dancing?"):
+    assert looks.answer("Is the person sitting?", CAPTION) == looks.NOT_READ["posture"]
+    for question in ("Does the person sit down?", "Does the man nod?", "Is the person dancing?"):
         assert looks.answer(question, CAPTION) == looks.NOT_READ["movement"]
         assert "walk, run, crouch" in looks.NOT_READ["movement"]  # the movements it reads, named
     assert looks.answer("Is the person facing the camera?", CAPTION) == looks.NOT_READ["facing"]
