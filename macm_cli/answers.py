@@ -57,7 +57,7 @@ from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIO
 from processing_macm.motion_track import MotionTrack
 from processing_macm.segments import slice_track
 
-from .counts import COUNTABLE, count_repetitions, window_frames
+from .counts import COUNTABLE, count_repetitions, repetition_speed, window_frames
 from .directions import travel_phrase
 
 # Whom a question asks about: the person, or as a question about real footage names them ("the man").
@@ -351,8 +351,9 @@ def _heads_answer(
         return None
     if kind == "count" and action not in COUNTABLE and any(s["action"] == action and s["count"] for s in steps):
         return None  # a count the track does not measure: the caption's
-    if kind == "speed" and any(s["action"] == action and s["speed"] for s in steps):
-        return None  # the caption's speed
+    said_speed = kind == "speed" and any(s["action"] == action and s["speed"] for s in steps)
+    if said_speed and action not in COUNTABLE:
+        return None  # the caption's speed; a countable action's is the track's where it measures one
     if kind == "direction" and any(a == action and _direction(clause) for a, clause in clauses):
         return None  # the caption's direction (the track's, over the whole clip: `directions.py`)
     named = any(s["action"] == action for s in steps)
@@ -365,15 +366,23 @@ def _heads_answer(
         span, hedge = reading.span(action, named=True, seen=0.0), UNSEEN
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)
-    answer = _span_answer(kind, question, action, stated and stated.group(1), reading, *span)
+    answer = _span_answer(kind, question, action, stated and stated.group(1), reading, *span, said_speed)
     return f"{answer[:-1]}{hedge}" if answer and hedge else answer
 
 
 def _span_answer(
-    kind: str, question: str, action: str, stated: str | None, reading: HeadsReading, first: int, stop: int
+    kind: str,
+    question: str,
+    action: str,
+    stated: str | None,
+    reading: HeadsReading,
+    first: int,
+    stop: int,
+    said_speed: bool = False,
 ) -> str | None:
     """The answer to a question of `kind` about `action` (a statement: of its `stated` side), read where the heads
-    read it: windows `[first, stop)`."""
+    read it: windows `[first, stop)`. A speed is the track's (`counts.repetition_speed`, for the actions it counts),
+    else the speed head's; None where the track measures none and the caption gives one (`said_speed`)."""
     begin, end = reading.frames[first][0], reading.frames[stop - 1][1]  # track frames
     if kind == "direction":  # as the track's facing gives it over the walk's frames (directions.py)
         phrase = travel_phrase(slice_track(reading.track, begin, end))
@@ -391,7 +400,11 @@ def _span_answer(
     if kind in ("true_false", "yes_no"):  # a statement of the action's side
         return _verdict(kind, side == stated)
     if kind == "speed":
-        return _sentence(SPEED_WORDS[reading.read("speed", first, stop)][0])
+        limb_side = side if side in ("left", "right") else None
+        measured = repetition_speed(reading.track, action, limb_side, begin, end) if action in COUNTABLE else None
+        if measured is None and said_speed:
+            return None
+        return _sentence(SPEED_WORDS[measured or reading.read("speed", first, stop)][0])
     if kind == "side":
         return f"Both {limb}s." if side == "both" else f"The {side} {limb}."
     if action in COUNTABLE:

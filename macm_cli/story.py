@@ -30,7 +30,7 @@ from dataset_scripts.synth.programs import (
 from processing_macm.segments import slice_track
 
 from .answers import HeadsReading, _direction
-from .counts import COUNTABLE, count_repetitions
+from .counts import COUNTABLE, count_repetitions, repetition_speed
 from .directions import travel_phrase
 
 # What a run of windows needs to be told, as `HeadsReading.runs` reads it: five windows whose action the heads give
@@ -68,9 +68,9 @@ def _caption_steps(clauses: list[str]) -> dict[str, dict]:
 
 
 def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict) -> dict:
-    """The program step of one run of windows `[first, stop)`: the side, speed and direction the caption `said`,
-    else the heads' and the track's; the count from the track where it counts the action, else as said, else the
-    count head's."""
+    """The program step of one run of windows `[first, stop)`: the side and direction the caption `said`, else the
+    heads' and the track's; the speed the track measures (`repetition_speed`), else as said, else the speed head's;
+    the count from the track where it counts the action, else as said, else the count head's."""
     limb, sides, counts, _ = ACTION_SPECS[action]
     begin, end = reading.frames[first][0], reading.frames[stop - 1][1]  # track frames
     side = None if sides == (None,) else said.get("side") or reading.read("side", first, stop, among=sides)
@@ -79,7 +79,9 @@ def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict)
         direction = travel_phrase(slice_track(reading.track, begin, end))
     elif direction is None and action in ("turn_around", "step_sideways"):  # the side head reads which way
         direction = reading.read("side", first, stop, among=("left", "right"))
-    speed = None if action in HOLD_SECONDS else said.get("speed") or reading.read("speed", first, stop)
+    limb_side = side if side in ("left", "right") else None
+    measured = repetition_speed(reading.track, action, limb_side, begin, end) if action in COUNTABLE else None
+    speed = None if action in HOLD_SECONDS else measured or said.get("speed") or reading.read("speed", first, stop)
     if counts is None:
         count = None
     elif action in COUNTABLE:

@@ -216,8 +216,11 @@ def test_the_heads_answer_for_the_action_asked_about():
         ("How many times does the person squat?", f"Three times{UNNAMED}"),  # the track's peaks in its windows
         ("How many times does the person jump?", f"Four times{UNNAMED}"),
         ("How many times does the person wave?", "Twice."),  # the count head: the track does not count waves
-        ("How fast does the person squat?", f"Slowly{UNNAMED}"),  # the speed head, as the caption gives none
-        ("How fast does the person jump?", f"Quickly{UNNAMED}"),
+        # The track's speed: a squat a second, twice the steady pace (the speed head reads "slow"); a jump each
+        # 0.75 s, 0.83 of the steady 0.9 s (the head: "fast").
+        ("How fast does the person squat?", f"Quickly{UNNAMED}"),
+        ("How fast does the person jump?", f"At a steady pace{UNNAMED}"),
+        ("How fast does the person wave?", "Quickly."),  # the speed head: the track does not count waves
         ("What does the person do right after they squat?", f"The person jumps{UNNAMED}"),
         ("What does the person do before they jump?", f"The person squats{UNNAMED}"),
         (
@@ -238,7 +241,9 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert read_answer("How many times does the person wave?", "The person waves five times.", reading) == (
         "Five times."  # a count the track does not measure, which the caption names
     )
-    assert read_answer("How fast does the person jump?", "The person jumps slowly.", reading) == "Slowly."  # named
+    assert read_answer("How fast does the person wave?", "The person waves slowly.", reading) == "Slowly."  # named
+    # A countable action's speed is the track's where it measures one, the caption's speed or not.
+    assert read_answer("How fast does the person jump?", "The person jumps slowly.", reading) == "At a steady pace."
     assert read_answer("How many times does the person clap?", caption, reading) == "None: the caption names no clap."
     # Named by the question alone, the faint wave is read where the heads read it, and the answer says how faintly;
     # a statement of its count takes such a count as none. An action read nowhere at SEEN gets no count.

@@ -1,11 +1,21 @@
 """Counts of squats and bends from the pose track at generation, and the repetitions it can count (macm_cli/counts.py)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 from utils import repeating_track
 
-from macm_cli.counts import COUNT_WORDS, MotionCountLogitsProcessor, count_processor, count_repetitions, window_frames
+from macm_cli.counts import (
+    COUNT_WORDS,
+    MotionCountLogitsProcessor,
+    count_processor,
+    count_repetitions,
+    repetition_peaks,
+    repetition_speed,
+    window_frames,
+)
 from processing_macm import MACMProcessor
 
 
@@ -21,6 +31,19 @@ def test_repetitions_are_the_peaks_of_the_moving_joints_height():
     assert count_repetitions(track, "jump", None, 30, 60) == 3
     with pytest.raises(ValueError, match="'wave' is not counted from the track; countable: "):
         count_repetitions(track, "wave", "left", 0, 60)
+
+
+def test_a_repetitions_speed_is_the_time_between_its_peaks():
+    track = repeating_track()  # squats each second in the first 3 s (steady: 2 s), jumps each 0.75 s after (0.9 s)
+    assert list(repetition_peaks(track, "squat", None, 0, 30)) == [5, 15, 25]
+    assert repetition_speed(track, "squat", None, 0, 30) == "fast"
+    assert repetition_speed(track, "jump", None, 30, 60) == "normal"  # 0.83 of the steady period
+    assert repetition_speed(track, "squat", None, 0, 12) == "fast"  # a span too short for two squats, widened by
+    # half a period each way (1 s), finds two
+    slow = dataclasses.replace(track, fps=5.0)  # the same frames at half the rate: everything takes twice as long
+    assert repetition_speed(slow, "squat", None, 0, 30) == "normal"
+    assert repetition_speed(slow, "jump", None, 30, 60) == "slow"
+    assert repetition_speed(track, "raise_arm", "right", 0, 60) is None  # the right arm does not move: no two peaks
 
 
 def test_windows_map_to_the_track_frames_they_pool():

@@ -53,9 +53,10 @@ def test_a_run_is_told_by_its_length_or_by_how_surely_the_heads_read_it():
 def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
     read = reading(["squat", "squat", "wave", "squat", "squat", "jump", "jump", "jump", "jump", "jump"])
     caption = f"{INTRO} The person walks toward the camera, five steps, and then jumps in place twice quickly."
-    # The squats and jumps the track counts (three and four), the squats' pace the heads', the jumps' the caption's.
+    # The squats and jumps the track counts (three and four) and times: a squat a second, twice the steady pace (the
+    # speed head reads slow); a jump each 0.75 s, 0.83 of the steady 0.9 s (the caption says quickly).
     assert retell(caption, read, evidence=[(2, 0.0)]) == (
-        f"{INTRO} The person squats down three times slowly, and then jumps four times quickly."
+        f"{INTRO} The person squats down three times quickly, and then jumps four times at a steady pace."
     )
     # A count the track does not measure: the caption's where it gives one, else the count head's.
     assert retell("The person waves the left arm five times.", reading(["wave"] * 5)) == (
@@ -69,7 +70,7 @@ def test_the_story_is_the_heads_runs_with_what_the_caption_says_of_them():
         f"{INTRO} First, the person jumps once. Then the person claps twice. Finally, the person waves the left arm."
     )
     assert retell(ordered, reading(["squat"] * 4 + ["stand_still"] * 2 + ["wave"] * 4), evidence=[(2, 0.0)]) == (
-        f"{INTRO} First, the person squats down twice slowly. Then the person stands still. Finally, the person waves "
+        f"{INTRO} First, the person squats down twice quickly. Then the person stands still. Finally, the person waves "
         "the left arm twice at a steady pace."
     )
 
@@ -78,12 +79,12 @@ def test_an_action_the_caption_names_stays_where_the_heads_read_it_at_all():
     read = reading(["squat"] * 5 + ["wave"] + ["squat"] * 4)
     caption = f"{INTRO} The person waves the left arm, and then jumps."  # no window reads a jump
     assert retell(caption, read, evidence=[(4, 0.0)]) == (
-        f"{INTRO} The person squats down three times slowly, then waves the left arm twice at a steady pace, and "
+        f"{INTRO} The person squats down three times quickly, then waves the left arm twice at a steady pace, and "
         "finally squats down once at a steady pace."  # the track's squats are in its first half: at least once
     )
     assert (
         retell(caption, read, evidence=[(4, 0.0)], keep_named=False)
-        == f"{INTRO} The person squats down three times slowly."
+        == f"{INTRO} The person squats down three times quickly."
     )
 
 
