@@ -5,8 +5,9 @@ or before, first or last, whether a statement holds) and the action it asks abou
 
 - With the motion heads' reading of the clip (`HeadsReading`), the asked action is found where the action head
   reads it (`HeadsReading.span`), and there the track counts its repetitions (`counts.count_repetitions`, for the
-  actions it counts) or the count, side and speed heads say how many, which side and how fast, and the track's
-  facing says which way a walk goes where the caption does not (`directions.travel_phrase`); the action that
+  actions it counts, and times them: `counts.repetition_speed`) or the count, side and speed heads say how many,
+  which side and how fast, and the track's facing says which way a walk goes where the caption does not
+  (`directions.travel_phrase`); the action that
   follows is the next one the action head reads. The heads read the action even where the caption leaves it out.
   The question names the action as a caption would: where the heads read it at `SEEN` somewhere but as no
   window's likeliest action, it is read there and the answer says so ("Twice, if at all: the motion barely shows
@@ -15,7 +16,7 @@ or before, first or last, whether a statement holds) and the action it asks abou
   side, how fast, which way, what comes next or before: `PRESUPPOSING`) is read where the action head comes closest
   to it, and the answer says so (`UNSEEN`).
 - From the caption (`read_answer` without a reading, and for what the heads do not read: whether an action
-  happens, the first or last movement; and counts of actions the track does not count, speeds and directions,
+  happens, the first or last movement; and counts and speeds of actions the track does not count, and directions,
   where the caption gives them): read back with the caption grammar's parser.
 - A statement of a count ("Does the person squat more than twice?") is checked against the count read for the action
   (a count the motion barely shows is taken as none: the statement does not presuppose the action).
