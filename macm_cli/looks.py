@@ -99,6 +99,8 @@ KINDS = (
         "limbs",
         rf"^{_DOES} (?:move|moving|swing|swinging|use|using) (?:the |{PERSONS} )?(?:{_LIMBS})\b"
         rf"|^what (?:are|is|were|was) (?:the |{PERSONS} )?(?:{_LIMBS}) doing\b"
+        rf"|^what (?:is|was|does|did) {PERSON} (?:do|doing) with (?:the |{PERSONS} )?(?:{_LIMBS})\b"
+        rf"|^how (?:does|did|do) {PERSON} (?:move|swing|use) (?:the |{PERSONS} )?(?:{_LIMBS})\b"
         rf"|^(?:are|is|were|was) (?:the |{PERSONS} )?(?:{_LIMBS}) (?:moving|still)\b",
     ),
     ("stop", rf"^{_DOES} (?:stop|pause|halt|come to a (?:stop|halt))(?:s|ped|ping)?\W*$"),
@@ -327,7 +329,7 @@ def _limbs_answer(question: str, caption: str, track: MotionTrack | None) -> str
     clauses = [(action, clause.strip(" ,")) for action, clause in caption_clauses(caption)]
     moves = [clause for action, clause in clauses if action != "stand_still"]
     moving = [clause for action, clause in clauses if action in PART_ACTIONS[part]]
-    if question.startswith("what"):
+    if question.startswith(("what", "how")):
         return f"The person {' and '.join(moving)}." if moving else f"The caption names no movement of the {part}."
     still = question.rstrip(" ?.").endswith("still")
     if moving:

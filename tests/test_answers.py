@@ -102,6 +102,21 @@ def test_answers_read_from_a_caption(question, answer):
     assert read_answer(question, CAPTION) == answer
 
 
+def test_when_an_action_happens_is_where_the_heads_read_it():
+    reading, caption = heads_reading(), "The person walks toward the camera. Then the person waves."
+    assert question_kind("When does the man jump?") == question_kind("How long does she squat?") == "when"
+    assert read_answer("When does the person squat?", caption, reading) == f"From 0.0 s to 3.0 s{UNNAMED}"
+    assert read_answer("How long does the person jump?", caption, reading) == (
+        f"For 3.0 seconds, from 3.0 s to 6.0 s{UNNAMED}"
+    )
+    assert read_answer("At what time does the person wave?", caption, reading) == "From 4.0 s to 5.0 s."
+    assert read_answer("When does the person kick?", caption, reading) == "The caption names no kick."
+    assert read_answer("When does the person walk?", caption, reading) == (  # named, but read nowhere
+        "Not timed: the caption names the walk, but the motion heads do not find it."
+    )
+    assert not reads("How long is the video?")  # the clip's length: looks.py's
+
+
 def test_a_way_to_one_side_is_read_from_a_walk_across_the_scene():
     across = "The person walks across the scene from right to left, six steps at a steady pace."
     assert read_answer("Is the person walking to the left?", across) == "Yes."

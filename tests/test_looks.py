@@ -103,6 +103,8 @@ def standing_track(height: int = 128):
         ("Does the person move their legs?", "limbs"),
         ("Does the man swing his arms?", "limbs"),
         ("What are the person's arms doing?", "limbs"),
+        ("What is the person doing with their hands?", "limbs"),
+        ("How does the man move his legs?", "limbs"),
         ("Are her legs still?", "limbs"),
         ("Does the person use the left leg to kick?", None),  # a side: answers.py's
         ("Does the person stop?", "stop"),
@@ -200,6 +202,7 @@ def test_answers_about_a_part_of_the_body_stopping_and_movements_not_read():
     assert looks.answer(legs, talking) == "Not read: the legs are out of frame (seen from the chest up)."
     waving = "The video shows a person in a red shirt, seen from the waist up. The person waves the left arm twice."
     assert looks.answer("What are the person's arms doing?", waving) == "The person waves the left arm twice."
+    assert looks.answer("How does the person move their hands?", waving) == "The person waves the left arm twice."
     assert looks.answer("Does the person move their head?", waving) == "No: the person waves the left arm twice."
     assert looks.answer("Are the arms still?", waving) == "No: the person waves the left arm twice."
     assert looks.answer("Are the legs still?", STILL) == "Yes: the person stands still."
