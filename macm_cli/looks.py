@@ -19,6 +19,8 @@ instead:
   (else the track's) leaves it out of frame: then "Not read: the legs are out of frame (seen from the chest up)."
 - stop ("Does the person stop?"): whether the caption names standing still after a movement ("Does the person stop
   walking?" names a movement: `answers.py`'s).
+- number ("How many different actions does the person perform?"): the movements the caption names, standing still
+  aside, counted and told.
 - travel ("Does the person move to another place?"): whether the caption names a movement that takes the person
   elsewhere in HMI-Synth's questions (`TRAVELLING`: a walk, a run, a sideways step, a turn). The track's own travel
   in the image was measured and not used: a camera that follows the person keeps them in place.
@@ -33,7 +35,8 @@ instead:
 - expression, and what the person holds or wears on the feet or the head, their hair, age or sex ("unread"), and the
   place, the weather or the time ("scene"): not read (the pose track has no face and no objects, and the model sees
   only the person), and said so rather than answered with a caption; so are where the person faces or looks
-  ("facing"), whether they stand, sit or lie ("posture") and movements outside the model's vocabulary ("movement": "Is the person sitting?", "Does he nod?",
+  ("facing"), whether they stand, sit or lie ("posture"), how the camera films them ("camera") and movements
+  outside the model's vocabulary ("movement": "Is the person sitting?", "Does he nod?",
   "Is she dancing?"), an answer that names the movements it does read.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
@@ -42,7 +45,7 @@ Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 import re
 
 from dataset_scripts.synth.body import PALETTE
-from dataset_scripts.synth.grammar import FRAMINGS, MOTIVES, caption_clauses, motive
+from dataset_scripts.synth.grammar import FRAMINGS, MOTIVES, caption_clauses, count_phrase, motive
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, MotionTrack
 
 from . import answers, appearance
@@ -64,7 +67,7 @@ _UNREAD_MOVES = (
     r"|danc\w*|exercis\w*|work(?:s|ing)? out|stretch\w*|point\w*|throw\w*|threw|catch\w*|caught|fall\w*|fell"
     r"|lie|lies|lying|lay|climb\w*|crawl\w*|hop|hops|hopping|skip\w*|kneel\w*|knelt|(?:stand|stands|standing|stood"
     r"|get|gets|getting|got) up|push\w*|pull\w*|hug\w*|fight\w*|punch\w*|box|boxes|boxing|swim\w*|rid(?:e|es|ing)"
-    r"|eat\w*|drink\w*|smok\w*|play\w*|bow|bows|bowing|bowed|shrug\w*|salut\w*|limp\w*|stumbl\w*|trip\w*"
+    r"|eat\w*|drink\w*|smok\w*|play\w*|bow|bows|bowing|bowed|shrug\w*|salut\w*|limp\w*|stumbl\w*|trip\w*|greet\w*"
 )
 _PEOPLE = r"anyone|anybody|someone|somebody|person|people|human"
 _SEVERAL = r"people|persons|humans|men|women|pedestrians"
@@ -92,7 +95,7 @@ KINDS = (
     (
         "moving",
         rf"^{_DOES} (?:do(?:ing)? )?anything (?:other|else) than (?:stay|stand|keep|sit)(?:ing)? still\b"
-        rf"|^{_DOES} (?:move|moving)(?: at all\b|\W*$)|^{_DOES} in motion\b"
+        rf"|^{_DOES} (?:move|moving)(?: at all\b|\W*$| (?:the |{PERSONS} )?(?:whole )?body\b)|^{_DOES} in motion\b"
         rf"|^{_DOES} (?:stay|stand|keep|remain)(?:s|ing)? still\b",
     ),
     (
@@ -130,19 +133,29 @@ KINDS = (
     ),
     (
         "unread",
-        r"\b(?:hold|holding|carry|carrying)\b|\bhair\b|\b(?:gender|age)\b|\bhow old\b|\b(?:male|female)\b"
+        r"\b(?:hold|holding|carry|carrying)\b|\bhair\b|\b(?:gender|age)\b|\bhow old\b|\b(?:male|female)\b|\bphone\b"
         rf"|\bman or (?:a )?woman\b|\b(?:wear|wearing|colou?rs?)\b.*\b(?:{_ACCESSORIES})\b",
     ),
     (
         "facing",
-        rf"^(?:is|was|does|did) {PERSON} (?:\w+ )?(?:fac(?:e|es|ing)|look(?:s|ing)? (?:at|into|toward|towards))"
-        r" (?:the )?(?:camera|viewer|lens)\b",
+        rf"^(?:is|was|does|did) {PERSON} (?:\w+ )?(?:fac(?:e|es|ing)(?: away from| toward| towards)?"
+        r"|look(?:s|ing)? (?:at|into|toward|towards|away from)) (?:the )?(?:camera|viewer|lens)\b",
     ),
     (
         "posture",
         rf"^(?:is|was) {PERSON} (?:\w+ )?(?:standing|sitting|seated|lying|kneeling)\b(?! (?:still|up|down)\b)",
     ),
     ("movement", rf"^(?:is|was|does|did) {PERSON} (?:\w+ )?(?:{_UNREAD_MOVES})\b"),
+    (
+        "camera",
+        r"\bcamera (?:is |was )?(?:moving|move|moves|shaking|shake|shakes|panning|pan|pans|still|static|steady)\b"
+        r"|\b(?:shot|filmed|recorded|seen) from (?:above|below|the side|behind|a distance|far away)\b"
+        r"|\b(?:close|near|far) (?:to|from) the camera\b|\bcent(?:er|re) of the (?:frame|image|picture|screen)\b",
+    ),
+    (
+        "number",
+        r"^how many (?:different |distinct |separate |kinds of )?(?:actions|movements|moves|things|exercises|activities)\b",
+    ),
     (
         "scene",
         r"\bweather\b|\b(?:indoors?|outdoors?|inside or outside)\b|\btime of (?:the )?day\b|\b(?:day|night)time\b"
@@ -165,6 +178,7 @@ NOT_READ = {
     "scene": "Not read: this model reads the person's movements and the clothes' colours, not the place or the time.",
     "facing": "Not read: this model reads how the person moves, not where they face or look.",
     "posture": "Not read: this model reads how the person moves, not whether they stand, sit or lie.",
+    "camera": "Not read: this model reads how the person moves, not how the camera films them.",
     "movement": "Not read: the movement asked about is not among those this model reads ("
     + ", ".join(answers.NOUNS.values())
     + ").",
@@ -286,6 +300,11 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         if after is not None:
             return f"Yes: the person {clauses[after - 1][1].strip(' ,')}, then stands still."
         return f"No: the person {moves[-1][1].strip(' ,')}." if moves else "No: the person stands still throughout."
+    if kind == "number":  # the movements the caption names, standing still aside
+        if not moves:
+            return "None: the person stands still."
+        told = "; then ".join(clause.strip(" ,") for _, clause in moves)
+        return f"{count_phrase(len(moves), 'movements').capitalize()}: the person {told}."
     if kind == "motive":
         why = MOTIVES[motive([action for action, _ in moves])]
         return f"{why[:-1]}: the person {moves[0][1].strip(' ,')}." if moves else why

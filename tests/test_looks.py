@@ -120,7 +120,15 @@ def standing_track(height: int = 128):
         ("Does the person sit down and squat?", None),  # names a movement it reads
         ("Is the person facing the camera?", "facing"),
         ("Is the woman looking at the camera?", "facing"),
-        ("Is this guy sitting?", "posture"),  # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
+        ("Is this guy sitting?", "posture"),
+        ("Is the person facing away from the camera?", "facing"),
+        ("Is the camera moving?", "camera"),
+        ("Is the woman close to the camera?", "camera"),
+        ("Is the video shot from above?", "camera"),
+        ("How many different actions does the person perform?", "number"),
+        ("How many movements are there?", "number"),
+        ("Does the person move their body?", "moving"),
+        ("Is the man on the phone?", "unread"),  # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
         ("Does the lady move her legs?", "limbs"),
         ("What colour is that pedestrian's shirt?", "colour"),
     ],
@@ -222,6 +230,12 @@ def test_answers_about_a_part_of_the_body_stopping_and_movements_not_read():
         assert looks.answer(question, CAPTION) == looks.NOT_READ["movement"]
         assert "walk, run, crouch" in looks.NOT_READ["movement"]  # the movements it reads, named
     assert looks.answer("Is the person facing the camera?", CAPTION) == looks.NOT_READ["facing"]
+    assert looks.answer("Is the camera moving?", CAPTION) == looks.NOT_READ["camera"]
+    number = "How many different actions does the person perform?"
+    assert looks.answer(number, paused) == (
+        "Two movements: the person walks toward the camera, four steps; then squats once."  # standing still aside
+    )
+    assert looks.answer(number, STILL) == "None: the person stands still."
 
 
 def test_hmi_synth_questions_answered_from_their_own_reference_caption():
