@@ -36,8 +36,8 @@ instead:
   place, the weather or the time ("scene"): not read (the pose track has no face and no objects, and the model sees
   only the person), and said so rather than answered with a caption; so are where the person faces or looks
   ("facing"), whether they stand, sit or lie ("posture"), how the camera films them ("camera") and movements
-  outside the model's vocabulary ("movement": "Is the person sitting?", "Does he nod?",
-  "Is she dancing?"), an answer that names the movements it does read.
+  outside the model's vocabulary ("movement": "Does the person sit down?", "Does he nod?", "Is she dancing?"), an
+  answer that names the movements it does read.
 
 Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 """
