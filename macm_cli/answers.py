@@ -96,10 +96,10 @@ KINDS = (
     ),
     (
         "first_last",
-        rf"^what {_DOES} do (?:first|last|at the (?:start|beginning|end))\b"
-        r"|^what (?:is|was) the (?:first|last|final) (?:thing|movement|action)\b"
-        rf"|^what (?:is|was) {PERSON} doing (?:first|last|at the (?:start|beginning|end))\b"
-        r"|^what happens (?:first|last|at the (?:start|beginning|end))\b",
+        rf"^what {_DOES} do (?:first|last|in the middle|at the (?:start|beginning|end))\b"
+        r"|^what (?:is|was) the (?:first|last|final|middle) (?:thing|movement|action)\b"
+        rf"|^what (?:is|was) {PERSON} doing (?:first|last|in the middle|at the (?:start|beginning|end))\b"
+        r"|^what happens (?:first|last|in the middle|at the (?:start|beginning|end))\b",
     ),
     ("yes_no", rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"),
 )
@@ -299,7 +299,9 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         moves = [clause for action, clause in clauses if action != "stand_still"]
         if not moves:
             return "Nothing: the caption names no movement."
-        return f"The person {moves[-1 if re.search(r'last|end|final', question.lower()) else 0].strip(' ,')}."
+        lowered = question.lower()
+        which = -1 if re.search(r"last|end|final", lowered) else len(moves) // 2 if "middle" in lowered else 0
+        return f"The person {moves[which].strip(' ,')}."
     if kind == "yes_no" and len(asked) > 1 and re.search(r"\bor\b", question.lower()):  # "running or walking?"
         return _choice(asked, steps)
     lateral = re.search(LATERAL, question.lower())

@@ -19,6 +19,8 @@ instead:
   (else the track's) leaves it out of frame: then "Not read: the legs are out of frame (seen from the chest up)."
 - stop ("Does the person stop?"): whether the caption names standing still after a movement ("Does the person stop
   walking?" names a movement: `answers.py`'s).
+- pace ("How fast is the person moving?", "Is the person moving quickly?", "Is the movement fast or slow?"): the
+  pace the caption gives its first timed movement, or whether one goes at the pace asked.
 - number ("How many different actions does the person perform?"): the movements the caption names, standing still
   aside, counted and told.
 - travel ("Does the person move to another place?"): whether the caption names a movement that takes the person
@@ -45,7 +47,15 @@ Chosen on HMI-Synth v4 `hmi9`'s validation split (README, Questions).
 import re
 
 from dataset_scripts.synth.body import PALETTE
-from dataset_scripts.synth.grammar import FRAMINGS, MOTIVES, caption_clauses, count_phrase, motive
+from dataset_scripts.synth.grammar import (
+    FRAMINGS,
+    MOTIVES,
+    SPEED_WORDS,
+    caption_clauses,
+    count_phrase,
+    motive,
+    parse_caption,
+)
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, MotionTrack
 
 from . import answers, appearance
@@ -107,6 +117,12 @@ KINDS = (
         rf"|^(?:are|is|were|was) (?:the |{PERSONS} )?(?:{_LIMBS}) (?:moving|still)\b",
     ),
     ("stop", rf"^{_DOES} (?:stop|pause|halt|come to a (?:stop|halt))(?:s|ped|ping)?\W*$"),
+    (
+        "pace",
+        rf"^how (?:fast|quickly) (?:is|was|does|did) {PERSON} (?:move|moving)\b"
+        rf"|^{_DOES} (?:move|moving) (?:quickly|slowly|fast|at a (?:steady|normal|slow|fast) pace)\b"
+        r"|^(?:is|was|are|were) (?:the|this|that|their|his|her) (?:movements?|motion) (?:fast|slow|quick)\b",
+    ),
     (
         "travel",
         rf"^{_DOES} (?:move|moving|go|going|walk|walking) (?:over )?to (?:another|a different|a new|some other) "
@@ -190,6 +206,8 @@ PART_ACTIONS = {
     "arms": ("raise_arm", "wave", "arm_circles", "clap", "talk", "walk", "run"),
     "head": ("look_around", "talk"),
 }
+# How a question names a pace (`_pace_answer`): the grammar's speeds.
+PACE_WORDS = {"fast": r"\b(?:quick|quickly|fast)\b", "slow": r"\bslow(?:ly)?\b", "normal": r"\b(?:steady|normal)\b"}
 PART_FRAMINGS = {"legs": ("full", "knees_up"), "arms": ("full", "knees_up", "waist_up"), "head": tuple(FRAMINGS)}
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
 SEEN = ("colour", "clothes", "framing", "present", "people", "length")
@@ -300,6 +318,8 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         if after is not None:
             return f"Yes: the person {clauses[after - 1][1].strip(' ,')}, then stands still."
         return f"No: the person {moves[-1][1].strip(' ,')}." if moves else "No: the person stands still throughout."
+    if kind == "pace":
+        return _pace_answer(asked, caption)
     if kind == "number":  # the movements the caption names, standing still aside
         if not moves:
             return "None: the person stands still."
@@ -354,6 +374,30 @@ def _limbs_answer(question: str, caption: str, track: MotionTrack | None) -> str
     if moving:
         return f"{'No' if still else 'Yes'}: the person {moving[0]}."
     return f"{'Yes' if still else 'No'}: the person {moves[0] if moves else 'stands still'}."
+
+
+def _pace_answer(question: str, caption: str) -> str:
+    """How fast the person moves, as the caption times its movements: the first one it times, or, to "Is the person
+    moving quickly?", whether one goes at that pace."""
+    timed = [
+        (step["speed"], clause.strip(" ,"))
+        for step, (_, clause) in zip(parse_caption(caption), caption_clauses(caption))
+        if step["speed"] is not None
+    ]
+    choice = question.startswith("how") or " or " in question  # "How fast ...?", "... fast or slow?"
+    asked = (
+        None if choice else next((speed for speed, words in PACE_WORDS.items() if re.search(words, question)), None)
+    )
+    if not timed:
+        moving = [clause.strip(" ,") for action, clause in caption_clauses(caption) if action != "stand_still"]
+        if moving:
+            return f"Not said: the caption gives no pace; the person {moving[0]}."
+        return "No: the person stands still." if asked else "Not at all: the person stands still."
+    if asked is None:
+        speed, clause = timed[0]
+        return f"{SPEED_WORDS[speed][0].capitalize()}: the person {clause}."
+    speed, clause = next(((speed, clause) for speed, clause in timed if speed == asked), timed[0])
+    return f"{'Yes' if speed == asked else 'No'}: the person {clause}."
 
 
 def _framing_key(caption: str, track: MotionTrack | None) -> str | None:

@@ -64,6 +64,7 @@ CAPTION = (
         ("Is the person's left arm raised?", "No."),
         ("What is the walking speed?", "Slowly."),
         ("What happens first?", "The person waves the left arm three times quickly."),
+        ("What does the person do in the middle?", "The person squats down twice at a steady pace."),
         (
             "What is the person doing at the end?",
             "The person walks diagonally away from the camera, ten steps slowly.",

@@ -128,7 +128,14 @@ def standing_track(height: int = 128):
         ("How many different actions does the person perform?", "number"),
         ("How many movements are there?", "number"),
         ("Does the person move their body?", "moving"),
-        ("Is the man on the phone?", "unread"),  # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
+        ("Is the man on the phone?", "unread"),
+        ("How fast is the person moving?", "pace"),
+        ("Is the woman moving quickly?", "pace"),
+        ("Is the movement fast or slow?", "pace"),
+        (
+            "How fast does the person squat?",
+            None,
+        ),  # names a movement: answers.py's  # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
         ("Does the lady move her legs?", "limbs"),
         ("What colour is that pedestrian's shirt?", "colour"),
     ],
@@ -236,6 +243,15 @@ def test_answers_about_a_part_of_the_body_stopping_and_movements_not_read():
         "Two movements: the person walks toward the camera, four steps; then squats once."  # standing still aside
     )
     assert looks.answer(number, STILL) == "None: the person stands still."
+    assert looks.answer("How fast is the person moving?", CAPTION) == "Quickly: the person squats down twice quickly."
+    assert looks.answer("Is the person moving slowly?", CAPTION) == "No: the person squats down twice quickly."
+    assert looks.answer("Does the person move at a steady pace?", CAPTION) == (
+        "Yes: the person walks toward the camera, four steps at a steady pace."
+    )
+    assert looks.answer("How fast is the person moving?", STILL) == "Not at all: the person stands still."
+    assert looks.answer("How fast is the person moving?", "The person waves.") == (
+        "Not said: the caption gives no pace; the person waves."
+    )
 
 
 def test_hmi_synth_questions_answered_from_their_own_reference_caption():
