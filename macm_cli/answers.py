@@ -61,7 +61,7 @@ from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIO
 from processing_macm.motion_track import MotionTrack
 from processing_macm.segments import slice_track
 
-from .counts import COUNTABLE, count_repetitions, repetition_speed, window_frames
+from .counts import COUNTABLE, TIMED, count_repetitions, repetition_speed, window_frames
 from .directions import travel_phrase
 
 # Whom a question asks about: the person, or as a question about real footage names them ("the man").
@@ -365,8 +365,8 @@ def _heads_answer(
     if kind == "count" and action not in COUNTABLE and any(s["action"] == action and s["count"] for s in steps):
         return None  # a count the track does not measure: the caption's
     said_speed = kind == "speed" and any(s["action"] == action and s["speed"] for s in steps)
-    if said_speed and action not in COUNTABLE:
-        return None  # the caption's speed; a countable action's is the track's where it measures one
+    if said_speed and action not in TIMED:
+        return None  # the caption's speed; a timed action's is the track's where it measures one
     if kind == "direction" and any(a == action and _direction(clause) for a, clause in clauses):
         return None  # the caption's direction (the track's, over the whole clip: `directions.py`)
     named = any(s["action"] == action for s in steps)
@@ -419,7 +419,7 @@ def _span_answer(
         return _verdict(kind, side == stated)
     if kind == "speed":
         limb_side = side if side in ("left", "right") else None
-        measured = repetition_speed(reading.track, action, limb_side, begin, end) if action in COUNTABLE else None
+        measured = repetition_speed(reading.track, action, limb_side, begin, end) if action in TIMED else None
         if measured is None and said_speed:
             return None
         return _sentence(SPEED_WORDS[measured or reading.read("speed", first, stop)][0])

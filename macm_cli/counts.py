@@ -36,7 +36,11 @@ the true spans the period ratio separates them (quartiles: fast 0.62-0.77, stead
 heads' spans widened by half a period each way, where two peaks are found, it names 0.84 of the speeds right against
 the speed head's 0.46 (94 steps of `hmi9e` and `hmi10` validation and 250 `hmi9` train clips; test: 0.63 against
 0.48, 71 steps), and 0.67 of all the countable steps with the head's speed elsewhere (head alone 0.52; test 0.54
-against 0.48). The story (`story.py`) and speed answers (`answers.py`) take it before the caption's speed.
+against 0.48). The story (`story.py`) and speed answers (`answers.py`) take it before the caption's speed. Waves (the
+elbow folding), claps (the wrists meeting) and arm circles (the wrist's top) are timed the same way but not counted
+(TIMED; counted from these signals they were right less often than the count head, even over the true spans), their
+weaker peaks found at TIMED_PROMINENCE: where two are found their speeds are right for 0.58 / 0.78 / 0.73 against
+the head's 0.36 / 0.46 / 0.61 (the same validation clips; at PROMINENCE 0.52 / 0.69 / 0.74, for fewer steps).
 """
 
 import numpy as np
@@ -51,6 +55,7 @@ from processing_macm.motion_track import SMPL_JOINT_NAMES, MotionTrack
 
 COUNTABLE = ("raise_arm", "squat", "lunge", "bend_forward", "jump", "kick")  # what `count_repetitions` reads
 COUNTED = ("squat", "lunge", "bend_forward")  # what the captioner counts (see above)
+TIMED = (*COUNTABLE, "wave", "clap", "arm_circles")  # what `repetition_speed` times (see above)
 COUNT_WORDS = tuple(count_phrase(n).split()[0] for n in range(1, 13))  # the grammar's: once, twice, three, ..., twelve
 PROMINENCE = 0.8  # standard deviations of the height signal a peak must stand out by
 # A repetition's speed (`repetition_speed`): its period against the steady one, split between the grammar's speeds
@@ -59,6 +64,9 @@ PROMINENCE = 0.8  # standard deviations of the height signal a peak must stand o
 FAST_BELOW = float(np.sqrt(SPEEDS["fast"]))  # 0.81
 SLOW_ABOVE = float(np.sqrt(SPEEDS["slow"]))  # 1.22
 SPEED_PAD = 0.5
+# The peaks of a wave's elbow, a clap's wrists and an arm circle's wrist stand out less: timing them at PROMINENCE found
+# two peaks for fewer steps and named fewer speeds right (README, Questions).
+TIMED_PROMINENCE = 0.5
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 
 
@@ -68,10 +76,28 @@ def _height(joints: np.ndarray, name: str, side: str | None) -> np.ndarray:
     return np.mean([joints[:, _J[f"{s}_{name}"], 1] for s in sides], axis=0)
 
 
+def _straightness(joints: np.ndarray, side: str | None) -> np.ndarray:
+    """How far the elbow is from straight `[T]` (rad, negated: it peaks as the arm folds), on `side` or both."""
+    sides = (side,) if side in ("left", "right") else ("left", "right")
+    angles = []
+    for s in sides:
+        upper = joints[:, _J[f"{s}_shoulder"]] - joints[:, _J[f"{s}_elbow"]]
+        lower = joints[:, _J[f"{s}_wrist"]] - joints[:, _J[f"{s}_elbow"]]
+        cosine = (upper * lower).sum(-1) / (np.linalg.norm(upper, axis=-1) * np.linalg.norm(lower, axis=-1) + 1e-6)
+        angles.append(-np.arccos(np.clip(cosine, -1.0, 1.0)))
+    return np.mean(angles, axis=0)
+
+
 def repetition_signal(track: MotionTrack, action: str, side: str | None, first: int, stop: int) -> np.ndarray:
-    """The height that rises once a repetition of `action` over the valid frames of `track[first:stop]`: `[T']`."""
+    """The signal that peaks once a repetition of `action` over the valid frames of `track[first:stop]`: `[T']`."""
     valid = track.valid[first:stop]
     joints, keypoints = track.joints_3d[first:stop][valid], track.keypoints_2d[first:stop][valid]
+    if action == "clap":  # the wrists meet
+        return -np.linalg.norm(joints[:, _J["left_wrist"]] - joints[:, _J["right_wrist"]], axis=-1)
+    if action == "wave":  # the elbow folds and opens
+        return _straightness(joints, side)
+    if action == "arm_circles":  # the wrist passes the top of the circle
+        return _height(joints, "wrist", side)
     if action == "raise_arm":
         return _height(joints, "wrist", side)
     if action in ("squat", "lunge"):  # the pelvis sinks toward the ankles
@@ -83,12 +109,14 @@ def repetition_signal(track: MotionTrack, action: str, side: str | None, first: 
     if action == "jump":  # pelvis-centred joints do not leave the floor; the hips in the image do (y is down)
         height = np.median(np.ptp(keypoints[..., 1], axis=1)) if len(keypoints) else 1.0
         return -hip_centre_2d(keypoints)[:, 1] / max(float(height), 1.0)
-    raise ValueError(f"{action!r} is not counted from the track; countable: {list(COUNTABLE)}.")
+    raise ValueError(f"{action!r} is not read from the track; it reads: {list(TIMED)}.")
 
 
-def repetition_peaks(track: MotionTrack, action: str, side: str | None, first: int, stop: int) -> np.ndarray:
+def repetition_peaks(
+    track: MotionTrack, action: str, side: str | None, first: int, stop: int, prominence: float = PROMINENCE
+) -> np.ndarray:
     """The track frames `[P]` of the repetitions of `action` in `[first, stop)`: the peaks of `repetition_signal`
-    (averaged over two frames above 8 fps) that stand out by PROMINENCE standard deviations, at least 0.6 of the
+    (averaged over two frames above 8 fps) that stand out by `prominence` standard deviations, at least 0.6 of the
     action's fastest period apart."""
     from scipy.signal import find_peaks
 
@@ -99,12 +127,14 @@ def repetition_peaks(track: MotionTrack, action: str, side: str | None, first: i
         signal = (signal + np.concatenate([signal[:1], signal[:-1]])) / 2
     signal = (signal - signal.mean()) / (signal.std() + 1e-6)
     period = ACTION_SPECS[action][3] * SPEEDS["fast"] * track.fps  # frames
-    peaks, _ = find_peaks(signal, distance=max(1, int(0.6 * period)), prominence=PROMINENCE)
+    peaks, _ = find_peaks(signal, distance=max(1, int(0.6 * period)), prominence=prominence)
     return first + np.flatnonzero(track.valid[first:stop])[peaks]
 
 
 def count_repetitions(track: MotionTrack, action: str, side: str | None, first: int, stop: int) -> int:
-    """Repetitions of `action` in track frames `[first, stop)` (`repetition_peaks`); at least 1."""
+    """Repetitions of `action` (one of COUNTABLE) in track frames `[first, stop)` (`repetition_peaks`); at least 1."""
+    if action not in COUNTABLE:
+        raise ValueError(f"{action!r} is not counted from the track; countable: {list(COUNTABLE)}.")
     return max(len(repetition_peaks(track, action, side, first, stop)), 1)
 
 
@@ -113,7 +143,8 @@ def repetition_speed(track: MotionTrack, action: str, side: str | None, first: i
     median time between its peaks (`repetition_peaks`) against its period at a steady pace, "fast" under
     FAST_BELOW, "slow" over SLOW_ABOVE, else "normal"; None with fewer than two peaks."""
     pad = int(SPEED_PAD * ACTION_SPECS[action][3] * track.fps)
-    peaks = repetition_peaks(track, action, side, max(0, first - pad), min(track.num_frames, stop + pad))
+    prominence = PROMINENCE if action in COUNTABLE else TIMED_PROMINENCE
+    peaks = repetition_peaks(track, action, side, max(0, first - pad), min(track.num_frames, stop + pad), prominence)
     if len(peaks) < 2:
         return None
     ratio = float(np.median(np.diff(peaks))) / track.fps / ACTION_SPECS[action][3]
@@ -219,6 +250,7 @@ __all__ = [
     "COUNTABLE",
     "COUNTED",
     "MotionCountLogitsProcessor",
+    "TIMED",
     "count_processor",
     "count_repetitions",
     "repetition_peaks",

@@ -44,6 +44,11 @@ def test_a_repetitions_speed_is_the_time_between_its_peaks():
     assert repetition_speed(slow, "squat", None, 0, 30) == "normal"
     assert repetition_speed(slow, "jump", None, 30, 60) == "slow"
     assert repetition_speed(track, "raise_arm", "right", 0, 60) is None  # the right arm does not move: no two peaks
+    # Waves, claps and arm circles are timed, not counted: the left wrist's top every 3 s is a slow arm circle (1 s).
+    assert list(repetition_peaks(track, "arm_circles", "left", 0, 60)) == [15, 45]
+    assert repetition_speed(track, "arm_circles", "left", 0, 60) == "slow"
+    with pytest.raises(ValueError, match="'arm_circles' is not counted from the track"):
+        count_repetitions(track, "arm_circles", "left", 0, 60)
 
 
 def test_windows_map_to_the_track_frames_they_pool():
