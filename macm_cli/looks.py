@@ -21,8 +21,8 @@ instead:
   walking?" names a movement: `answers.py`'s).
 - pace ("How fast is the person moving?", "Is the person moving quickly?", "Is the movement fast or slow?"): the
   pace the caption gives its first timed movement, or whether one goes at the pace asked.
-- number ("How many different actions does the person perform?"): the movements the caption names, standing still
-  aside, counted and told.
+- number ("How many different actions does the person perform?"), sequence ("In what order does the person do the
+  actions?"): the movements the caption names, standing still aside, in order (counted, for the first).
 - travel ("Does the person move to another place?"): whether the caption names a movement that takes the person
   elsewhere in HMI-Synth's questions (`TRAVELLING`: a walk, a run, a sideways step, a turn). The track's own travel
   in the image was measured and not used: a camera that follows the person keeps them in place.
@@ -168,6 +168,7 @@ KINDS = (
         r"|\b(?:shot|filmed|recorded|seen) from (?:above|below|the side|behind|a distance|far away)\b"
         r"|\b(?:close|near|far) (?:to|from) the camera\b|\bcent(?:er|re) of the (?:frame|image|picture|screen)\b",
     ),
+    ("sequence", r"^in (?:what|which) order\b|^what (?:is|was) the (?:order|sequence) of\b"),
     (
         "number",
         r"^how many (?:different |distinct |separate |kinds of )?(?:actions|movements|moves|things|exercises|activities)\b",
@@ -320,10 +321,12 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
         return f"No: the person {moves[-1][1].strip(' ,')}." if moves else "No: the person stands still throughout."
     if kind == "pace":
         return _pace_answer(asked, caption)
-    if kind == "number":  # the movements the caption names, standing still aside
+    if kind in ("number", "sequence"):  # the movements the caption names, standing still aside, in order
         if not moves:
             return "None: the person stands still."
         told = "; then ".join(clause.strip(" ,") for _, clause in moves)
+        if kind == "sequence":
+            return f"The person {told}."
         return f"{count_phrase(len(moves), 'movements').capitalize()}: the person {told}."
     if kind == "motive":
         why = MOTIVES[motive([action for action, _ in moves])]

@@ -127,6 +127,8 @@ def standing_track(height: int = 128):
         ("Is the video shot from above?", "camera"),
         ("How many different actions does the person perform?", "number"),
         ("How many movements are there?", "number"),
+        ("In what order does the person do the actions?", "sequence"),
+        ("What is the sequence of movements?", "sequence"),
         ("Does the person move their body?", "moving"),
         ("Is the man on the phone?", "unread"),
         ("How fast is the person moving?", "pace"),
@@ -243,6 +245,9 @@ def test_answers_about_a_part_of_the_body_stopping_and_movements_not_read():
         "Two movements: the person walks toward the camera, four steps; then squats once."  # standing still aside
     )
     assert looks.answer(number, STILL) == "None: the person stands still."
+    assert looks.answer("In what order does the person do the actions?", paused) == (
+        "The person walks toward the camera, four steps; then squats once."
+    )
     assert looks.answer("How fast is the person moving?", CAPTION) == "Quickly: the person squats down twice quickly."
     assert looks.answer("Is the person moving slowly?", CAPTION) == "No: the person squats down twice quickly."
     assert looks.answer("Does the person move at a steady pace?", CAPTION) == (
