@@ -96,9 +96,7 @@ def repetition_signal(track: MotionTrack, action: str, side: str | None, first: 
         return -np.linalg.norm(joints[:, _J["left_wrist"]] - joints[:, _J["right_wrist"]], axis=-1)
     if action == "wave":  # the elbow folds and opens
         return _straightness(joints, side)
-    if action == "arm_circles":  # the wrist passes the top of the circle
-        return _height(joints, "wrist", side)
-    if action == "raise_arm":
+    if action in ("raise_arm", "arm_circles"):  # the wrist rises, or passes the top of the circle
         return _height(joints, "wrist", side)
     if action in ("squat", "lunge"):  # the pelvis sinks toward the ankles
         return _height(joints, "ankle", None)

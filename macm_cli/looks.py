@@ -320,7 +320,7 @@ def _answer(kind: str, asked: str, caption: str, track: MotionTrack | None, colo
             return f"Yes: the person {clauses[after - 1][1].strip(' ,')}, then stands still."
         return f"No: the person {moves[-1][1].strip(' ,')}." if moves else "No: the person stands still throughout."
     if kind == "pace":
-        return _pace_answer(asked, caption)
+        return _pace_answer(asked, caption, [clause.strip(" ,") for _, clause in moves])
     if kind in ("number", "sequence"):  # the movements the caption names, standing still aside, in order
         if not moves:
             return "None: the person stands still."
@@ -379,9 +379,9 @@ def _limbs_answer(question: str, caption: str, track: MotionTrack | None) -> str
     return f"{'Yes' if still else 'No'}: the person {moves[0] if moves else 'stands still'}."
 
 
-def _pace_answer(question: str, caption: str) -> str:
-    """How fast the person moves, as the caption times its movements: the first one it times, or, to "Is the person
-    moving quickly?", whether one goes at that pace."""
+def _pace_answer(question: str, caption: str, moves: list[str]) -> str:
+    """How fast the person moves, as the caption times its movements (`moves`: its clauses, standing still aside):
+    the first one it times, or, to "Is the person moving quickly?", whether one goes at that pace."""
     timed = [
         (step["speed"], clause.strip(" ,"))
         for step, (_, clause) in zip(parse_caption(caption), caption_clauses(caption))
@@ -392,9 +392,8 @@ def _pace_answer(question: str, caption: str) -> str:
         None if choice else next((speed for speed, words in PACE_WORDS.items() if re.search(words, question)), None)
     )
     if not timed:
-        moving = [clause.strip(" ,") for action, clause in caption_clauses(caption) if action != "stand_still"]
-        if moving:
-            return f"Not said: the caption gives no pace; the person {moving[0]}."
+        if moves:
+            return f"Not said: the caption gives no pace; the person {moves[0]}."
         return "No: the person stands still." if asked else "Not at all: the person stands still."
     if asked is None:
         speed, clause = timed[0]
