@@ -285,6 +285,20 @@ def test_the_heads_answer_for_the_action_asked_about():
     )
 
 
+def test_what_comes_next_is_what_the_following_windows_read_most():
+    # Right after the squats one window reads a wave as its likeliest (a passing movement between two actions); the
+    # jumps fill the windows after it: they come next. Before the jumps, the squats, wave or not.
+    reading = heads_reading()
+    reading.probs["action"][3] = (0.02, 0.5, 0.02, 0.3, 0.02)
+    walk = "The person walks toward the camera."
+    after, before = "What does the person do right after they squat?", "What does the person do before they jump?"
+    assert read_answer(after, walk, reading) == f"The person jumps{UNNAMED}"
+    assert read_answer(before, walk, reading) == f"The person squats{UNNAMED}"
+    # Only the squat and standing still after it: nothing follows, however the other actions are read beside them.
+    reading.probs["action"][3:] = (0.02, 0.3, 0.02, 0.05, 0.6)
+    assert read_answer(after, walk, reading) == f"Nothing: the squat is the last movement the motion shows{UNNAMED}"
+
+
 def test_one_heads_reading_a_clip_and_none_for_what_is_not_described():
     from macm_cli import MACMCaptioner
     from macm_cli.captioner import NOBODY_CAPTION, STILL_CAPTION
