@@ -106,3 +106,23 @@ def test_a_caption_without_a_story_or_runs_is_kept():
     assert (
         retell("No person is visible in the video.", reading(["squat"] * 10)) == "No person is visible in the video."
     )
+
+
+def test_a_walk_goes_the_way_the_person_faces_while_walking_not_over_the_whole_clip():
+    import dataclasses
+
+    from processing_macm.motion_track import SMPL_JOINT_NAMES
+
+    # Squats facing the camera for 3.6 s, then a walk facing the image's right (MediaPipe's world landmarks keep the
+    # camera's axes): over the whole clip the person faces the camera most, which is what the caption was steered to.
+    read = reading(["squat"] * 6 + ["walk"] * 4)
+    joints = read.track.joints_3d.copy()
+    for side, sign in (("left", 1), ("right", -1)):
+        for part in ("hip", "shoulder"):
+            index = SMPL_JOINT_NAMES.index(f"{side}_{part}")
+            joints[:36, index, 0] = 0.1 * sign  # left minus right along +x: facing +z, the camera
+            joints[36:, index, 2] = -0.1 * sign  # along -z: facing +x, the image's right
+    read.track = dataclasses.replace(read.track, joints_3d=joints, backend="mediapipe")
+    caption = f"{INTRO} The person squats down twice, and then walks toward the camera, four steps."
+    told = retell(caption, read, evidence=[(2, 0.0)])
+    assert "walks across the scene from left to right" in told and "toward" not in told, told
