@@ -376,7 +376,7 @@ def _heads_answer(
     if said_speed and action not in TIMED:
         return None  # the caption's speed; a timed action's is the track's where it measures one
     if kind == "direction" and any(a == action and _direction(clause) for a, clause in clauses):
-        return None  # the caption's direction (the track's, over the whole clip: `directions.py`)
+        return None  # the caption's direction (a retold story's: the track's over the run's frames, story.py)
     named = any(s["action"] == action for s in steps)
     span = reading.span(action, named=named)
     faint = span is None and not named
