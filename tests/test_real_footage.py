@@ -226,16 +226,25 @@ def test_answers_about_what_a_clip_shows_are_checked_against_its_labels(clips):
 @pytest.mark.slow
 def test_the_direction_named_is_the_tracks(clips, built):
     """The embedded model's caption of a pedestrian names the direction that the track's facing gives
-    (macm_cli/directions.py), whichever the language model would have started."""
+    (macm_cli/directions.py), whichever the language model would have started; the story retold from the motion heads
+    (the default) names it as the facing gives it over the walk's own frames (macm_cli/story.py)."""
     from macm_cli import MACMCaptioner
+    from macm_cli.answers import read_heads
     from macm_cli.directions import travel_phrase
+    from macm_cli.story import RUN_EVIDENCE
+    from processing_macm.segments import slice_track
 
     captioner = MACMCaptioner.from_pretrained("macm")
     video = built["vtest-45"]
     track = captioner.estimate_motion(video)
     phrase = travel_phrase(track)
-    [result] = captioner.caption([video], tracks=[track])
-    assert phrase is not None and phrase in result.caption, (phrase, result.caption)
+    [written] = captioner.caption([video], tracks=[track], ground_story=False)
+    assert phrase is not None and phrase in written.caption, (phrase, written.caption)
+    reading = read_heads(captioner.model, captioner.processor, track)
+    walks = [(first, stop) for action, first, stop in reading.runs(RUN_EVIDENCE, keep={"walk"}) if action == "walk"]
+    phrases = {travel_phrase(slice_track(track, reading.frames[f][0], reading.frames[s - 1][1])) for f, s in walks}
+    [retold] = captioner.caption([video], tracks=[track])
+    assert any(f"walks {walked}" in retold.caption for walked in phrases), (phrases, retold.caption)
 
 
 @pytest.mark.slow
