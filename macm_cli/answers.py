@@ -428,8 +428,7 @@ def _span_answer(
     if kind in ("true_false", "yes_no"):  # a statement of the action's side
         return _verdict(kind, side == stated)
     if kind == "speed":
-        limb_side = side if side in ("left", "right") else None
-        measured = repetition_speed(reading.track, action, limb_side, begin, end) if action in TIMED else None
+        measured = repetition_speed(reading.track, action, side, begin, end)
         if measured is None and said_speed:
             return None
         return _sentence(SPEED_WORDS[measured or reading.read("speed", first, stop)][0])

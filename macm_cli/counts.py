@@ -139,7 +139,10 @@ def count_repetitions(track: MotionTrack, action: str, side: str | None, first: 
 def repetition_speed(track: MotionTrack, action: str, side: str | None, first: int, stop: int) -> str | None:
     """How fast `action` repeats in track frames `[first, stop)`, widened by SPEED_PAD of its period each way: the
     median time between its peaks (`repetition_peaks`) against its period at a steady pace, "fast" under
-    FAST_BELOW, "slow" over SLOW_ABOVE, else "normal"; None with fewer than two peaks."""
+    FAST_BELOW, "slow" over SLOW_ABOVE, else "normal"; None with fewer than two peaks, and for an action the track
+    does not time (not in TIMED). A `side` other than left or right reads both."""
+    if action not in TIMED:
+        return None
     pad = int(SPEED_PAD * ACTION_SPECS[action][3] * track.fps)
     prominence = PROMINENCE if action in COUNTABLE else TIMED_PROMINENCE
     peaks = repetition_peaks(track, action, side, max(0, first - pad), min(track.num_frames, stop + pad), prominence)

@@ -32,7 +32,7 @@ from dataset_scripts.synth.programs import (
 from processing_macm.segments import slice_track
 
 from .answers import HeadsReading, _direction
-from .counts import COUNTABLE, TIMED, count_repetitions, repetition_speed
+from .counts import COUNTABLE, count_repetitions, repetition_speed
 from .directions import travel_phrase
 
 # What a run of windows needs to be told, as `HeadsReading.runs` reads it: five windows whose action the heads give
@@ -82,8 +82,7 @@ def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict)
         direction = travel_phrase(slice_track(reading.track, begin, end)) or direction
     elif direction is None and action in ("turn_around", "step_sideways"):  # the side head reads which way
         direction = reading.read("side", first, stop, among=("left", "right"))
-    limb_side = side if side in ("left", "right") else None
-    measured = repetition_speed(reading.track, action, limb_side, begin, end) if action in TIMED else None
+    measured = repetition_speed(reading.track, action, side, begin, end)
     speed = None if action in HOLD_SECONDS else measured or said.get("speed") or reading.read("speed", first, stop)
     if counts is None:
         count = None

@@ -49,6 +49,8 @@ def test_a_repetitions_speed_is_the_time_between_its_peaks():
     assert repetition_speed(track, "arm_circles", "left", 0, 60) == "slow"
     with pytest.raises(ValueError, match="'arm_circles' is not counted from the track"):
         count_repetitions(track, "arm_circles", "left", 0, 60)
+    assert repetition_speed(track, "walk", None, 0, 60) is None  # not timed from the track
+    assert repetition_speed(track, "arm_circles", "both", 0, 60) == repetition_speed(track, "arm_circles", None, 0, 60)
 
 
 def test_windows_map_to_the_track_frames_they_pool():

@@ -134,10 +134,8 @@ def standing_track(height: int = 128):
         ("How fast is the person moving?", "pace"),
         ("Is the woman moving quickly?", "pace"),
         ("Is the movement fast or slow?", "pace"),
-        (
-            "How fast does the person squat?",
-            None,
-        ),  # names a movement: answers.py's  # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
+        ("How fast does the person squat?", None),  # names a movement: answers.py's
+        # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
         ("Does the lady move her legs?", "limbs"),
         ("What colour is that pedestrian's shirt?", "colour"),
     ],
