@@ -165,9 +165,9 @@ def test_failures_counted_interrupted_run_resumed_and_reported(captioner, datase
     assert [r["key"] for r in read_jsonl(out / "predictions.jsonl")] == ["c0", "c1"]
     resumed = CountingCaptioner(captioner)
     again = evaluate(resumed, dataset_dir, out, config, batch_size=2, max_new_tokens=8)["motion"]
-    # c2+c3; empty+missing fail as a batch and are redone one by one; two questions (the third, "The person jumps.",
-    # is answered from c1's caption).
-    assert resumed.items == 2 + 2 + 2 + 2
+    # c2+c3; two questions (the third, "The person jumps.", is answered from c1's caption). empty+missing fail as a
+    # batch and are redone one by one, each at its pose estimation, before captioning.
+    assert resumed.items == 2 + 2
     assert {r["key"]: r["output"] for r in read_jsonl(out / "predictions.jsonl")} == {
         k: r["output"] for k, r in records.items()
     }
@@ -210,6 +210,35 @@ class JudgeServer:
 
 
 @pytest.mark.slow
+def test_a_rows_motion_is_estimated_once_for_its_caption_and_its_answers(tiny_checkpoint, tmp_path):
+    from macm_cli.captioner import MACMCaptioner
+
+    captioner, estimated = MACMCaptioner.from_pretrained(tiny_checkpoint), []  # its own: its pose runs are counted
+    estimate = captioner.estimate_motion
+
+    def counted(video, **kwargs):
+        track = estimate(video, **kwargs)
+        estimated.append(str(video))
+        return track
+
+    captioner.estimate_motion = counted
+    root = tmp_path / "unextracted"  # clips without stored tracks, each with a question read from its motion
+    (root / "videos").mkdir(parents=True)
+    rows = []
+    for i in range(3):
+        write_video(root / f"videos/c{i}.mp4", moving_square_frames(seed=i), fps=10)
+        rows.append(empty_row(id=f"c{i}", video=f"videos/c{i}.mp4", caption="The person squats.", source="test",
+                              license="cc0"))  # fmt: skip
+        rows[-1]["qa"] = [{"question": "How many times does the person squat?", "answer": "2", "type": "open",
+                           "dimension": DIMENSIONS[0]}]  # fmt: skip
+    (root / "data").mkdir()
+    write_parquet(root / "data/test-00000-of-00001.parquet", rows)
+    write_card(root, "written by hand")
+    config = (RunConfig("motion", decoding="greedy"),)
+    evaluate(captioner, root, tmp_path / "run", config, batch_size=2, max_new_tokens=8)
+    assert sorted(estimated) == sorted(str(root / f"videos/c{i}.mp4") for i in range(3))  # once each
+
+
 def test_judge_scores_and_judge_failures_in_the_report(captioner, dataset_dir, tmp_path):
     server = JudgeServer()
     try:

@@ -118,8 +118,16 @@ def make_tasks(rows: list[dict], with_qa: bool) -> list[Task]:
     return tasks
 
 
+def row_track(captioner, row: dict, video, tracks: dict):
+    """The row's stored track, else the pose backend's: estimated once a row, kept in `tracks` (by row id) for the
+    row's caption and its answers."""
+    if row["id"] not in tracks:
+        tracks[row["id"]] = row_to_track(row) if row.get("motion") else captioner.estimate_motion(video)
+    return tracks[row["id"]]
+
+
 def generate_batch(
-    captioner, dataset, dataset_dir: Path, tasks: list[Task], config: RunConfig, max_new_tokens: int
+    captioner, dataset, dataset_dir: Path, tasks: list[Task], config: RunConfig, max_new_tokens: int, tracks: dict
 ) -> list[dict]:
     """Records for one batch (all tasks share one prompt). One unreadable video fails the whole call,
     so a failed batch is redone one item at a time to pin the failure on its item."""
@@ -129,17 +137,11 @@ def generate_batch(
     try:
         if not all(videos):
             raise VideoReadError("the row has no video path")
-        # Rows without a stored track get one from the captioner's pose backend (tracks=None asks it
-        # to do so for the whole batch).
-        tracks = None
-        if config.use_motion and any(row.get("motion") for row in rows):
-            tracks = [
-                row_to_track(row) if row.get("motion") else captioner.estimate_motion(v)
-                for row, v in zip(rows, videos)
-            ]
+        # Rows without a stored track get one from the captioner's pose backend, once for their answers too.
+        motion = [row_track(captioner, row, v, tracks) for row, v in zip(rows, videos)] if config.use_motion else None
         results = captioner.caption(
             videos,
-            tracks=tracks,
+            tracks=motion,
             prompt=tasks[0].prompt,
             answers=config.answers,
             use_motion=config.use_motion,
@@ -152,7 +154,9 @@ def generate_batch(
     except (VideoReadError, RuntimeError) as err:
         if len(tasks) > 1:
             return [
-                r for t in tasks for r in generate_batch(captioner, dataset, dataset_dir, [t], config, max_new_tokens)
+                r
+                for t in tasks
+                for r in generate_batch(captioner, dataset, dataset_dir, [t], config, max_new_tokens, tracks)
             ]
         return [{"key": tasks[0].key, "output": None, "error": f"{type(err).__name__}: {err}"}]
     seconds = (time.perf_counter() - start) / len(tasks)
@@ -181,21 +185,24 @@ def batches(pending: list[Task], batch_size: int):
 
 
 def generate(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig,
-             batch_size: int, max_new_tokens: int) -> None:  # fmt: skip
-    """Generates every task not yet in `log`, in batches of consecutive tasks that share a prompt."""
+             batch_size: int, max_new_tokens: int, tracks: dict) -> None:  # fmt: skip
+    """Generates every task not yet in `log`, in batches of consecutive tasks that share a prompt (`tracks`: see
+    `row_track`)."""
     pending = [t for t in tasks if t.key not in log]
     with tqdm(total=len(pending), desc=f"generating ({config.name})", unit="item") as bar:
         for batch in batches(pending, batch_size):
-            for record in generate_batch(captioner, dataset, dataset_dir, batch, config, max_new_tokens):
+            for record in generate_batch(captioner, dataset, dataset_dir, batch, config, max_new_tokens, tracks):
                 log.append(record)
             bar.update(len(batch))
 
 
-def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig) -> None:
+def read_answers(
+    captioner, dataset, dataset_dir: Path, tasks: list[Task], log: JsonlLog, config: RunConfig, tracks: dict
+) -> None:
     """Answers to the questions the captioner reads (`answers="read"`), from their row's caption in `log` and its
     motion: what `MACMCaptioner.caption(prompt=question)` returns, without captioning the clip again for each
     question (nor reading its motion or colours again: one track, one `heads_reading` and one colour read a row)."""
-    readings, tracks, colours = {}, {}, {}
+    readings, colours = {}, {}
     for task in tasks:
         row = dataset[task.row_index]
         described = log.get(row["id"])
@@ -204,13 +211,10 @@ def read_answers(captioner, dataset, dataset_dir: Path, tasks: list[Task], log: 
         record = {"key": task.key, "output": None, "error": described["error"]}  # the row's caption failed
         if described["output"] is not None:
             video = dataset_dir / row["video"]
+            track = row_track(captioner, row, video, tracks) if config.use_motion else None
             if task.row_index not in readings:
-                track = None
-                if config.use_motion:
-                    track = row_to_track(row) if row.get("motion") else captioner.estimate_motion(video)
-                tracks[task.row_index] = track
                 readings[task.row_index] = captioner.heads_reading(described["output"], track)
-            track, reading = tracks[task.row_index], readings[task.row_index]
+            reading = readings[task.row_index]
             coloured = looks.question_kind(task.prompt) in looks.COLOURED and track is not None
             if coloured and task.row_index not in colours:  # one read of the video for the row's colour questions
                 colours[task.row_index] = captioner.clothing_colours(video, track)
@@ -361,8 +365,9 @@ def evaluate(captioner, dataset_dir, out_dir, configs=(RunConfig("M-ACM"),), spl
             else:
                 read = {t for t in tasks if config.answers == "read" and t.qa_index is not None and is_read(t.prompt)}
                 generated = [t for t in tasks if t not in read]
-                generate(captioner, dataset, dataset_dir, generated, log, config, batch_size, max_new_tokens)
-                read_answers(captioner, dataset, dataset_dir, [t for t in tasks if t in read], log, config)
+                tracks = {}  # row id -> its track, for the row's captions and answers alike
+                generate(captioner, dataset, dataset_dir, generated, log, config, batch_size, max_new_tokens, tracks)
+                read_answers(captioner, dataset, dataset_dir, [t for t in tasks if t in read], log, config, tracks)
             runs[config.name] = score(rows, tasks, log, judge, judgments)
         finally:
             log.close()

@@ -35,7 +35,7 @@ class _CaptionWorker:
     def generate(self, tasks, config, max_new_tokens: int) -> list[dict]:
         from train.evaluate import generate_batch
 
-        return generate_batch(self.captioner, self.dataset, self.dataset_dir, tasks, config, max_new_tokens)
+        return generate_batch(self.captioner, self.dataset, self.dataset_dir, tasks, config, max_new_tokens, {})
 
 
 class RayGenerator:
