@@ -59,9 +59,10 @@ from dataset_scripts.synth.grammar import (
     parse_count,
 )
 from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIONS
-from processing_macm.motion_track import MotionTrack
+from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, SMPL_JOINT_NAMES, MotionTrack
 from processing_macm.segments import slice_track
 
+from .appearance import VISIBLE
 from .counts import COUNTABLE, TIMED, count_repetitions, repetition_speed, window_frames
 from .directions import travel_phrase
 
@@ -154,6 +155,11 @@ UNNAMED = ", by the motion alone: the caption does not name it."
 # 0.381 on test (394); weighted, 0.533 and 0.477 (0.7: 0.518 / 0.442, 0.9: 0.523 / 0.470; the mean of the next 8
 # windows 0.523 / 0.470; session 34, `order_probe.py` in the notes).
 ORDER_DECAY = 0.8
+# The joints whose sight shows a limb's movement (`_limb_seen`).
+LIMB_JOINTS = {
+    "arm": ("left_elbow", "right_elbow", "left_wrist", "right_wrist"),
+    "leg": ("left_knee", "right_knee", "left_ankle", "right_ankle"),
+}
 _ACTION_PATTERN = "|".join(
     f"(?P<{action}>\\b(?:{action.replace('_', ' ')}|{PHRASES[action][1]}|(?:{verbs}))\\b)"
     for action, verbs in sorted(BARE_VERBS.items(), key=lambda item: -len(item[0]))
@@ -387,6 +393,10 @@ def _heads_answer(
         span, hedge = reading.span(action, named=True, seen=0.0), UNSEEN
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)
+    if hedge == FAINT and not _limb_seen(
+        reading.track, ACTION_SPECS[action][0], reading.frames[span[0]][0], reading.frames[span[1] - 1][1]
+    ):
+        return None  # a faint reading of a limb the track never sees (the features hold it still): the caption's
     answer = _span_answer(kind, question, action, stated and stated.group(1), reading, *span, said_speed)
     return f"{answer[:-1]}{hedge}" if answer and hedge else answer
 
@@ -439,6 +449,19 @@ def _span_answer(
     else:
         count = int(reading.read("count", first, stop))
     return _sentence(count_phrase(count, STEP_NOUNS.get(action, "times")))
+
+
+def _limb_seen(track: MotionTrack, limb: str, begin: int, end: int) -> bool:
+    """Whether `track` sees the `limb` ("arm": an elbow or a wrist, "leg": a knee or an ankle; any other limb: yes) in
+    some frame of `[begin, end)`: in the picture, at a visibility of `appearance.VISIBLE` or more."""
+    if limb not in LIMB_JOINTS:
+        return True
+    names = (
+        MEDIAPIPE_LANDMARK_NAMES if track.keypoints_2d.shape[1] == len(MEDIAPIPE_LANDMARK_NAMES) else SMPL_JOINT_NAMES
+    )
+    points = track.keypoints_2d[begin:end][track.valid[begin:end]][:, [names.index(n) for n in LIMB_JOINTS[limb]]]
+    seen = track.in_frame[begin:end][track.valid[begin:end]][:, [names.index(n) for n in LIMB_JOINTS[limb]]]
+    return bool((seen & (points[..., 2] >= VISIBLE)).any())
 
 
 def _count_verdict(

@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 from utils import repeating_track, synth_v2_scenes
 
-from macm_cli.answers import UNNAMED, UNSEEN, HeadsReading, asked_actions, question_kind, read_answer, reads
+from macm_cli.answers import (
+    LIMB_JOINTS,
+    UNNAMED,
+    UNSEEN,
+    HeadsReading,
+    asked_actions,
+    question_kind,
+    read_answer,
+    reads,
+)
+from processing_macm.motion_track import SMPL_JOINT_NAMES
 from train.qa_accuracy import is_correct
 from train.qa_accuracy import question_kind as hmi_kind
 
@@ -269,6 +279,13 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert read_answer("Which arm does the person use to wave?", walk, reading) == f"The right arm{faint}"
     assert read_answer("The person uses the right arm to wave. True or false?", walk, reading) == f"True{faint}"
     assert read_answer("Does the person wave twice?", walk, reading) == "No."
+    # The same faint wave where the track never sees an elbow or a wrist (a head-and-shoulders shot; the features hold
+    # unseen joints still, so what the heads read there is not the arm): the caption's answer.
+    armless = heads_reading()
+    armless.track.keypoints_2d[:, [SMPL_JOINT_NAMES.index(name) for name in LIMB_JOINTS["arm"]], 2] = 0.1
+    assert read_answer("How many times does the person wave?", walk, armless) == "None: the caption names no wave."
+    assert read_answer("Which arm does the person use to wave?", walk, armless) == "The caption names no wave."
+    assert read_answer("How many times does the person jump?", walk, armless) == f"Four times{UNNAMED}"  # no limb
     assert read_answer("How many steps does the person take?", "The person squats.", reading) == (
         "None: the caption names no walk."
     )
