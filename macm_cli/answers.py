@@ -459,9 +459,9 @@ def _limb_seen(track: MotionTrack, limb: str, begin: int, end: int) -> bool:
     names = (
         MEDIAPIPE_LANDMARK_NAMES if track.keypoints_2d.shape[1] == len(MEDIAPIPE_LANDMARK_NAMES) else SMPL_JOINT_NAMES
     )
-    points = track.keypoints_2d[begin:end][track.valid[begin:end]][:, [names.index(n) for n in LIMB_JOINTS[limb]]]
-    seen = track.in_frame[begin:end][track.valid[begin:end]][:, [names.index(n) for n in LIMB_JOINTS[limb]]]
-    return bool((seen & (points[..., 2] >= VISIBLE)).any())
+    joints, found = [names.index(name) for name in LIMB_JOINTS[limb]], track.valid[begin:end]
+    visible = track.keypoints_2d[begin:end, joints, 2][found] >= VISIBLE  # [N, 4]
+    return bool((visible & track.in_frame[begin:end][found][:, joints]).any())
 
 
 def _count_verdict(
