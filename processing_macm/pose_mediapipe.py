@@ -214,11 +214,24 @@ def _within(found: tuple, square: np.ndarray) -> bool:
     return np.abs(seen[:2] - square[:2]).max() <= square[2] / 2 and square[2] / 4 <= seen[2] <= square[2] * 2
 
 
+def _upside_down(image: np.ndarray) -> bool:
+    """Whether the landmarks `image [33, 3]` (pixels) stand on their head past the frame's top edge: the ankles'
+    midpoint above the hips' and the hips' above the shoulders' and above the frame. At a 144p frame's top edge
+    MediaPipe has read a head there with a body guessed upward out of the frame (HMI-Synth seed 6, clip 168: shoulders
+    at y 8-11 px, hips -100, ankles -199); a squat or a crouch whose hidden ankles are guessed upward keeps its hips
+    in the frame."""
+    shoulders, hips, ankles = (image[[left, left + 1], 1].mean() for left in (11, 23, 27))  # y, down the picture
+    return bool(ankles < hips < min(shoulders, 0.0))
+
+
 def _in_frame(found: tuple, width: int, height: int) -> bool:
     """Whether most of the landmarks MediaPipe calls visible (or, with fewer than 4 of them, of all landmarks), and
-    half of their box or more, lie inside the frame: MediaPipe's detector also reads people into textures at the
-    frame's edge (a corner of an HMI-Synth photograph, in 144p), with most of the "visible" body outside."""
+    half of their box or more, lie inside the frame, the body not upside down (`_upside_down`): MediaPipe's detector
+    also reads people into textures at the frame's edge (a corner of an HMI-Synth photograph, in 144p), with most of
+    the "visible" body outside."""
     image = found[0]
+    if _upside_down(image):
+        return False
     seen = image[image[:, 2] >= 0.5] if (image[:, 2] >= 0.5).sum() >= 4 else image
     inside = (seen[:, 0] >= 0) & (seen[:, 0] < width) & (seen[:, 1] >= 0) & (seen[:, 1] < height)
     (x0, y0), (x1, y1) = seen[:, :2].min(axis=0), seen[:, :2].max(axis=0)
