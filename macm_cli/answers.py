@@ -59,10 +59,10 @@ from dataset_scripts.synth.grammar import (
     parse_count,
 )
 from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIONS
-from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, SMPL_JOINT_NAMES, MotionTrack
+from processing_macm import kinematic
+from processing_macm.motion_track import SMPL_JOINT_NAMES, MotionTrack
 from processing_macm.segments import slice_track
 
-from .appearance import VISIBLE
 from .counts import COUNTABLE, TIMED, count_repetitions, repetition_speed, window_frames
 from .directions import travel_phrase
 
@@ -453,15 +453,13 @@ def _span_answer(
 
 def _limb_seen(track: MotionTrack, limb: str, begin: int, end: int) -> bool:
     """Whether `track` sees the `limb` ("arm": an elbow or a wrist, "leg": a knee or an ankle; any other limb: yes) in
-    some frame of `[begin, end)`: in the picture, at a visibility of `appearance.VISIBLE` or more."""
+    some frame of `[begin, end)` as the kinematic features do (`joint_visibility` of `kinematic.SEEN` or more; they
+    hold the other joints still)."""
     if limb not in LIMB_JOINTS:
         return True
-    names = (
-        MEDIAPIPE_LANDMARK_NAMES if track.keypoints_2d.shape[1] == len(MEDIAPIPE_LANDMARK_NAMES) else SMPL_JOINT_NAMES
-    )
-    joints, found = [names.index(name) for name in LIMB_JOINTS[limb]], track.valid[begin:end]
-    visible = track.keypoints_2d[begin:end, joints, 2][found] >= VISIBLE  # [N, 4]
-    return bool((visible & track.in_frame[begin:end][found][:, joints]).any())
+    span = slice_track(track, begin, end)
+    joints = [SMPL_JOINT_NAMES.index(name) for name in LIMB_JOINTS[limb]]
+    return bool((kinematic.joint_visibility(span)[span.valid][:, joints] >= kinematic.SEEN).any())
 
 
 def _count_verdict(
