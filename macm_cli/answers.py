@@ -79,7 +79,7 @@ KINDS = (
     (
         "speed",
         r"\bhow (?:fast|quickly|slowly)\b|\bat what (?:speed|pace)\b|\bwhat (?:is|was) the (?:\w+ )?(?:speed|pace|tempo)\b"
-        r"|\b(?:fast|quickly|slowly) or (?:fast|quickly|slowly)\b",
+        r"|\b(?:fast|quick(?:ly)?|slow(?:ly)?) or (?:fast|quick(?:ly)?|slow(?:ly)?)\b",
     ),
     (
         "direction",
@@ -101,9 +101,14 @@ KINDS = (
         rf"^what {_DOES} do (?:first|last|in the middle|at the (?:start|beginning|end))\b"
         r"|^what (?:is|was) the (?:first|last|final|middle) (?:thing|movement|action)\b"
         rf"|^what (?:is|was) {PERSON} doing (?:first|last|in the middle|at the (?:start|beginning|end))\b"
-        r"|^what happens (?:first|last|in the middle|at the (?:start|beginning|end))\b",
+        r"|^what happens (?:first|last|in the middle|at the (?:start|beginning|end))\b"
+        r"|^(?:which|what) (?:action|movement|exercise|thing) (?:comes|happens|is (?:done|performed)) (?:first|last)\b",
     ),
-    ("yes_no", rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"),
+    (
+        "yes_no",
+        rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"
+        rf"|^(?:is|was|are|were) (?:the|{PERSONS}) [\w-]+ (?:done|performed|made|carried out)\b",  # of the movement
+    ),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
 # caption's phrasing ("squats", "waving") or the bare verb ("squat").

@@ -106,6 +106,13 @@ CAPTION = (
         ),
         ("Does the person stop walking?", "No."),  # nothing after the walk
         ("Does the person stop squatting?", "Yes."),
+        # Asked of the movement rather than the person.
+        ("Is the wave done with the right arm?", "No."),
+        ("Are the squats performed twice?", "Yes."),
+        ("Are the squats fast or slow?", "At a steady pace."),
+        ("Is the walk quick or slow?", "Slowly."),
+        ("Which action comes first?", "The person waves the left arm three times quickly."),
+        ("What movement is done last?", "The person walks diagonally away from the camera, ten steps slowly."),
     ],
 )
 def test_answers_read_from_a_caption(question, answer):
