@@ -179,6 +179,8 @@ DIRECTION_WORDINGS = (
     (r"(?<!the scene )\bfrom (left to right|right to left)\b", r"across the scene from \1"),
 )
 LATERAL = r"\bto the (left|right)\b|\b(left|right)wards?\b"
+# Going to one side without naming a walk or a run ("Is the person moving to the left?"): the caption's first one.
+TRAVELLING_LATERAL = rf"\b(?:mov|go|head|travel)\w* (?:{LATERAL})"
 STEP_NOUNS = {"walk": "steps", "run": "steps", "step_sideways": "steps"}  # counted in steps, not times
 # How a statement's count compares ("Does the person squat more than twice?"); none of these words: exactly.
 COMPARISONS = {
@@ -284,16 +286,22 @@ def question_kind(question: str) -> str | None:
 
 def asked_actions(question: str) -> list[str]:
     """The actions `question` names, in order; a question of steps that names none asks about a walk ("How many
-    steps does the person take?")."""
-    asked = [match.lastgroup for match in re.finditer(_ACTION_PATTERN, question.lower())]
-    return asked or (["walk"] if re.search(r"\bsteps?\b", question.lower()) else [])
+    steps does the person take?"). A leg, a knee or a foot raised or lifted, with no arm or hand named, is not a raised
+    arm ("Which leg is lifted?" names no action)."""
+    lowered = question.lower()
+    asked = [match.lastgroup for match in re.finditer(_ACTION_PATTERN, lowered)]
+    if re.search(r"\b(?:legs?|knees?|feet|foot)\b", lowered) and not re.search(r"\b(?:arms?|hands?)\b", lowered):
+        asked = [action for action in asked if action != "raise_arm"]
+    return asked or (["walk"] if re.search(r"\bsteps?\b", lowered) else [])
 
 
 def reads(question: str) -> bool:
     """Whether `read_answer` answers `question`: a kind it reads, about an action (or a body statement, a way of
     going, a direction, or what comes first or last)."""
     kind = question_kind(question)
-    statement = kind in ("true_false", "yes_no") and (_body_statement(question) or _direction(question))
+    statement = kind in ("true_false", "yes_no") and (
+        _body_statement(question) or _direction(question) or re.search(TRAVELLING_LATERAL, question.lower())
+    )
     return kind is not None and (
         bool(asked_actions(question)) or bool(statement) or kind in ("first_last", "direction")
     )
@@ -309,7 +317,8 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     if kind in ("true_false", "yes_no") and len(asked) == 1 and number is not None:
         return _count_verdict(kind, question, asked[0], number, caption, reading)
     steps, clauses = parse_caption(caption), caption_clauses(caption)  # one each per action the caption names
-    if kind == "direction" and not asked:  # "Where is the person going?": their first walk or run
+    travelling = kind == "direction" or re.search(TRAVELLING_LATERAL, question.lower())
+    if travelling and not asked:  # "Where is the person going?", "... moving to the left?": the first walk or run
         asked = [next((step["action"] for step in steps if step["action"] in TRAVEL), "walk")]
     answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, clauses, reading)
     if answer is not None:

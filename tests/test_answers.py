@@ -143,6 +143,11 @@ def test_a_way_to_one_side_is_read_from_a_walk_across_the_scene():
     assert read_answer("Is the person walking from right to left?", across) == "Yes."
     assert read_answer("Is the person walking to the left?", "The person walks toward the camera.") == "No."
     assert read_answer("Does the person turn around to the left?", "The person turns around to the left.") == "Yes."
+    assert read_answer("Is the person moving to the left?", across) == "Yes."  # no walk named: the caption's
+    assert read_answer("Is she heading to the right?", across) == "No."
+    running = "The person squats twice. Then the person runs across the scene from left to right, nine steps quickly."
+    assert read_answer("Is the man going to the right?", running) == "Yes."
+    assert read_answer("Is the person moving to the left?", "The person stands still.") == "No."
 
 
 def test_a_detail_the_caption_leaves_out_is_not_made_up():
@@ -178,6 +183,9 @@ def test_questions_it_does_not_read_are_left_to_the_model():
     assert question_kind("What does the man do right after he squats?") == "order"  # real footage's people
     assert question_kind("Does the woman wave twice?") == "yes_no"
     assert question_kind("Does this guy wave twice?") == "yes_no"  # "this" or "that" person, a guy, a lady, a kid
+    assert asked_actions("Which leg is lifted?") == [] and not reads("Which leg is lifted?")  # not a raised arm
+    assert asked_actions("Does the person lift the left leg?") == []
+    assert asked_actions("Does she lift her left hand?") == asked_actions("Is the left arm raised?") == ["raise_arm"]
     assert asked_actions("Which arm does the person use to raise arm, and does she clap after squatting?") == [
         "raise_arm",
         "clap",
