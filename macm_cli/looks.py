@@ -70,6 +70,7 @@ _WORN = "|".join(_CLOTHES.values())
 _COLOUR_WORDS = "|".join(PALETTE)
 _VISIBLE = r"(?:visible|seen|shown|in (?:the )?(?:frame|view|shot|picture))"
 _LIMBS = r"legs?|feet|foot|arms?|hands?|head"
+_LIMB = rf"(?:the |{PERSONS} )?(?:(?:left|right) )?(?:{_LIMBS})"  # "their right hand", "the legs"
 # Movements outside the model's vocabulary (`answers.NOUNS`), as a yes-or-no question asks them ("Is the person
 # sitting?", "Does the man nod?").
 _UNREAD_MOVES = (
@@ -110,11 +111,9 @@ KINDS = (
     ),
     (
         "limbs",
-        rf"^{_DOES} (?:move|moving|swing|swinging|use|using) (?:the |{PERSONS} )?(?:{_LIMBS})\b"
-        rf"|^what (?:are|is|were|was) (?:the |{PERSONS} )?(?:{_LIMBS}) doing\b"
-        rf"|^what (?:is|was|does|did) {PERSON} (?:do|doing) with (?:the |{PERSONS} )?(?:{_LIMBS})\b"
-        rf"|^how (?:does|did|do) {PERSON} (?:move|swing|use) (?:the |{PERSONS} )?(?:{_LIMBS})\b"
-        rf"|^(?:are|is|were|was) (?:the |{PERSONS} )?(?:{_LIMBS}) (?:moving|still)\b",
+        rf"^{_DOES} (?:move|moving|swing|swinging|use|using) {_LIMB}\b|^what (?:are|is|were|was) {_LIMB} doing\b"
+        rf"|^what (?:is|was|does|did) {PERSON} (?:do|doing) with {_LIMB}\b"
+        rf"|^how (?:does|did|do) {PERSON} (?:move|swing|use) {_LIMB}\b|^(?:are|is|were|was) {_LIMB} (?:moving|still)\b",
     ),
     ("stop", rf"^{_DOES} (?:stop|pause|halt|come to a (?:stop|halt))(?:s|ped|ping)?\W*$"),
     (
@@ -361,8 +360,9 @@ def _colour_answer(kind: str, question: str, colours: dict[str, str]) -> str:
 
 
 def _limbs_answer(question: str, caption: str, track: MotionTrack | None) -> str:
-    """Whether (or how) the legs, the arms or the head move: the caption's movements of that part (`PART_ACTIONS`),
-    unless the framing leaves it out of frame. "Are the legs still?" asks the opposite."""
+    """Whether (or how) the legs, the arms or the head move: the caption's movements of that part (`PART_ACTIONS`; of
+    one side, those of that side or of both: "their right hand"), unless the framing leaves it out of frame. "Are the
+    legs still?" asks the opposite."""
     part = next(part for part, words in PARTS.items() if re.search(rf"\b(?:{words})\b", question))
     key = _framing_key(caption, track)
     are = "is" if part == "head" else "are"
@@ -370,9 +370,16 @@ def _limbs_answer(question: str, caption: str, track: MotionTrack | None) -> str
         return f"Not read: the {part} {are} out of frame ({FRAMINGS[key][0]})."
     clauses = [(action, clause.strip(" ,")) for action, clause in caption_clauses(caption)]
     moves = [clause for action, clause in clauses if action != "stand_still"]
-    moving = [clause for action, clause in clauses if action in PART_ACTIONS[part]]
+    side = re.search(r"\b(left|right)\b", question) if part != "head" else None
+    sides = [step["side"] for step in parse_caption(caption)]  # one per clause
+    moving = [
+        clause
+        for (action, clause), said in zip(clauses, sides)
+        if action in PART_ACTIONS[part] and (side is None or said in (side.group(1), "both", None))
+    ]
     if question.startswith(("what", "how")):
-        return f"The person {' and '.join(moving)}." if moving else f"The caption names no movement of the {part}."
+        named = f"{side.group(1)} {part[:-1]}" if side else part  # "the right arm", "the arms"
+        return f"The person {' and '.join(moving)}." if moving else f"The caption names no movement of the {named}."
     still = question.rstrip(" ?.").endswith("still")
     if moving:
         return f"{'No' if still else 'Yes'}: the person {moving[0]}."

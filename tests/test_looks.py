@@ -220,6 +220,13 @@ def test_answers_about_a_part_of_the_body_stopping_and_movements_not_read():
     assert looks.answer("How does the person move their hands?", waving) == "The person waves the left arm twice."
     assert looks.answer("Does the person move their head?", waving) == "No: the person waves the left arm twice."
     assert looks.answer("Are the arms still?", waving) == "No: the person waves the left arm twice."
+    # One side: that side's movements and those of both (a clap, talking).
+    right_hand = "What is the person doing with their right hand?"
+    assert looks.answer(right_hand, waving) == "The caption names no movement of the right arm."
+    assert looks.answer("What is he doing with his left arm?", waving) == "The person waves the left arm twice."
+    assert looks.answer("Does the person move their right arm?", waving) == "No: the person waves the left arm twice."
+    assert looks.answer("Does she move her left hand?", waving) == "Yes: the person waves the left arm twice."
+    assert looks.answer(right_hand, "The person claps three times.") == "The person claps three times."
     assert looks.answer("Are the legs still?", STILL) == "Yes: the person stands still."
     # Without a framing in the caption, the track's says whether the part is in frame.
     assert looks.answer(legs, "The person waves.", standing_track(height=90)).startswith("Not read: the legs")
