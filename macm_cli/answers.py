@@ -106,8 +106,8 @@ KINDS = (
     ),
     (
         "yes_no",
-        rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"
-        rf"|^(?:is|was|are|were) (?:the|{PERSONS}) [\w-]+ (?:done|performed|made|carried out)\b",  # of the movement
+        rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"  # of the person, or the movement:
+        rf"|^(?:is|was|are|were) (?:the|{PERSONS}) [\w-]+ (?:done|performed|made|carried out|fast|quick|slow)",
     ),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
@@ -182,6 +182,8 @@ LATERAL = r"\bto the (left|right)\b|\b(left|right)wards?\b"
 # Going to one side without naming a walk or a run ("Is the person moving to the left?"): the caption's first one.
 TRAVELLING_LATERAL = rf"\b(?:mov|go|head|travel)\w* (?:{LATERAL})"
 STEP_NOUNS = {"walk": "steps", "run": "steps", "step_sideways": "steps"}  # counted in steps, not times
+# How a question names a pace: the grammar's speeds (`SPEED_WORDS`).
+PACE_WORDS = {"fast": r"\b(?:quick|quickly|fast)\b", "slow": r"\bslow(?:ly)?\b", "normal": r"\b(?:steady|normal)\b"}
 # How a statement's count compares ("Does the person squat more than twice?"); none of these words: exactly.
 COMPARISONS = {
     "more than": operator.gt, "over": operator.gt, "at least": operator.ge, "fewer than": operator.lt,
@@ -316,6 +318,9 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     number = parse_count(question.lower())
     if kind in ("true_false", "yes_no") and len(asked) == 1 and number is not None:
         return _count_verdict(kind, question, asked[0], number, caption, reading)
+    pace = next((speed for speed, words in PACE_WORDS.items() if re.search(words, question.lower())), None)
+    if kind in ("true_false", "yes_no") and len(asked) == 1 and pace is not None:
+        return _pace_verdict(kind, asked[0], pace, caption, reading)
     steps, clauses = parse_caption(caption), caption_clauses(caption)  # one each per action the caption names
     travelling = kind == "direction" or re.search(TRAVELLING_LATERAL, question.lower())
     if travelling and not asked:  # "Where is the person going?", "... moving to the left?": the first walk or run
@@ -487,6 +492,16 @@ def _count_verdict(
     counted = 0 if counted.startswith("None") or FAINT in counted else parse_count(counted.lower().split(",")[0])
     compared = re.search(r"\b(" + "|".join(COMPARISONS) + r")\b", question.lower())
     return _verdict(kind, (COMPARISONS[compared.group(1)] if compared else operator.eq)(counted, number))
+
+
+def _pace_verdict(kind: str, action: str, pace: str, caption: str, reading: HeadsReading | None) -> str:
+    """Whether one action goes at `pace` ("Does the person walk slowly?"), as the speed that `read_answer` gives for it
+    says; an action the caption does not name, or the heads barely show, does not; a speed it cannot give is said so."""
+    timed = read_answer(f"How fast does the person {action.replace('_', ' ')}?", caption, reading)
+    if timed.startswith("Not said"):
+        return timed
+    said = next((speed for speed, words in SPEED_WORDS.items() if timed.lower().startswith(words[0])), None)
+    return _verdict(kind, said == pace and FAINT not in timed and UNSEEN not in timed)
 
 
 def _choice(asked: list[str], steps: list[dict]) -> str:

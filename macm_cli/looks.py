@@ -59,7 +59,7 @@ from dataset_scripts.synth.grammar import (
 from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, MotionTrack
 
 from . import answers, appearance
-from .answers import PERSON, PERSONS
+from .answers import PACE_WORDS, PERSON, PERSONS
 
 _DOES = f"(?:does|did|do|is|was) {PERSON}"
 _CLOTHES = {
@@ -206,8 +206,6 @@ PART_ACTIONS = {
     "arms": ("raise_arm", "wave", "arm_circles", "clap", "talk", "walk", "run"),
     "head": ("look_around", "talk"),
 }
-# How a question names a pace (`_pace_answer`): the grammar's speeds.
-PACE_WORDS = {"fast": r"\b(?:quick|quickly|fast)\b", "slow": r"\bslow(?:ly)?\b", "normal": r"\b(?:steady|normal)\b"}
 PART_FRAMINGS = {"legs": ("full", "knees_up"), "arms": ("full", "knees_up", "waist_up"), "head": tuple(FRAMINGS)}
 # What a glimpse of the person, or a clip too short to describe, still shows (`MACMCaptioner.answer`).
 SEEN = ("colour", "clothes", "framing", "present", "people", "length")

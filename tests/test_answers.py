@@ -106,6 +106,14 @@ CAPTION = (
         ),
         ("Does the person stop walking?", "No."),  # nothing after the walk
         ("Does the person stop squatting?", "Yes."),
+        # A pace asked yes or no: the caption's speed of that action.
+        ("Does the person walk slowly?", "Yes."),
+        ("Does the person squat quickly?", "No."),  # at a steady pace
+        ("Is the person waving fast?", "Yes."),
+        ("The person squats at a steady pace. True or false?", "True."),
+        ("Does the person jump quickly?", "No."),  # no jump
+        ("Is the wave fast?", "Yes."),
+        ("Are the squats slow?", "No."),
         # Asked of the movement rather than the person.
         ("Is the wave done with the right arm?", "No."),
         ("Are the squats performed twice?", "Yes."),
