@@ -88,8 +88,8 @@ KINDS = (
     ),
     (
         "order",
-        rf"^what {_DOES} do (?:right |just )?(?:after|before)\b"
-        r"|^what (?:happens|comes) (?:right |just )?(?:after|before)\b",
+        rf"^what {_DOES} do (?:(?:right|just|immediately|directly) )?(?:after|before)\b"
+        r"|^what (?:happens|comes|is done|was done) (?:next )?(?:(?:right|just|immediately|directly) )?(?:after|before)\b",
     ),
     (
         "when",
@@ -107,7 +107,8 @@ KINDS = (
     (
         "yes_no",
         rf"^(?:does|did|do|is|was|are|were) {PERSON}\b|^is it true that {PERSON}\b"  # of the person, or the movement:
-        rf"|^(?:is|was|are|were) (?:the|{PERSONS}) [\w-]+ (?:done|performed|made|carried out|fast|quick|slow)",
+        rf"|^(?:is|was|are|were) (?:the|{PERSONS}) [\w-]+ (?:done|performed|made|carried out|fast|quick|slow|before|after)"
+        r"|^(?:does|did|do) the [\w-]+ (?:come|happen|occur) (?:before|after)\b",
     ),
 )
 # An action as a question names it: its name (HMI-Synth's questions: "to raise arm", "after they step sideways"), a
@@ -181,6 +182,7 @@ DIRECTION_WORDINGS = (
 LATERAL = r"\bto the (left|right)\b|\b(left|right)wards?\b"
 # Going to one side without naming a walk or a run ("Is the person moving to the left?"): the caption's first one.
 TRAVELLING_LATERAL = rf"\b(?:mov|go|head|travel)\w* (?:{LATERAL})"
+TURNS = ("turn_around", "step_sideways")  # told with the way they go ("to the left"), their side and direction
 STEP_NOUNS = {"walk": "steps", "run": "steps", "step_sideways": "steps"}  # counted in steps, not times
 # How a question names a pace: the grammar's speeds (`SPEED_WORDS`).
 PACE_WORDS = {"fast": r"\b(?:quick|quickly|fast)\b", "slow": r"\bslow(?:ly)?\b", "normal": r"\b(?:steady|normal)\b"}
@@ -366,6 +368,9 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         value = step["speed"] and SPEED_WORDS[step["speed"]][0]
     else:
         value = _direction(clause)
+    if kind in ("side", "direction") and action in TURNS:  # "turns around to the right": the way it turns or steps
+        way = re.search(r"\bto the (?:left|right)\b", clause)
+        value = way and way.group()
     if not value:
         return f"Not said: the caption names the {noun} without its {kind}."
     return _sentence(value)
@@ -576,6 +581,8 @@ def _holds(question: str, asked: list[str], steps: list[dict], clauses: list[tup
         return any(step["action"] == asked[0] and step["side"] == side.group(1) for step in steps)
     if len(asked) == 1 and direction:  # "toward the camera" holds of a walk diagonally toward it, not the reverse
         return any(action == asked[0] and direction in (_direction(clause) or "") for action, clause in clauses)
+    if len(asked) == 2 and re.search(r"\bafter\b", question.lower()):
+        asked = asked[::-1]  # "Does the person wave after squatting?": the squat, then the wave
     position = 0
     for action in asked:
         if action not in named[position:]:

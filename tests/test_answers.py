@@ -114,6 +114,13 @@ CAPTION = (
         ("Does the person jump quickly?", "No."),  # no jump
         ("Is the wave fast?", "Yes."),
         ("Are the squats slow?", "No."),
+        # One action after another, and what comes next, asked other ways.
+        ("Does the person squat after waving?", "Yes."),
+        ("Does the person wave after squatting?", "No."),
+        ("Does the squat come before the walk?", "Yes."),
+        ("Is the walk before the wave?", "No."),
+        ("What does the person do immediately after they wave?", "The person squats down twice at a steady pace."),
+        ("What comes next after the squats?", "The person walks diagonally away from the camera, ten steps slowly."),
         # Asked of the movement rather than the person.
         ("Is the wave done with the right arm?", "No."),
         ("Are the squats performed twice?", "Yes."),
@@ -151,6 +158,10 @@ def test_a_way_to_one_side_is_read_from_a_walk_across_the_scene():
     assert read_answer("Is the person walking from right to left?", across) == "Yes."
     assert read_answer("Is the person walking to the left?", "The person walks toward the camera.") == "No."
     assert read_answer("Does the person turn around to the left?", "The person turns around to the left.") == "Yes."
+    for question in ("Which way does the person turn?", "Does the person turn left or right?"):  # not a travel's
+        assert read_answer(question, "The person turns around to the left slowly.") == "To the left."
+    stepping = "The person steps sideways to the right, three steps quickly."
+    assert read_answer("In which direction does the person step sideways?", stepping) == "To the right."
     assert read_answer("Is the person moving to the left?", across) == "Yes."  # no walk named: the caption's
     assert read_answer("Is she heading to the right?", across) == "No."
     running = "The person squats twice. Then the person runs across the scene from left to right, nine steps quickly."
