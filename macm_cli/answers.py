@@ -102,7 +102,8 @@ KINDS = (
         r"|^what (?:is|was) the (?:first|last|final|middle) (?:thing|movement|action)\b"
         rf"|^what (?:is|was) {PERSON} doing (?:first|last|in the middle|at the (?:start|beginning|end))\b"
         r"|^what happens (?:first|last|in the middle|at the (?:start|beginning|end))\b"
-        r"|^(?:which|what) (?:action|movement|exercise|thing) (?:comes|happens|is (?:done|performed)) (?:first|last)\b",
+        r"|^(?:which|what) (?:(?:action|movement|exercise|thing) )?(?:comes|happens|is (?:done|performed)) (?:first|last)\b"
+        rf"|^(?:which|what) (?:action|movement|exercise) {_DOES} (?:do|perform) (?:first|last)\b",
     ),
     (
         "yes_no",
@@ -330,14 +331,18 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, clauses, reading)
     if answer is not None:
         return answer
+    lowered = question.lower()
+    last = bool(re.search(r"\b(?:last|end|final)\b", lowered))
+    ordinal = re.search(r"\bor\b", lowered) and re.search(r"\b(?:first|last)\b", lowered)
+    if kind in ("first_last", "yes_no") and len(asked) > 1 and ordinal:  # "Which comes first, the squat or the wave?"
+        return _first_of(asked, steps, last)
     if kind == "first_last":  # the caption's first or last movement, standing still aside
         moves = [clause for action, clause in clauses if action != "stand_still"]
         if not moves:
             return "Nothing: the caption names no movement."
-        lowered = question.lower()
-        which = -1 if re.search(r"last|end|final", lowered) else len(moves) // 2 if "middle" in lowered else 0
+        which = -1 if last else len(moves) // 2 if "middle" in lowered else 0
         return f"The person {moves[which].strip(' ,')}."
-    if kind == "yes_no" and len(asked) > 1 and re.search(r"\bor\b", question.lower()):  # "running or walking?"
+    if kind == "yes_no" and len(asked) > 1 and re.search(r"\bor\b", lowered):  # "running or walking?"
         return _choice(asked, steps)
     lateral = re.search(LATERAL, question.lower())
     if kind in ("true_false", "yes_no") and asked in (["walk"], ["run"]) and lateral and not _direction(question):
@@ -507,6 +512,17 @@ def _pace_verdict(kind: str, action: str, pace: str, caption: str, reading: Head
         return timed
     said = next((speed for speed, words in SPEED_WORDS.items() if timed.lower().startswith(words[0])), None)
     return _verdict(kind, said == pace and FAINT not in timed and UNSEEN not in timed)
+
+
+def _first_of(asked: list[str], steps: list[dict], last: bool = False) -> str:
+    """Which of the actions `asked` the caption's `steps` name first (or, with `last`, last); those it does not name are
+    said so."""
+    named = [step["action"] for step in steps]
+    said, missing = [a for a in asked if a in named], " or ".join(NOUNS[a] for a in asked if a not in named)
+    if not said:
+        return f"Neither: the caption names no {missing}."
+    chosen = max(said, key=lambda a: len(named) - named[::-1].index(a)) if last else min(said, key=named.index)
+    return f"The {NOUNS[chosen]}." + (f" The caption names no {missing}." if missing else "")
 
 
 def _choice(asked: list[str], steps: list[dict]) -> str:

@@ -121,6 +121,12 @@ CAPTION = (
         ("Is the walk before the wave?", "No."),
         ("What does the person do immediately after they wave?", "The person squats down twice at a steady pace."),
         ("What comes next after the squats?", "The person walks diagonally away from the camera, ten steps slowly."),
+        # Which of two comes first or last.
+        ("Which happens first, the squat or the wave?", "The wave."),
+        ("What comes last, waving or walking?", "The walk."),
+        ("Does the person squat or wave first?", "The wave."),
+        ("Which action does the person do first, the jump or the squat?", "The squat. The caption names no jump."),
+        ("Which comes first, the jump or the kick?", "Neither: the caption names no jump or kick."),
         # Asked of the movement rather than the person.
         ("Is the wave done with the right arm?", "No."),
         ("Are the squats performed twice?", "Yes."),
