@@ -317,21 +317,20 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
     question's kind, otherwise the answer `caption` gives."""
     if not reads(question):
         raise ValueError(f"{question!r} is not a question read_answer reads; check `reads(question)` first.")
-    kind, asked = question_kind(question), asked_actions(question)
-    number = parse_count(question.lower())
+    kind, asked, lowered = question_kind(question), asked_actions(question), question.lower()
+    number = parse_count(lowered)
     if kind in ("true_false", "yes_no") and len(asked) == 1 and number is not None:
         return _count_verdict(kind, question, asked[0], number, caption, reading)
-    pace = next((speed for speed, words in PACE_WORDS.items() if re.search(words, question.lower())), None)
+    pace = next((speed for speed, words in PACE_WORDS.items() if re.search(words, lowered)), None)
     if kind in ("true_false", "yes_no") and len(asked) == 1 and pace is not None:
         return _pace_verdict(kind, asked[0], pace, caption, reading)
     steps, clauses = parse_caption(caption), caption_clauses(caption)  # one each per action the caption names
-    travelling = kind == "direction" or re.search(TRAVELLING_LATERAL, question.lower())
+    travelling = kind == "direction" or re.search(TRAVELLING_LATERAL, lowered)
     if travelling and not asked:  # "Where is the person going?", "... moving to the left?": the first walk or run
         asked = [next((step["action"] for step in steps if step["action"] in TRAVEL), "walk")]
     answer = None if reading is None or not asked else _heads_answer(kind, question, asked, steps, clauses, reading)
     if answer is not None:
         return answer
-    lowered = question.lower()
     last = bool(re.search(r"\b(?:last|end|final)\b", lowered))
     ordinal = re.search(r"\bor\b", lowered) and re.search(r"\b(?:first|last)\b", lowered)
     if kind in ("first_last", "yes_no") and len(asked) > 1 and ordinal:  # "Which comes first, the squat or the wave?"
@@ -344,7 +343,7 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         return f"The person {moves[which].strip(' ,')}."
     if kind == "yes_no" and len(asked) > 1 and re.search(r"\bor\b", lowered):  # "running or walking?"
         return _choice(asked, steps)
-    lateral = re.search(LATERAL, question.lower())
+    lateral = re.search(LATERAL, lowered)
     if kind in ("true_false", "yes_no") and asked in (["walk"], ["run"]) and lateral and not _direction(question):
         return _lateral_answer(kind, asked[0], lateral.group(1) or lateral.group(2), clauses)
     if kind in ("true_false", "yes_no"):
@@ -363,7 +362,10 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         if not near:
             return f"Nothing: the {noun} is the {'last' if after else 'first'} movement the caption names."
         return f"The person {clauses[near[0] if after else near[-1]][1].strip(' ,')}."
-    if kind == "count":
+    if kind in ("side", "direction") and action in TURNS:  # "turns around to the right": the way it turns or steps
+        way = re.search(r"\bto the (?:left|right)\b", clause)
+        value = way and way.group()
+    elif kind == "count":
         value = step["count"] and count_phrase(step["count"], STEP_NOUNS.get(action, "times"))
     elif kind == "side":
         value = step["side"] and (
@@ -373,9 +375,6 @@ def read_answer(question: str, caption: str, reading: HeadsReading | None = None
         value = step["speed"] and SPEED_WORDS[step["speed"]][0]
     else:
         value = _direction(clause)
-    if kind in ("side", "direction") and action in TURNS:  # "turns around to the right": the way it turns or steps
-        way = re.search(r"\bto the (?:left|right)\b", clause)
-        value = way and way.group()
     if not value:
         return f"Not said: the caption names the {noun} without its {kind}."
     return _sentence(value)
