@@ -17,8 +17,12 @@ look up.
   window's likeliest action, it is read there and the answer says so ("Twice, if at all: the motion barely shows
   the movement asked about."; `FAINT`); an action they do not read at `SEEN` anywhere is not counted or sided: the
   caption answers, "None: ..." if it does not name it either; but a question that takes the action as done (which
-  side, how fast, which way, what comes next or before: `PRESUPPOSING`) is read where the action head comes closest
-  to it, and the answer says so (`UNSEEN`).
+  side, how fast, which way, what comes next or before: `PRESUPPOSING`), or a true-or-false statement of its side,
+  is read where the action head comes closest to it, and the answer says so (`UNSEEN`); a yes-or-no question of its
+  side ("Is the left arm raised?") is the caption's "No." there, as "Does the person raise an arm?" is. Neither
+  reading is given of a part of the body the clip leaves out of frame (`_framed`: the legs, which a walk, a squat or a
+  turn needs too, in a waist-up shot; the arms in a head-and-shoulders one): the caption answers ("The caption names
+  no walk.").
 - From the caption (`read_answer` without a reading, and for what the heads do not read: whether an action
   happens, the first or last movement; and counts and speeds of actions the track does not count, and directions,
   where the caption gives them): read back with the caption grammar's parser.
@@ -58,7 +62,7 @@ from dataset_scripts.synth.grammar import (
     parse_caption,
     parse_count,
 )
-from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIONS
+from dataset_scripts.synth.programs import ACTION_SPECS, TRAVEL, TRAVEL_DIRECTIONS, UPPER_BODY
 from processing_macm import kinematic
 from processing_macm.motion_track import SMPL_JOINT_NAMES, MotionTrack
 from processing_macm.segments import slice_track
@@ -68,13 +72,19 @@ from .directions import travel_phrase
 
 # Whom a question asks about: the person, or as a question about real footage names them ("the man").
 _WHO = "person|man|woman|boy|girl|child|kid|guy|lady|individual|subject|player|athlete|dancer|pedestrian|figure"
-PERSON = f"(?:(?:the|this|that) (?:{_WHO})|he|she|they)"
+PERSON = f"(?:(?:the|this|that) (?:{_WHO})|he|she|they|someone|somebody|anyone|anybody)"
 PERSONS = f"(?:(?:the|this|that) (?:{_WHO})'s|his|her|their)"  # the person's
 _DOES = f"(?:does|did|do) {PERSON}"
 # How a question asks, tried in this order on the lower-cased question.
 KINDS = (
     ("true_false", r"\btrue or false\b"),
     ("count", r"\bhow (?:many|often)\b|^count\b|\bnumber of\b"),
+    # "Is the person going left or right?": a way to go, not a side of the body.
+    (
+        "direction",
+        rf"^(?:is|was|does|did) {PERSON} (?:go|move|head|travel|walk|run)\w* (?:to the )?(?:left|right) or\b"
+        r"|^(?:which|what) (?:direction|way)\b",
+    ),
     ("side", r"\b(?:which|what) (?:arm|leg|hand|foot|side)\b|\bleft or (?:the )?right\b|\bright or (?:the )?left\b"),
     (
         "speed",
@@ -117,7 +127,8 @@ KINDS = (
 BARE_VERBS = {
     "raise_arm": "raised?|lift(?:ed)?", "wave": "wave", "arm_circles": "circle", "clap": "clap", "squat": "squat",
     "lunge": "lunge", "jump": "jump", "kick": "kick", "bend_forward": "bend",
-    "turn_around": "turn around|spin around|turn(?:s|ed|ing)?(?! (?:the|his|her|their) head)",
+    "turn_around": "turn around|spin around|turn(?:s|ed|ing)?(?! (?:the|his|her|their) head)"
+    "|chang(?:e|es|ed|ing) (?:direction|course)",
     "step_sideways": "step sideways|side-?step", "stand_still": "stand still|stay still|keep still",
     "talk": "talk|speak", "look_around": "look around|turn(?:s|ed|ing)? (?:the|his|her|their) head", "walk": "walk",
     "run": "run|jog", "crouch": "crouch",
@@ -417,7 +428,7 @@ def _heads_answer(
     if faint:  # the question names the action as a caption would, and the answer says how little the heads read it
         span = reading.span(action, named=True)
     hedge = FAINT if faint else "" if named else UNNAMED
-    if span is None and (kind in PRESUPPOSING or statement) and not named:
+    if span is None and (kind in PRESUPPOSING or kind == "true_false") and not named:
         span, hedge = reading.span(action, named=True, seen=0.0), UNSEEN
     if span is None:
         return None  # the heads do not see the action: the caption answers (it may not name it either)
@@ -425,6 +436,8 @@ def _heads_answer(
         reading.track, ACTION_SPECS[action][0], reading.frames[span[0]][0], reading.frames[span[1] - 1][1]
     ):
         return None  # a faint reading of a limb the track never sees (the features hold it still): the caption's
+    if hedge == UNSEEN and not _framed(reading.track, action):
+        return None  # no reading of a part of the body the clip leaves out of frame: the caption's
     answer = _span_answer(kind, question, action, stated and stated.group(1), reading, *span, said_speed)
     return f"{answer[:-1]}{hedge}" if answer and hedge else answer
 
@@ -477,6 +490,17 @@ def _span_answer(
     else:
         count = int(reading.read("count", first, stop))
     return _sentence(count_phrase(count, STEP_NOUNS.get(action, "times")))
+
+
+def _framed(track: MotionTrack, action: str) -> bool:
+    """Whether the clip's framing (`looks.framing`) shows the part of the body that does `action`: the arms in all
+    but a head-and-shoulders shot; the legs, which a walk, a squat or a turn needs as a kick does (`UPPER_BODY`
+    aside), in a full or knees-up shot."""
+    from .looks import PART_FRAMINGS, framing  # looks answers with this module
+
+    limb, shot = ACTION_SPECS[action][0], framing(track)
+    part = "arms" if limb == "arm" else "legs" if limb == "leg" or action not in UPPER_BODY else None
+    return part is None or shot is None or shot in PART_FRAMINGS[part]
 
 
 def _limb_seen(track: MotionTrack, limb: str, begin: int, end: int) -> bool:

@@ -173,7 +173,8 @@ class MACMCaptioner:
 
         Args:
             tracks: one `MotionTrack` (or None) per video; estimated with the pose backend when not given.
-            prompt: the question; defaults to `DEFAULT_PROMPT`.
+            prompt: the question; defaults to `DEFAULT_PROMPT`. A request for the clip's description in other words
+                ("What is the person doing?", `looks.asks_description`) is captioned with `DEFAULT_PROMPT`.
             answers: "read" answers a question about the person's movements (a count, a side, a speed, a
                 direction, what comes next, a true/false statement: `answers.reads`) from the motion heads' reading
                 of the clip and the caption the model writes (`described`; see `answer`); "generate" gives every
@@ -216,6 +217,8 @@ class MACMCaptioner:
             start = time.perf_counter()
             tracks = [self.estimate_motion(video, progress=progress, person=person) for video in videos]
             timings["pose"] = time.perf_counter() - start
+        if prompt is not None and answers == "read" and looks.asks_description(prompt):
+            prompt = None  # "What is the person doing?": the caption, written with the prompt the model knows
         if prompt is not None and answers == "read" and is_read(prompt):
             described = self.caption(
                 videos, tracks, None, use_motion, decoding, keyframe_sampling, max_new_tokens, batch_size, progress,

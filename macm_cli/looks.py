@@ -34,6 +34,10 @@ instead:
 - people ("How many people are in the video?", "Is there more than one person?"): not counted (the front end follows
   one person); the answer says whether one is found and that the others are not counted, rather than a caption.
 - length ("How long is the video?"): the track's seconds.
+- a description ("What is the person doing in the video?", "Describe the person's movements.", "What is going on?";
+  `asks_description`): the caption, written with the prompt the model was trained on. Given any other prompt, the
+  language model wrote broken sentences ("a person in a green floor") and other counts than its caption's on the real
+  set's first pedestrian.
 - expression, and what the person holds or wears on the feet or the head, their hair, age or sex ("unread"), and the
   place, the weather or the time ("scene"): not read (the pose track has no face and no objects, and the model sees
   only the person), and said so rather than answered with a caption; so are where the person faces or looks
@@ -113,12 +117,18 @@ KINDS = (
         "limbs",
         rf"^{_DOES} (?:move|moving|swing|swinging|use|using) {_LIMB}\b|^what (?:are|is|were|was) {_LIMB} doing\b"
         rf"|^what (?:is|was|does|did) {PERSON} (?:do|doing) with {_LIMB}\b"
-        rf"|^how (?:does|did|do) {PERSON} (?:move|swing|use) {_LIMB}\b|^(?:are|is|were|was) {_LIMB} (?:moving|still)\b",
+        rf"|^how (?:does|did|do) {PERSON} (?:move|swing|use) {_LIMB}\b"
+        rf"|^(?:are|is|were|was) {_LIMB} (?:moving|still|swinging)\b",
     ),
-    ("stop", rf"^{_DOES} (?:stop|pause|halt|come to a (?:stop|halt))(?:s|ped|ping)?\W*$"),
+    (
+        "stop",
+        rf"^{_DOES} (?:ever )?(?:stop|pause|halt|come to a (?:stop|halt))(?:s|ped|ping)?"
+        r"(?: at (?:any|some) (?:point|time|moment))?\W*$",
+    ),
     (
         "pace",
         rf"^how (?:fast|quickly) (?:is|was|does|did) {PERSON} (?:move|moving)\b"
+        rf"|^what (?:is|was) {PERSONS} (?:pace|speed)\W*$"
         rf"|^{_DOES} (?:move|moving) (?:quickly|slowly|fast|at a (?:steady|normal|slow|fast) pace)\b"
         r"|^(?:is|was|are|were) (?:the|this|that|their|his|her) (?:movements?|motion) (?:fast|slow|quick)\b",
     ),
@@ -131,7 +141,8 @@ KINDS = (
     ("motive", rf"^why (?:does|did|is|was|do) {PERSON}\b|^what (?:is|was) {PERSON} (?:doing it )?for\b"),
     (
         "people",
-        rf"^how many (?:{_SEVERAL}|(?:{_PEOPLE})s?)\b|\b(?:more than one|several|other|many|multiple|two|three|\d+) "
+        rf"^how many (?:{_SEVERAL}|(?:{_PEOPLE})s?)\b|\b(?:anyone|anybody|someone|somebody) else\b"
+        rf"|\b(?:more than one|several|other|many|multiple|two|three|\d+) "
         rf"(?:{_SEVERAL}|person)\b|^(?:is|was|are|were) {PERSON} (?:alone|by (?:him|her|them)sel(?:f|ves))\b",
     ),
     ("length", r"^how long (?:is|was|does|did) (?:the |this )?(?:video|clip|footage|recording|film)\b"),
@@ -144,11 +155,13 @@ KINDS = (
     (
         "expression",
         rf"\b(?:facial )?expressions?\b|\bhow (?:does|did) {PERSON} (?:look|feel)\b|\b(?:smil|frown)\w*\b"
+        rf"|^describe (?:the |{PERSONS} )?face\b"
         r"|\b(?:happy|sad|angry|upset|scared|afraid|excited|bored|tired|mood|emotions?)\b",
     ),
     (
         "unread",
-        r"\b(?:hold|holding|carry|carrying)\b|\bhair\b|\b(?:gender|age)\b|\bhow old\b|\b(?:male|female)\b|\bphone\b"
+        r"\b(?:hold|holding|carry|carrying)\b|\bhair\b|\b(?:gender|age)\b|\bhow (?:old|tall|heavy)\b"
+        r"|\b(?:male|female)\b|\bphone\b"
         rf"|\bman or (?:a )?woman\b|\b(?:wear|wearing|colou?rs?)\b.*\b(?:{_ACCESSORIES})\b",
     ),
     (
@@ -187,6 +200,14 @@ _STATEMENTS = (
 )
 # Questions that ask the opposite of their kind's yes ("Does the person stay still?": yes when they do not move).
 _OPPOSITE = re.compile(r"^(?!.*\b(?:other|else) than\b).*\b(?:stay|stand|keep|remain)(?:s|ing)? (?:still|in)\b")
+# A request for the clip's description, however worded (`asks_description`); one that names a movement is `answers`'.
+DESCRIBE = re.compile(
+    rf"^(?:what(?:'s| is| was) (?:{PERSON} doing|happening|going on)|what (?:does|did) {PERSON} do|what happens"
+    rf"|what (?:activity|action|movement|motion|exercise)s? (?:(?:is|are|was|were) (?:being )?(?:performed|done|shown)"
+    rf"|(?:is|was|does|did) {PERSON} (?:doing|performing|do|perform|make|making)))"
+    r"(?: (?:in|during) (?:the|this) (?:video|clip|footage|scene|recording))?\W*$"
+    r"|^(?:please |can you |could you )?(?:describe|summari[sz]e)\b(?!.*\b(?:face|clothes|background|place)\b)"
+)
 # The kinds this model does not read, and what it says instead of a caption.
 NOT_READ = {
     "expression": "Not read: this model reads the body's movements, not the face.",
@@ -253,6 +274,13 @@ def question_kind(question: str) -> str | None:
 def reads(question: str) -> bool:
     """Whether `answer` answers `question`."""
     return question_kind(question) is not None
+
+
+def asks_description(question: str) -> bool:
+    """Whether `question` asks for the clip's description ("What is the person doing?", "Describe the video."), which
+    the caption answers, rather than about one movement or what the clip shows."""
+    asked = _asked(question)[0]
+    return bool(DESCRIBE.search(asked)) and not answers.asked_actions(asked)
 
 
 def framing(track: MotionTrack) -> str | None:
@@ -427,4 +455,4 @@ def _framing_answer(question: str, caption: str, track: MotionTrack | None) -> s
     return f"{'Yes' if key in shown.get(part, ('full',)) else 'No'}: {said}."
 
 
-__all__ = ["COLOURED", "KINDS", "SEEN", "answer", "framing", "question_kind", "reads"]
+__all__ = ["COLOURED", "DESCRIBE", "KINDS", "SEEN", "answer", "asks_description", "framing", "question_kind", "reads"]

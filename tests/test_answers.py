@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from test_appearance import person_track
 from utils import repeating_track, synth_v2_scenes
 
 from macm_cli.answers import (
@@ -16,7 +17,8 @@ from macm_cli.answers import (
     read_answer,
     reads,
 )
-from processing_macm.motion_track import SMPL_JOINT_NAMES
+from macm_cli.looks import framing
+from processing_macm.motion_track import MEDIAPIPE_LANDMARK_NAMES, SMPL_JOINT_NAMES
 from train.qa_accuracy import is_correct
 from train.qa_accuracy import question_kind as hmi_kind
 
@@ -250,6 +252,10 @@ def test_macm_ask_answers_from_the_caption(tmp_path, capsys):
     assert macm(["ask", video, question, "--answers", "generate", *common]) == 0
     generated = json.loads(capsys.readouterr().out)
     assert generated["described"] is None and generated["caption"] != asked["caption"]
+    # Asked for the description in other words, the caption, written with the prompt the model was trained on.
+    assert macm(["ask", video, "What is the person doing in the video?", *common]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["caption"] == caption and described["described"] is None
 
 
 def heads_reading(side: str = "right") -> HeadsReading:
@@ -337,6 +343,18 @@ def test_the_heads_answer_for_the_action_asked_about():
     assert read_answer("What does the person do right after they wave?", walk, unseen) == f"The person jumps{UNSEEN}"
     assert read_answer("The person uses the left arm to wave. True or false?", walk, unseen) == f"False{UNSEEN}"
     assert read_answer("How many times does the person wave?", walk, unseen) == "None: the caption names no wave."
+    # Asked yes or no, its side is the caption's "No." as whether it happens is: not "Yes, if at all: ... not show".
+    assert read_answer("Does she wave with her right hand?", walk, unseen) == "No."
+    assert read_answer("Is the person waving the left arm?", walk, unseen) == "No."
+    # A walk the caption does not name, read nowhere: its speed where the heads come closest, unless the clip leaves
+    # the legs out of frame (a talking head, `looks.framing`), or a wave's arms: then the caption's.
+    talk = "The person talks, moving the head as they speak."
+    assert read_answer("How fast is the person walking?", talk, unseen) == f"Slowly{UNSEEN}"
+    unseen.track = person_track(num_frames=60, hips_visible=False)  # the shoulders alone: the knees hidden below
+    unseen.track.keypoints_2d[:, [MEDIAPIPE_LANDMARK_NAMES.index(f"{s}_knee") for s in ("left", "right")], 2] = 0.1
+    assert framing(unseen.track) == "head_shoulders"
+    assert read_answer("How fast is the person walking?", talk, unseen) == "The caption names no walk."
+    assert read_answer("Which arm does the person use to wave?", walk, unseen) == "The caption names no wave."
     assert read_answer("Which leg does the person use to walk?", caption, heads_reading("left")) == (
         "Not said: the caption names the walk without its side."  # a walk has no side to read
     )

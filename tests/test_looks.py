@@ -138,11 +138,43 @@ def standing_track(height: int = 128):
         # "this", "that"; a guy, a lady, a kid, a pedestrian, a figure
         ("Does the lady move her legs?", "limbs"),
         ("What colour is that pedestrian's shirt?", "colour"),
+        # Asked of real footage: a pace, swinging arms, stopping at some point, someone else, a height, a face.
+        ("What is the person's pace?", "pace"),
+        ("Are the arms swinging?", "limbs"),
+        ("Does the person stop at any point?", "stop"),
+        ("Does he ever stop?", "stop"),
+        ("Does anyone else appear?", "people"),
+        ("How tall is the person?", "unread"),
+        ("Describe the person's face.", "expression"),
+        ("What is the person doing?", None),  # a description: the caption (`asks_description`)
     ],
 )
 def test_question_kinds(question, kind):
     assert looks.question_kind(question) == kind
     assert looks.reads(question) == (kind is not None)
+
+
+@pytest.mark.parametrize(
+    "question, described",
+    [
+        ("What is the person doing?", True),
+        ("What's the man doing in the video?", True),
+        ("What is happening in this clip?", True),
+        ("What's going on?", True),
+        ("What action is being performed?", True),
+        ("What movements does the woman make?", True),
+        ("Can you describe what the person does?", True),
+        ("Summarize the video.", True),
+        ("Describe the person's movements in detail.", True),
+        ("What does the person do first?", False),  # the first movement: answers.py's
+        ("What does the person do after walking?", False),
+        ("What is the person doing with their right hand?", False),  # a part of the body
+        ("Describe how the person squats.", False),  # names a movement
+        ("Describe the person's face.", False),
+    ],
+)
+def test_a_request_for_the_description(question, described):
+    assert looks.asks_description(question) == described
 
 
 def test_how_much_of_the_body_is_in_frame():
