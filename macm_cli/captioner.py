@@ -199,6 +199,11 @@ class MACMCaptioner:
             generate_kwargs: to `generate`, e.g. `ground_sides=False` for sides named by the language model,
                 `ground_gait=False` for a walk or a run named by it.
         """
+        if isinstance(videos, (str, os.PathLike, np.ndarray)):
+            raise TypeError(
+                f"caption() takes a list of videos, got one {type(videos).__name__}: pass [video], or call the "
+                "captioner itself on one video (captioner(video) returns its CaptionResult)."
+            )
         if decoding not in ("grounded", "greedy", "sample", "msd"):
             raise ValueError(f"decoding must be 'grounded', 'greedy', 'sample' or 'msd', got {decoding!r}.")
         if answers not in ("read", "generate"):

@@ -285,6 +285,14 @@ def test_python_api_bad_decoding(video_path, tiny_checkpoint):
         captioner(video_path, use_motion=False, decoding="beam")
 
 
+def test_python_api_one_video_where_a_list_is_taken(video_path, tiny_checkpoint):
+    # A path's characters were taken for videos: "'/' is a folder, not a video file."
+    captioner = MACMCaptioner.from_pretrained(tiny_checkpoint)
+    with pytest.raises(TypeError, match=r"caption\(\) takes a list of videos, got one str: pass \[video\]"):
+        captioner.caption(str(video_path), use_motion=False)
+    assert captioner.caption([str(video_path)], use_motion=False, max_new_tokens=4)[0].caption
+
+
 def test_python_api_unreadable_video(workdir, tiny_checkpoint):
     captioner = MACMCaptioner.from_pretrained(tiny_checkpoint)
     with pytest.raises(VideoReadError, match="could not be opened as a video"):
