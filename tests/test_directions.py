@@ -69,6 +69,23 @@ def test_the_size_in_the_image_reflects_a_facing_that_goes_the_other_way(yaw, si
     assert travel_phrase(facing_track([yaw] * 9, sizes=sizes)) == phrase
 
 
+@pytest.mark.parametrize(
+    "step, sizes, phrase",
+    [
+        (20, [20] * 9, "across the scene from left to right"),  # 6 body sizes across, no growth
+        (-20, [20] * 9, "across the scene from right to left"),
+        (20, [20 + t for t in range(9)], "diagonally toward the camera"),  # as far toward the camera as across
+        (-20, [28 - t for t in range(9)], "diagonally away from the camera"),
+        (5, [20] * 9, "toward the camera"),  # 1.5 body sizes: the facing's (a camera following the person)
+    ],
+)
+def test_hips_that_cross_the_frame_name_the_direction_whatever_the_facing(step, sizes, phrase):
+    walk = facing_track([0] * 9, sizes=sizes)  # MediaPipe's facing: toward the camera
+    walk.keypoints_2d[..., 0] += 200 + step * np.arange(9)[:, None]  # [T, P]: the hips cross a 640 x 480 frame
+    walk.frame_size = (640, 480)
+    assert travel_phrase(walk) == phrase
+
+
 def test_tracks_without_camera_axes_or_a_person_are_not_read():
     assert travel_phrase(facing_track([90] * 8, backend="gvhmr")) is None
     assert travel_phrase(None) is None
