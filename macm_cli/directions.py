@@ -19,7 +19,10 @@ body sizes or more goes sideways by that much, and the body's growth gives the p
 and focal length f (pixels), the hips' shift dx (pixels) is a sideways walk of dx Z / f metres and a log change of
 the size c a walk toward the camera of c Z metres, so the angle is atan2(dx, f c) (`image_travel_yaw`). f is not
 known; FOCAL_HEIGHTS frame heights is a 53° vertical field of view, as `vtest.avi`'s pedestrians' image paths
-imply. A camera that follows the person keeps the hips in place, and the facing names the direction as before.
+imply. A camera that follows the person keeps the hips in place, and the facing names the direction as before; so
+does a track whose hips jump IMAGE_JUMP body sizes or more from one frame to the next, where the front end took up
+another person (on the whole `vtest.avi` it does so 4 times, 5 to 12 body sizes; the other jumps of its track are
+under 3.5).
 
 Where it fails: tracks of other backends (SMPL/GVHMR) are in world axes, not the camera's, and are not read; for a
 person who turns, the facing of most of the frames is named; a camera that zooms or follows the person in depth
@@ -52,6 +55,7 @@ CENTRES = {
 # the focal length it assumes (frame heights; see the module's docstring).
 IMAGE_TRAVEL = 2.0
 FOCAL_HEIGHTS = 1.0
+IMAGE_JUMP = 4.0
 # The log change of the body's size in the image beyond which it says toward (growing) or away (shrinking). Chosen on
 # the 160 walk and run steps of HMI-Synth v4 `hmi9` (all splits, today's front end; 0.0-0.2 give 85-90 right, 0.05
 # the most); checked on the 195 of the unseen `hmi10` draw (see `size_change`).
@@ -76,11 +80,14 @@ def size_change(track: MotionTrack) -> float:
 def image_travel_yaw(track: MotionTrack) -> float | None:
     """The angle of travel (degrees, 0 toward the camera, +90 to the image's right) from the image: the hips' shift
     across the frame (the median of the last third of the valid frames against the first's) against the body's growth
-    (`size_change`), at FOCAL_HEIGHTS; None where the hips cross less than IMAGE_TRAVEL body sizes."""
+    (`size_change`), at FOCAL_HEIGHTS; None where the hips cross less than IMAGE_TRAVEL body sizes or jump IMAGE_JUMP
+    between two frames."""
     keypoints = track.keypoints_2d[track.valid]  # [T', P, 3]
-    hips, third = hip_centre_2d(keypoints)[:, 0], max(1, len(keypoints) // 3)  # [T'] (pixels)
-    shift = float(np.median(hips[-third:]) - np.median(hips[:third]))
-    if abs(shift) <= IMAGE_TRAVEL * np.median(body_size_2d(keypoints)):
+    hips, size = hip_centre_2d(keypoints), np.median(body_size_2d(keypoints))  # [T', 2] (pixels), pixels
+    third = max(1, len(keypoints) // 3)
+    shift = float(np.median(hips[-third:, 0]) - np.median(hips[:third, 0]))
+    jumps = np.linalg.norm(np.diff(hips, axis=0), axis=-1)  # [T' - 1]
+    if abs(shift) <= IMAGE_TRAVEL * size or (jumps >= IMAGE_JUMP * size).any():
         return None
     return float(np.degrees(np.arctan2(shift, FOCAL_HEIGHTS * track.frame_size[1] * size_change(track))))
 

@@ -86,6 +86,13 @@ def test_hips_that_cross_the_frame_name_the_direction_whatever_the_facing(step, 
     assert travel_phrase(walk) == phrase
 
 
+def test_hips_that_jump_to_another_person_are_read_by_the_facing():
+    walk = facing_track([0] * 9, sizes=[20] * 9)
+    walk.keypoints_2d[5:, :, 0] += 160  # the front end takes up someone 8 body sizes away: no walk across
+    walk.frame_size = (640, 480)
+    assert travel_phrase(walk) == "toward the camera"
+
+
 def test_tracks_without_camera_axes_or_a_person_are_not_read():
     assert travel_phrase(facing_track([90] * 8, backend="gvhmr")) is None
     assert travel_phrase(None) is None
