@@ -15,7 +15,10 @@ speed; the direction of a walk or run from the track's facing over the run's own
 the caption's was steered by the whole clip's facing, which names the direction of a walk or run chained with other
 actions less often (on `hmi10` and `hmi9e` validation and 250 `hmi9` training clips, 16 of 57 such steps against 30
 over the heads' span; single walks 5 of 9 either way; session 34); the count from the track where it counts the
-action (`counts.count_repetitions`), else the caption's, else the count head's.
+action (`counts.count_repetitions`), a walk's or run's steps from the run's length at its pace's cadence
+(`GAIT_SECONDS`; session 37, README Captioning: right more often on the unseen draws' validation splits and on
+`hmi11` test, less on `hmi12` test, whose walks the heads read over too few windows), else the caption's, else the
+count head's.
 """
 
 from collections.abc import Sequence
@@ -24,6 +27,7 @@ from dataset_scripts.synth.grammar import FRAMINGS, caption_clauses, describe_st
 from dataset_scripts.synth.programs import (
     ACTION_SPECS,
     DIRECTIONS,
+    GAIT_SECONDS,
     HOLD_SECONDS,
     TRAVEL,
     TRAVEL_DIRECTIONS,
@@ -38,6 +42,7 @@ from .directions import travel_phrase
 # What a run of windows needs to be told, as `HeadsReading.runs` reads it: five windows whose action the heads give
 # 0.5 on average, or three at 0.6 (see the module's docstring).
 RUN_EVIDENCE = ((5, 0.5), (3, 0.6))
+MAX_STEPS = 16  # the most steps the caption grammar counts ("sixteen steps")
 
 
 class _FirstPhrase:
@@ -86,6 +91,8 @@ def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict)
     speed = None if action in HOLD_SECONDS else measured or said.get("speed") or reading.read("speed", first, stop)
     if counts is None:
         count = None
+    elif action in TRAVEL:  # the steps a person takes at that pace over the run's frames
+        count = min(max(round((end - begin) / reading.track.fps / GAIT_SECONDS[action][speed]), 1), MAX_STEPS)
     elif action in COUNTABLE:
         count = max(count_repetitions(reading.track, action, None if side == "both" else side, begin, end), 1)
     else:

@@ -126,3 +126,18 @@ def test_a_walk_goes_the_way_the_person_faces_while_walking_not_over_the_whole_c
     caption = f"{INTRO} The person squats down twice, and then walks toward the camera, four steps."
     told = retell(caption, read, evidence=[(2, 0.0)])
     assert "walks across the scene from left to right" in told and "toward" not in told, told
+
+
+def test_a_walk_takes_the_steps_its_pace_takes_over_the_run():
+    # 6 s of walk windows at a steady pace: 0.52 s a step (`GAIT_SECONDS`, 115 steps a minute), twelve steps; the
+    # language model's "five steps" was its habit.
+    caption = f"{INTRO} The person walks toward the camera, five steps at a steady pace."
+    assert retell(caption, reading(["walk"] * 10)) == (
+        f"{INTRO} The person walks toward the camera, twelve steps at a steady pace."
+    )
+    slowly = caption.replace("at a steady pace", "slowly")  # 0.65 s a step: nine
+    assert retell(slowly, reading(["walk"] * 10)).endswith("nine steps slowly.")
+    # More than the grammar counts: its sixteen.
+    long_walk = reading(["walk"] * 20)
+    long_walk.track = repeating_track(seconds=12.0)
+    assert retell(caption, long_walk).endswith("sixteen steps at a steady pace.")
