@@ -137,6 +137,10 @@ def test_a_walk_takes_the_steps_its_pace_takes_over_the_run():
     )
     slowly = caption.replace("at a steady pace", "slowly")  # 0.65 s a step: nine
     assert retell(slowly, reading(["walk"] * 10)).endswith("nine steps slowly.")
+    # The run widened where the heads still give the walk 0.3 (two windows before it): 4.8 s, nine steps, not seven.
+    widened = reading(["stand_still"] * 2 + ["walk"] * 6 + ["stand_still"] * 2)
+    widened.probs["action"][:2, LABELS["action"].index("walk")] = 0.35
+    assert retell(caption, widened) == f"{INTRO} The person walks toward the camera, nine steps at a steady pace."
     # More than the grammar counts: its sixteen.
     long_walk = reading(["walk"] * 20)
     long_walk.track = repeating_track(seconds=12.0)
