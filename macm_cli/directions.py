@@ -26,7 +26,7 @@ under 3.5).
 
 Where it fails: tracks of other backends (SMPL/GVHMR) are in world axes, not the camera's, and are not read; for a
 person who turns, the facing of most of the frames is named; a camera that zooms or follows the person in depth
-hides the size's change. On the walks and runs of HMI-Synth v3 (each step's frames of the stored MediaPipe track)
+hides the size's change, and one that pans without following the person moves the hips across the image. On the walks and runs of HMI-Synth v3 (each step's frames of the stored MediaPipe track)
 the circular median alone named the direction of 0.463 of 147 train steps and 0.458 of 24 test steps (the circular
 mean: 0.408 and 0.458). Session 37, on the 157 walk and run steps of the HMI-Synth v4 draws `hmi11` and `hmi12` (all
 splits, unseen by the weights; 60% of their travelling clips are filmed by a camera that follows the person): the
@@ -51,8 +51,9 @@ CENTRES = {
     for phrase, (low, high) in TRAVEL_DIRECTIONS.items()
 }
 
-# The hips' travel across the image (body sizes, `body_size_2d`) beyond which the image names a walk's direction, and
-# the focal length it assumes (frame heights; see the module's docstring).
+# The hips' travel across the image (body sizes, `body_size_2d`) beyond which the image names a walk's direction, the
+# focal length it assumes (frame heights), and the jump between two frames (body sizes) that is another person taken
+# up, not a walk (see the module's docstring).
 IMAGE_TRAVEL = 2.0
 FOCAL_HEIGHTS = 1.0
 IMAGE_JUMP = 4.0
