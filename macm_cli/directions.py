@@ -28,12 +28,11 @@ Where it fails: tracks of other backends (SMPL/GVHMR) are in world axes, not the
 person who turns, the facing of most of the frames is named; a camera that zooms or follows the person in depth
 hides the size's change, and one that pans without following the person moves the hips across the image. On the walks and runs of HMI-Synth v3 (each step's frames of the stored MediaPipe track)
 the circular median alone named the direction of 0.463 of 147 train steps and 0.458 of 24 test steps (the circular
-mean: 0.408 and 0.458). Session 37, on the 157 walk and run steps of the HMI-Synth v4 draws `hmi11` and `hmi12` (all
-splits, unseen by the weights; 60% of their travelling clips are filmed by a camera that follows the person): the
-facing named 0.554; with the image where the hips cross 2 body sizes or more (40 steps, 3 of them followed), 0.586:
-26 of those 40 against the facing's 21 (at 0.8 frame heights 28, at 1.2 24). On the real set's 51 pedestrians, whose
-clips are crops that follow them, the image path of each crop in `vtest.avi` (`labels.jsonl`) and the track's growth
-give the labelled direction for 41 (0.8 frame heights: 39; 1.3: 33), the facing for 26.
+mean: 0.408 and 0.458). Session 37 (`bench/bench_directions.py`), on the 157 walk and run steps of the HMI-Synth v4
+draws `hmi11` and `hmi12` (all splits, unseen by the weights; 60% of their travelling clips are filmed by a camera that
+follows the person): the facing names 0.554, `travel_phrase` 0.586 (the image reads 29 steps, 23 right against the
+facing's 18 there). The real set's 51 pedestrians, their crops' keypoints put back in `vtest.avi`'s frame: the facing
+26, `travel_phrase` 33 (the image 28 of the 43 it reads, the facing 21 of those).
 """
 
 import numpy as np
@@ -100,11 +99,21 @@ def travel_phrase(track: MotionTrack | None) -> str | None:
     if track is None or track.backend != "mediapipe" or not track.valid.any():
         return None
     yaw = image_travel_yaw(track)
-    if yaw is None:
-        yaw = np.degrees(circular_median(facing_yaw(track.joints_3d[track.valid])))
-        change = size_change(track)
-        if abs(change) > SIZE_CHANGE and np.cos(np.radians(yaw)) * change < 0:  # facing the camera but shrinking
-            yaw = 180.0 - yaw
+    return nearest_phrase(facing_travel_yaw(track) if yaw is None else yaw)
+
+
+def facing_travel_yaw(track: MotionTrack) -> float:
+    """The angle of travel (degrees, as `image_travel_yaw`'s) from the circular median of the track's facing yaw,
+    reflected through the image plane where the body's size changes the other way (see above)."""
+    yaw = np.degrees(circular_median(facing_yaw(track.joints_3d[track.valid])))
+    change = size_change(track)
+    if abs(change) > SIZE_CHANGE and np.cos(np.radians(yaw)) * change < 0:  # facing the camera but shrinking, or back
+        yaw = 180.0 - yaw
+    return float(yaw)
+
+
+def nearest_phrase(yaw: float) -> str:
+    """The `TRAVEL_DIRECTIONS` phrase whose angle (or its mirror image, where it names no side) is nearest `yaw`."""
     return min(CENTRES, key=lambda phrase: min(abs((yaw - c + 180) % 360 - 180) for c in CENTRES[phrase]))
 
 
@@ -147,4 +156,7 @@ def direction_processor(tokenizer, tracks: list, prompt_length: int) -> TravelDi
     return TravelDirectionLogitsProcessor(phrase_ids, targets, prompt_length)
 
 
-__all__ = ["TravelDirectionLogitsProcessor", "direction_processor", "image_travel_yaw", "travel_phrase"]
+__all__ = [
+    "TravelDirectionLogitsProcessor", "direction_processor", "facing_travel_yaw", "image_travel_yaw", "nearest_phrase",
+    "travel_phrase",
+]  # fmt: skip

@@ -225,21 +225,25 @@ def load_labels(path=LABELS_PATH) -> list[dict]:
 # --- clips -----------------------------------------------------------------------------------------------
 
 
+def crop_origin(clip: dict, index: int, width: int, height: int) -> tuple[int, int]:
+    """The top-left corner (source pixels) of the clip's box at source frame `index` in a `width` x `height` source:
+    centred on its path, kept inside the frame by shifting, never by shrinking, so the scale is the same in every
+    frame."""
+    (box_w, box_h), path = clip["box"], np.asarray(clip["path"], np.float64)
+    if box_w > width or box_h > height:
+        raise ValueError(f"Clip {clip['id']}: box {clip['box']} is larger than the {width}x{height} source.")
+    x = np.interp(index, path[:, 0], path[:, 1])
+    y = np.interp(index, path[:, 0], path[:, 2])
+    return int(np.clip(round(x - box_w / 2), 0, width - box_w)), int(np.clip(round(y - box_h / 2), 0, height - box_h))
+
+
 def crop_frame(frame: np.ndarray, clip: dict, index: int) -> np.ndarray:
     """The clip's box at source frame `index`, upscaled to CLIP_HEIGHT: [CLIP_HEIGHT, W, 3] uint8."""
     from PIL import Image
 
-    height, width = frame.shape[:2]
     if clip["box"] is not None:
-        (box_w, box_h), path = clip["box"], np.asarray(clip["path"], np.float64)
-        if box_w > width or box_h > height:
-            raise ValueError(f"Clip {clip['id']}: box {clip['box']} is larger than the {width}x{height} source.")
-        x = np.interp(index, path[:, 0], path[:, 1])
-        y = np.interp(index, path[:, 0], path[:, 2])
-        # Kept inside the frame by shifting, never by shrinking, so the scale is the same in every frame.
-        x0 = int(np.clip(round(x - box_w / 2), 0, width - box_w))
-        y0 = int(np.clip(round(y - box_h / 2), 0, height - box_h))
-        frame = frame[y0 : y0 + box_h, x0 : x0 + box_w]
+        x0, y0 = crop_origin(clip, index, frame.shape[1], frame.shape[0])
+        frame = frame[y0 : y0 + clip["box"][1], x0 : x0 + clip["box"][0]]
     out_w = 2 * round(frame.shape[1] * CLIP_HEIGHT / frame.shape[0] / 2)  # even, for H.264
     return np.asarray(Image.fromarray(frame).resize((out_w, CLIP_HEIGHT), Image.Resampling.BICUBIC))
 
@@ -473,7 +477,7 @@ def caption_clips(captioner, clips: list[dict], paths: dict, use_motion: bool, d
 
 
 __all__ = [
-    "CHECKS", "KINDS", "LABELS_PATH", "LOOK_QUESTIONS", "MOTIVE_OF_KIND", "absent_questions", "build_clips", "caption_clips", "crop_frame", "handheld", "hedged", "iter_source",
+    "CHECKS", "KINDS", "LABELS_PATH", "LOOK_QUESTIONS", "MOTIVE_OF_KIND", "absent_questions", "build_clips", "caption_clips", "crop_frame", "crop_origin", "handheld", "hedged", "iter_source",
     "leg_or_body_actions", "load_labels", "look_checks", "made_up", "named_actions", "named_direction", "score_caption", "source_path", "stillness_actions",
     "summarize",
 ]  # fmt: skip
