@@ -197,7 +197,11 @@ TRAVELLING_LATERAL = rf"\b(?:mov|go|head|travel)\w* (?:{LATERAL})"
 TURNS = ("turn_around", "step_sideways")  # told with the way they go ("to the left"), their side and direction
 STEP_NOUNS = {"walk": "steps", "run": "steps", "step_sideways": "steps"}  # counted in steps, not times
 # How a question names a pace: the grammar's speeds (`SPEED_WORDS`).
-PACE_WORDS = {"fast": r"\b(?:quick|quickly|fast)\b", "slow": r"\bslow(?:ly)?\b", "normal": r"\b(?:steady|normal)\b"}
+PACE_WORDS = {
+    "fast": r"\b(?:quick|quickly|fast|hurr(?:y|ies|ied|ying)|rush(?:es|ed|ing)?)\b",
+    "slow": r"\bslow(?:ly)?\b",
+    "normal": r"\b(?:steady|normal)\b",
+}
 # How a statement's count compares ("Does the person squat more than twice?"); none of these words: exactly.
 COMPARISONS = {
     "more than": operator.gt, "over": operator.gt, "at least": operator.ge, "fewer than": operator.lt,

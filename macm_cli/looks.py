@@ -128,7 +128,7 @@ KINDS = (
     (
         "pace",
         rf"^how (?:fast|quickly) (?:is|was|does|did) {PERSON} (?:move|moving)\b"
-        rf"|^what (?:is|was) {PERSONS} (?:pace|speed)\W*$"
+        rf"|^what (?:is|was) {PERSONS} (?:pace|speed)\W*$|^{_DOES} (?:in a (?:hurry|rush)|hurrying|rushing)\b"
         rf"|^{_DOES} (?:move|moving) (?:quickly|slowly|fast|at a (?:steady|normal|slow|fast) pace)\b"
         r"|^(?:is|was|are|were) (?:the|this|that|their|his|her) (?:movements?|motion) (?:fast|slow|quick)\b",
     ),
@@ -189,6 +189,7 @@ KINDS = (
         "scene",
         r"\bweather\b|\b(?:indoors?|outdoors?|inside or outside)\b|\btime of (?:the )?day\b|\b(?:day|night)time\b"
         r"|\bbackground\b|^where (?:is|was|are|were) (?:this|it|the (?:video|clip|scene))\b"
+        rf"|^where (?:is|was) {PERSON}\W*$"
         r"|^what (?:kind of )?(?:place|room|building|city|country|location)\b",
     ),
 )

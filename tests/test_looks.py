@@ -147,6 +147,9 @@ def standing_track(height: int = 128):
         ("How tall is the person?", "unread"),
         ("Describe the person's face.", "expression"),
         ("What is the person doing?", None),  # a description: the caption (`asks_description`)
+        ("Is the person in a hurry?", "pace"),
+        ("Where is the person?", "scene"),  # the place; "Where is the person going?" is a direction: answers.py's
+        ("Where is the person going?", None),
     ],
 )
 def test_question_kinds(question, kind):
@@ -199,6 +202,9 @@ def test_answers():
     assert looks.answer(question, CAPTION, standing_track(height=90)) == "The whole body."  # the caption says so
     assert looks.answer(question, STILL) == "Not read: neither the caption nor the person's landmarks say."
     assert looks.answer("What colour is the person's shirt?", CAPTION, colours={"shirt": "red"}) == "Red."
+    # In a hurry: whether a movement goes quickly.
+    assert looks.answer("Is the person in a hurry?", CAPTION) == "Yes: the person squats down twice quickly."
+    assert looks.answer("Is the person in a hurry?", STILL) == "No: the person stands still."
     assert looks.answer("What colour is the person's shirt?", CAPTION) == "Orange."  # without colours: the caption's
     assert looks.answer("What colour are the trousers?", CAPTION, colours={"shirt": "red"}) == (
         "Not read: the person's trousers are not seen well enough."
