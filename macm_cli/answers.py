@@ -238,6 +238,16 @@ class HeadsReading:
                 best, first, stop = total, start, q + 1
         return first, stop
 
+    def widen(self, action: str, first: int, stop: int) -> tuple[int, int]:
+        """Windows `[first, stop)` widened over the windows beside them where the action head still gives `action`
+        SPAN_FLOOR: a walk seen from behind and above is the likeliest action in too few of its windows."""
+        probs = self.probs["action"][:, self.labels["action"].index(action)]  # [Q]
+        while first > 0 and probs[first - 1] >= SPAN_FLOOR:
+            first -= 1
+        while stop < len(probs) and probs[stop] >= SPAN_FLOOR:
+            stop += 1
+        return first, stop
+
     def read(self, head: str, first: int, stop: int, among: tuple[str, ...] | None = None) -> str:
         """The likeliest label of `head` over windows `[first, stop)`, "none" (and a count of "0") aside: the action
         is there; only labels `among` those given, if given."""

@@ -15,10 +15,10 @@ speed; the direction of a walk or run from the track's facing over the run's own
 the caption's was steered by the whole clip's facing, which names the direction of a walk or run chained with other
 actions less often (on `hmi10` and `hmi9e` validation and 250 `hmi9` training clips, 16 of 57 such steps against 30
 over the heads' span; single walks 5 of 9 either way; session 34); the count from the track where it counts the
-action (`counts.count_repetitions`), a walk's or run's steps from the run's length (`_widened` where the action
-head still gives it SPAN_FLOOR) at its pace's cadence (`GAIT_SECONDS`; session 37, README Captioning: right more often
-on the unseen draws' validation splits and on `hmi11` test, a little less on `hmi12` test, whose walks the heads read
-over too few windows), else the caption's, else the count head's.
+action (`counts.count_repetitions`), a walk's or run's steps from the run's length (`HeadsReading.widen`: where
+the action head still gives it SPAN_FLOOR) at its pace's cadence (`GAIT_SECONDS`; session 37, README Captioning: right
+more often on the unseen draws' validation splits and on `hmi11` test, a little less on `hmi12` test, whose walks the
+heads read over too few windows), else the caption's, else the count head's.
 """
 
 from collections.abc import Sequence
@@ -35,7 +35,7 @@ from dataset_scripts.synth.programs import (
 )
 from processing_macm.segments import slice_track
 
-from .answers import SPAN_FLOOR, HeadsReading, _direction
+from .answers import HeadsReading, _direction
 from .counts import COUNTABLE, count_repetitions, repetition_speed
 from .directions import travel_phrase
 
@@ -92,7 +92,7 @@ def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict)
     if counts is None:
         count = None
     elif action in TRAVEL:  # the steps a person takes at that pace, over the run widened where the heads still see it
-        wide_first, wide_stop = _widened(reading, action, first, stop)
+        wide_first, wide_stop = reading.widen(action, first, stop)
         seconds = (reading.frames[wide_stop - 1][1] - reading.frames[wide_first][0]) / reading.track.fps
         count = min(max(round(seconds / GAIT_SECONDS[action][speed]), 1), MAX_STEPS)
     elif action in COUNTABLE:
@@ -100,17 +100,6 @@ def _step(reading: HeadsReading, action: str, first: int, stop: int, said: dict)
     else:
         count = said.get("count") or int(reading.read("count", first, stop))
     return {"action": action, "side": side, "limb": limb, "count": count, "speed": speed, "direction": direction}
-
-
-def _widened(reading: HeadsReading, action: str, first: int, stop: int) -> tuple[int, int]:
-    """The run of windows `[first, stop)` widened over the windows beside it where the action head still gives `action`
-    SPAN_FLOOR: a walk seen from behind and above is the likeliest action in too few of its windows."""
-    probs = reading.probs["action"][:, reading.labels["action"].index(action)]  # [Q]
-    while first > 0 and probs[first - 1] >= SPAN_FLOOR:
-        first -= 1
-    while stop < len(probs) and probs[stop] >= SPAN_FLOOR:
-        stop += 1
-    return first, stop
 
 
 def retell(
