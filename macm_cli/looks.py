@@ -19,8 +19,8 @@ instead:
   (else the track's) leaves it out of frame: then "Not read: the legs are out of frame (seen from the chest up)."
 - stop ("Does the person stop?"): whether the caption names standing still after a movement ("Does the person stop
   walking?" names a movement: `answers.py`'s).
-- pace ("How fast is the person moving?", "Is the person moving quickly?", "Is the movement fast or slow?"): the
-  pace the caption gives its first timed movement, or whether one goes at the pace asked.
+- pace ("How fast is the person moving?", "Is the person moving quickly?", "Is the movement fast or slow?", "Is the
+  person in a hurry?"): the pace the caption gives its first timed movement, or whether one goes at the pace asked.
 - number ("How many different actions does the person perform?"), sequence ("In what order does the person do the
   actions?"): the movements the caption names, standing still aside, in order (counted, for the first).
 - travel ("Does the person move to another place?"): whether the caption names a movement that takes the person
