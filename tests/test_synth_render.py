@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from dataset_scripts.synth import _scene_v1, generate_dataset
+from dataset_scripts.synth import _scene_v1, generate_dataset, image_joints
+from dataset_scripts.synth.body import JOINT_NAMES
 from dataset_scripts.synth.render import render_clip
 from processing_macm.video_io import probe_video, read_video
 
@@ -51,6 +52,27 @@ def test_cut_framing_keeps_the_legs_out_of_frame(dataset):
         assert camera["legs_in_frame"] == (camera["framing"] == "full"), camera
 
 
+def test_image_joints_are_posed_and_framed_as_rendered(dataset):
+    """The joints projected again from the seed, with the clip's camera: the head above the pelvis; the person's
+    left on the image's right where they face the camera (clip 2, yaw -62 degrees) and on its left where the camera
+    is behind or beside them (the others); inside the frame where the framing shows them, the ankles out of it where
+    it cuts them."""
+    joint = {name: i for i, name in enumerate(JOINT_NAMES)}
+    for row in _rows(dataset):
+        index = int(row["id"].rsplit("_", 1)[1])
+        uv, camera = image_joints(0, index, 144)
+        assert camera == row["camera"] and uv.shape == (row["num_frames"], 22, 2)
+        assert (uv[:, joint["head"], 1] < uv[:, joint["pelvis"], 1]).all()
+        left_on_the_right = uv[:, joint["l_shoulder"], 0] > uv[:, joint["r_shoulder"], 0]
+        assert left_on_the_right.all() if index == 2 else not left_on_the_right.any()
+        inside = (uv >= 0).all(-1) & (uv[..., 0] < camera["width"]) & (uv[..., 1] < camera["height"])  # [T, 22]
+        assert inside[:, [joint["head"], joint["l_shoulder"], joint["r_shoulder"]]].all()
+        ankles = inside[:, [joint["l_ankle"], joint["r_ankle"]]]
+        assert ankles.all() if camera["framing"] == "full" else not ankles.any()
+    with pytest.raises(ValueError, match="version 2-4"):
+        image_joints(0, 0, 144, version=1)
+
+
 def test_same_seed_same_output_different_seed_differs(dataset, tmp_path):
     again = generate_dataset(tmp_path / "b", num_clips=6, seed=0, size=144, num_workers=1, progress=False)
     assert (again / "metadata.jsonl").read_bytes() == (dataset / "metadata.jsonl").read_bytes()
@@ -88,7 +110,7 @@ def test_version_1_reproduces_the_first_release(tmp_path):
     for index, row in enumerate(rows):
         joints = np.load(out / row["joints"]).astype(np.float64)  # [T, 22, 3]
         np.testing.assert_allclose([joints.mean((0, 1)), joints.std((0, 1))], V1_JOINTS[index], atol=1e-5)
-        _, body, camera, _, (vertices, faces, parts, _), _ = _scene_v1(np.random.default_rng([0, index, 0]), 64)
+        _, body, camera, _, (vertices, faces, parts, _, _), _ = _scene_v1(np.random.default_rng([0, index, 0]), 64)
         pixel_rng = np.random.default_rng([0, index, 2])
         rendered = np.stack(list(render_clip(vertices, faces, parts, body, camera, pixel_rng)))  # [T, H, W, 3]
         np.testing.assert_allclose(rendered.mean((0, 1, 2)), V1_FRAMES[index], atol=0.05)

@@ -52,8 +52,8 @@ def _scene_v1(scene_rng: np.random.Generator, size: int):
     camera = sample_camera(scene_rng, size)
     fps = int(scene_rng.choice(FPS_CHOICES))
     angles, yaw, offset = animate(program, fps)
-    vertices, faces, parts, joints, _ = pose_body(body, angles, yaw, offset)  # joints [T, 22, 3]
-    return program, body, fit_camera(camera, vertices), fps, (vertices, faces, parts, joints), None
+    vertices, faces, parts, joints, world_joints = pose_body(body, angles, yaw, offset)  # joints [T, 22, 3]
+    return program, body, fit_camera(camera, vertices), fps, (vertices, faces, parts, joints, world_joints), None
 
 
 def sample_scene_v2(
@@ -88,7 +88,22 @@ def _scene_v2(scene_rng: np.random.Generator, size: int, natural_gait: bool = Fa
     angles, yaw, offset = animate(program, fps, idle, natural_gait)
     vertices, faces, parts, joints, world_joints = pose_body(body, angles, yaw, offset)
     camera, rotations = place_camera(camera, vertices, world_joints, fps, scene_rng)
-    return program, body, camera, fps, (vertices, faces, parts, joints), rotations
+    return program, body, camera, fps, (vertices, faces, parts, joints, world_joints), rotations
+
+
+def image_joints(seed: int, index: int, size: int, version: int = 4) -> tuple[np.ndarray, dict]:
+    """Where the renderer drew the joints of clip `index` of the draw `seed`: pixels `[T, 22, 2]` (x right, y down,
+    SMPL order; through the camera's centre as its metadata rounds it, to the millimetre), the scene posed and framed
+    again as `make_clip` did it (nothing is rendered), and its camera, which the caller checks against the clip's
+    metadata (a draw made with another `size` frames its clips differently)."""
+    from .render import _project
+
+    if version == 1:
+        raise ValueError("Version 1 clips have no camera path to project through: image joints need version 2-4.")
+    scene_rng = np.random.default_rng([seed, index, 0])
+    _, _, camera, _, (*_, world_joints), rotations = _scene_v2(scene_rng, size, version >= 3, version >= 4)
+    uv, _ = _project(world_joints, rotations, np.array(camera["centre"]), camera["focal_px"])
+    return uv + np.array([camera["width"], camera["height"]]) / 2, camera
 
 
 def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 4) -> dict:
@@ -104,7 +119,7 @@ def make_clip(out_dir: Path, seed: int, index: int, size: int, version: int = 4)
         if version == 1
         else functools.partial(_scene_v2, natural_gait=version >= 3, human_cadence=version >= 4)
     )
-    program, body, camera, fps, (vertices, faces, parts, joints), rotations = scene(scene_rng, size)
+    program, body, camera, fps, (vertices, faces, parts, joints, _), rotations = scene(scene_rng, size)
     video, joints_path = out_dir / "videos" / f"{name}.mp4", out_dir / "joints" / f"{name}.npy"
     if not (video.exists() and joints_path.exists()):
         partial = joints_path.with_suffix(".tmp.npy")
