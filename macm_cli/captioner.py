@@ -42,7 +42,7 @@ from .scene import SCENE_STILL, scene_motion
 from .story import retell
 
 DEFAULT_MODEL = "macm"  # the embedded model, unless a local folder of that name exists
-NOBODY_CAPTION = "No person is visible in the video."
+NOBODY_CAPTION = "No person was found in the video."
 STILL_CAPTION = "The person stands still."
 GLIMPSED_CAPTION = "The person is seen in too few frames to describe their movements."
 SHORT_CAPTION = "The clip is too short to describe the person's movements."

@@ -30,7 +30,7 @@ instead:
   (`grammar.MOTIVES`): waiting (no movement), going somewhere (walks, runs and turns only), talking with someone, or
   a sequence of movements.
 - present ("Is there anyone in the video?", "Is the person visible?"): whether the track finds a person, and in
-  what share of the frames; without a track, whether the caption is the statement that nobody is visible.
+  what share of the frames; without a track, whether the caption is the statement that nobody was found.
 - people ("How many people are in the video?", "Is there more than one person?"): not counted (the front end follows
   one person); the answer says whether one is found and that the others are not counted, rather than a caption.
 - length ("How long is the video?"): the track's seconds.

@@ -305,7 +305,7 @@ def test_question_kinds_follow_the_synth_templates():
         "true_false", "Maybe.", "True"
     )
     assert is_correct("true_false", "No.", "False") and is_correct("true_false", "yes", "True")
-    assert not is_correct("true_false", "No person is visible in the video.", "False")  # a statement, not a verdict
+    assert not is_correct("true_false", "No person was found in the video.", "False")  # a statement, not a verdict
     assert is_correct("colour", "Navy.", "navy") and not is_correct(
         "colour", "A navy shirt and black trousers.", "navy"
     )

@@ -190,7 +190,7 @@ def test_counts_given_for_actions_a_clip_lacks_are_made_up(clips):
     answers = [
         "None: the caption names no squat.",
         "Twice.",
-        "No person is visible in the video.",
+        "No person was found in the video.",
         "Not said: x.",
         faint,
         f"Once{UNNAMED}",  # a count the heads read where the caption names nothing of it
@@ -214,7 +214,7 @@ def test_answers_about_what_a_clip_shows_are_checked_against_its_labels(clips):
     cut = {"framing": "The head and shoulders; the rest of the body is out of frame.", "travel": "No: ...",
            "motive": "They are talking with someone: the person talks."}  # fmt: skip
     assert look_checks(carphone, {**right, **cut}) == dict.fromkeys(("framing", "moving", "travel", "motive"), True)
-    nobody = dict.fromkeys(LOOK_QUESTIONS, "No person is visible in the video.")
+    nobody = dict.fromkeys(LOOK_QUESTIONS, "No person was found in the video.")
     assert look_checks(walker, nobody) == dict.fromkeys(LOOK_QUESTIONS, False)
     summary = summarize([walker, carphone], [dict(score_caption(walker, "x"), looks_right=look_checks(walker, right)),
                                              dict(score_caption(carphone, "x"), looks_right=look_checks(carphone, right))])  # fmt: skip

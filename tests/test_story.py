@@ -104,7 +104,7 @@ def test_a_caption_without_a_story_or_runs_is_kept():
     assert retell(caption, read, evidence=[(2, 0.0)]) == caption  # no run of two windows, no window reads a jump
     assert retell(caption, None) == caption
     assert (
-        retell("No person is visible in the video.", reading(["squat"] * 10)) == "No person is visible in the video."
+        retell("No person was found in the video.", reading(["squat"] * 10)) == "No person was found in the video."
     )
 
 
