@@ -103,9 +103,7 @@ def test_a_caption_without_a_story_or_runs_is_kept():
     caption = f"{INTRO} The person jumps twice."
     assert retell(caption, read, evidence=[(2, 0.0)]) == caption  # no run of two windows, no window reads a jump
     assert retell(caption, None) == caption
-    assert (
-        retell("No person was found in the video.", reading(["squat"] * 10)) == "No person was found in the video."
-    )
+    assert retell("No person was found in the video.", reading(["squat"] * 10)) == "No person was found in the video."
 
 
 def test_a_walk_goes_the_way_the_person_faces_while_walking_not_over_the_whole_clip():
