@@ -10,10 +10,10 @@ Every `--stride`-th frame of the stored track is scored on the twelve limb joint
 knees, ankles) the frame shows: `found` (a landmark given), `PCK` (within a tenth of the person's height in the image:
 the vertical extent of their joints, the tallest over the clip), `PCK either side` (the same with each left/right
 pair matched either way round: where the limbs are, whatever they are called) and `swaps` (of the pairs standing
-that tenth apart, those whose landmarks lie nearer the other side's joints). Two readings: the track as stored (MediaPipe as the backend follows the person)
-and MediaPipe's landmark model on the square around the true joints (the region a perfect tracker would give it).
-By camera: in front (within 55 degrees of the person's front), beside or behind, and the held-out regime (behind
-and high, `splits.held_out_camera`: test only).
+that tenth apart, those whose landmarks lie nearer the other side's joints). Two readings: the track as stored
+(MediaPipe as the backend follows the person) and MediaPipe's landmark model on the square around the true joints
+(the region a perfect tracker would give it). By camera: in front (within 55 degrees of the person's front), beside
+or behind, and the held-out regime (behind and high, `splits.held_out_camera`: test only); and by the person's height.
 """
 
 import argparse

@@ -26,13 +26,15 @@ under 3.5).
 
 Where it fails: tracks of other backends (SMPL/GVHMR) are in world axes, not the camera's, and are not read; for a
 person who turns, the facing of most of the frames is named; a camera that zooms or follows the person in depth
-hides the size's change, and one that pans without following the person moves the hips across the image. On the walks and runs of HMI-Synth v3 (each step's frames of the stored MediaPipe track)
-the circular median alone named the direction of 0.463 of 147 train steps and 0.458 of 24 test steps (the circular
-mean: 0.408 and 0.458). Session 37 (`bench/bench_directions.py`), on the 157 walk and run steps of the HMI-Synth v4
-draws `hmi11` and `hmi12` (all splits, unseen by the weights; 60% of their travelling clips are filmed by a camera that
-follows the person): the facing names 0.554, `travel_phrase` 0.586 (the image reads 29 steps, 23 right against the
-facing's 18 there). The real set's 51 pedestrians, their crops' keypoints put back in `vtest.avi`'s frame: the facing
-26, `travel_phrase` 33 (the image 28 of the 43 it reads, the facing 21 of those).
+hides the size's change, and one that pans without following the person moves the hips across the image. On the
+walks and runs of HMI-Synth v3 (each step's frames of the stored MediaPipe track) the circular median alone named the
+direction of 0.463 of 147 train steps and 0.458 of 24 test steps (the circular mean: 0.408 and 0.458).
+
+Session 37 (`bench/bench_directions.py`), on the 157 walk and run steps of the HMI-Synth v4 draws `hmi11` and `hmi12`
+(all splits, unseen by the weights; 60% of their travelling clips are filmed by a camera that follows the person): the
+facing names 0.554, `travel_phrase` 0.586 (the image reads 29 steps, 23 right against the facing's 18 there). The real
+set's 51 pedestrians, their crops' keypoints put back in `vtest.avi`'s frame: the facing 26, `travel_phrase` 33 (the
+image 28 of the 43 it reads, the facing 21 of those).
 """
 
 import numpy as np
